@@ -1,0 +1,258 @@
+"""``mdm``: the command line of the master-data platform.
+
+Every command calls the same package functions that the DAG tasks call; the
+CLI never re-implements a task.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+
+from mdm import db
+from mdm.db import embedded
+from mdm.settings import Settings, load_settings
+
+logger = logging.getLogger("mdm")
+
+DATABASE_ROLES = ("warehouse", "airflow", "frontend")
+
+
+def _out(text: str) -> None:
+    """Command output for the user (stdout), as opposed to log lines (stderr)."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def _database_name(settings: Settings, role: str) -> str:
+    return {
+        "warehouse": settings.warehouse_db,
+        "airflow": settings.airflow_db,
+        "frontend": settings.frontend_db,
+    }[role]
+
+
+def prepare_database(settings: Settings) -> str:
+    """Server up, the three databases present, warehouse migrated. Idempotent."""
+    from mdm.db.migrate import apply_migrations
+
+    description = db.ensure_server(settings)
+    created = db.ensure_databases(settings)
+    with db.connect(db.warehouse_url(settings)) as conn:
+        applied = apply_migrations(conn)
+    logger.info(
+        "databases created: %s; migrations applied: %s",
+        created or "none",
+        applied or "none pending",
+    )
+    return description
+
+
+# --- mdm db -----------------------------------------------------------------
+
+
+def cmd_db_start(settings: Settings, args: argparse.Namespace) -> int:
+    _out(prepare_database(settings))
+    _out(db.warehouse_url(settings))
+    return 0
+
+
+def cmd_db_stop(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.uses_embedded_database:
+        _out("MDM_DATABASE_URL is set: the external server is not ours to stop")
+        return 0
+    _out("stopped" if embedded.stop(settings) else "not running")
+    return 0
+
+
+def cmd_db_status(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.uses_embedded_database:
+        try:
+            _out(db.ensure_server(settings))
+        except db.DatabaseUnavailableError as err:
+            _out(str(err))
+            return 1
+        return 0
+    info = embedded.status(settings)
+    if info is None:
+        _out(f"not running (MDM_HOME={settings.home})")
+        return 1
+    _out(f"running: pid {info.pid}, {info.host}:{info.port}, data {info.pgdata}")
+    return 0
+
+
+def cmd_db_url(settings: Settings, args: argparse.Namespace) -> int:
+    _out(db.server_url(settings, _database_name(settings, args.database)))
+    return 0
+
+
+# --- mdm airflow / dbt --------------------------------------------------------
+
+
+def cmd_airflow(settings: Settings, args: argparse.Namespace) -> int:
+    from mdm import airflow_home
+
+    command = args.airflow_args or ["standalone"]
+    if command == ["env"]:
+        for key, value in airflow_home.airflow_environment(settings).items():
+            _out(f"export {key}='{value}'")
+        return 0
+    prepare_database(settings)
+    if command == ["standalone"]:
+        airflow_home.migrate_metadata(settings)
+        _out("Airflow UI: http://localhost:8080 (credentials are printed by Airflow below)")
+    return airflow_home.run_airflow_cli(settings, command, check=False)
+
+
+def cmd_dbt(settings: Settings, args: argparse.Namespace) -> int:
+    from mdm.connections import params_from_url
+    from mdm.transform import run_dbt
+
+    prepare_database(settings)
+    nodes = run_dbt(
+        settings, params_from_url(db.warehouse_url(settings)), args.dbt_args or ["build"]
+    )
+    _out(f"dbt: {len(nodes)} nodes ok")
+    return 0
+
+
+# --- mdm run / demo -------------------------------------------------------------
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from mdm import airflow_home, orchestration
+
+    prepare_database(settings)
+    airflow_home.migrate_metadata(settings)
+    dag_ids = args.dag or list(orchestration.DAILY_CHAIN)
+    for dag_id in dag_ids:
+        started = time.monotonic()
+        outcome = orchestration.run_dag(settings, dag_id)
+        _out(
+            f"{dag_id}: {outcome.state} in {time.monotonic() - started:.1f}s "
+            f"(run {outcome.run_id}; tasks {outcome.task_states})"
+        )
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    _out(f"== mdm demo (MDM_HOME={settings.home})")
+    _out("-- 1/3 database: server, databases (warehouse, airflow, frontend), migrations")
+    _out("   " + prepare_database(settings))
+    _out("-- 2/3 daily chain through Airflow (dag.test), as the scheduler would run it")
+    cmd_run(settings, argparse.Namespace(dag=None))
+    _out("-- 3/3 what landed in the warehouse")
+    with db.connect(db.warehouse_url(settings)) as conn:
+        for run_id, step, status, seconds in conn.execute(
+            """select run_id, step, status, duration_seconds from staging.stg_ops__run_log
+               where run_id = (select run_id from ops.run_log order by started_at desc limit 1)
+               order by started_at"""
+        ):
+            _out(f"   {run_id} {step:<20} {status:<8} {seconds}s")
+    _out(f"Query it:   psql '{db.warehouse_url(settings)}'")
+    _out("Airflow UI: make airflow        Stop the database: .venv/bin/mdm db stop")
+    return 0
+
+
+# --- parser -----------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mdm",
+        description="Master-data platform: natural-person and legal-person repositories.",
+        epilog="Configuration: MDM_HOME (local state, default .mdm/), MDM_DATABASE_URL "
+        "(use this PostgreSQL instead of the embedded one), MDM_LANDING_DIR.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    db_parser = commands.add_parser(
+        "db",
+        help="manage the database server",
+        description="Manage the embedded PostgreSQL server under $MDM_HOME "
+        "(or check the external one named by MDM_DATABASE_URL).",
+    )
+    db_commands = db_parser.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    start = db_commands.add_parser(
+        "start", help="start the server (idempotent), create databases, migrate the warehouse"
+    )
+    start.set_defaults(handler=cmd_db_start)
+    db_commands.add_parser("stop", help="stop the embedded server").set_defaults(
+        handler=cmd_db_stop
+    )
+    db_commands.add_parser("status", help="is the server running, and where").set_defaults(
+        handler=cmd_db_status
+    )
+    url = db_commands.add_parser("url", help="print the connection URL of a database")
+    url.add_argument(
+        "--database",
+        choices=DATABASE_ROLES,
+        default="warehouse",
+        help="which database (default: warehouse)",
+    )
+    url.set_defaults(handler=cmd_db_url)
+
+    run = commands.add_parser(
+        "run",
+        help="run the daily chain of DAGs now, without the scheduler",
+        description="Run DAGs in-process with dag.test(): the same tasks the scheduler runs.",
+    )
+    run.add_argument("--dag", action="append", help="run only this DAG (repeatable)")
+    run.set_defaults(handler=cmd_run)
+
+    demo = commands.add_parser(
+        "demo",
+        help="set everything up and run the pipeline end to end",
+        description="Start the database, run the daily chain and show what it produced.",
+    )
+    demo.set_defaults(handler=cmd_demo)
+
+    airflow = commands.add_parser(
+        "airflow",
+        help="run Airflow with our home and connections (default: standalone UI)",
+        description="`mdm airflow` starts `airflow standalone`; `mdm airflow env` prints the "
+        "environment to use the airflow CLI directly; any other arguments are "
+        "passed to the airflow CLI (e.g. `mdm airflow dags list`).",
+    )
+    airflow.add_argument("airflow_args", nargs=argparse.REMAINDER)
+    airflow.set_defaults(handler=cmd_airflow)
+
+    dbt = commands.add_parser(
+        "dbt",
+        help="run dbt on the warehouse (default: build)",
+        description="Arguments are passed to dbt, e.g. `mdm dbt build --select staging`.",
+    )
+    dbt.add_argument("dbt_args", nargs=argparse.REMAINDER)
+    dbt.set_defaults(handler=cmd_dbt)
+    return parser
+
+
+def configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("great_expectations", "sqlalchemy", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging(args.verbose)
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    handler: Callable[[Settings, argparse.Namespace], int] = args.handler
+    try:
+        return handler(load_settings(), args)
+    except (db.DatabaseUnavailableError, embedded.EmbeddedDatabaseError) as err:
+        logger.error("%s", err)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""The PostgreSQL server behind the platform: embedded by default, or MDM_DATABASE_URL.
+
+One server holds three databases: the warehouse (``mdm``), Airflow's metadata
+(``airflow``) and, in development, demos and tests, the stand-in for the
+departments' front-end database (``frontend``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+from mdm.db import embedded
+from mdm.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+MAINTENANCE_DB = "postgres"
+
+
+class DatabaseUnavailableError(RuntimeError):
+    """No server to talk to: say which one and what to do."""
+
+
+def with_database(url: str, database: str) -> str:
+    """``url`` with its database (path) replaced by ``database``."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
+
+
+def server_url(settings: Settings, database: str) -> str:
+    """A libpq URL for ``database`` on the configured server (does not start anything)."""
+    if settings.external_database_url:
+        return with_database(settings.external_database_url, database)
+    info = embedded.status(settings)
+    if info is None:
+        raise DatabaseUnavailableError(
+            f"the embedded PostgreSQL of MDM_HOME={settings.home} is not running: "
+            "start it with `mdm db start` (or set MDM_DATABASE_URL to use another server)"
+        )
+    return info.url(database)
+
+
+def warehouse_url(settings: Settings) -> str:
+    return server_url(settings, settings.warehouse_db)
+
+
+def frontend_url(settings: Settings) -> str:
+    return server_url(settings, settings.frontend_db)
+
+
+def airflow_url(settings: Settings) -> str:
+    return server_url(settings, settings.airflow_db)
+
+
+@contextmanager
+def connect(url: str, *, autocommit: bool = False) -> Iterator[psycopg.Connection]:
+    """A psycopg connection that commits on success and rolls back on error."""
+    with psycopg.connect(url, autocommit=autocommit, connect_timeout=10) as conn:
+        yield conn
+
+
+def ensure_server(settings: Settings) -> str:
+    """Make sure a server answers; start the embedded one if it is ours. Returns a description."""
+    if settings.external_database_url:
+        url = settings.external_database_url
+        try:
+            with connect(url) as conn:
+                version = conn.execute("show server_version").fetchone()
+        except psycopg.OperationalError as err:
+            raise DatabaseUnavailableError(
+                f"cannot reach MDM_DATABASE_URL ({redact_url(url)}): {err}".strip()
+            ) from err
+        return f"external PostgreSQL {version[0] if version else '?'} at {redact_url(url)}"
+    info = embedded.start(settings)
+    return f"embedded PostgreSQL on {info.host}:{info.port} (pid {info.pid}, data {info.pgdata})"
+
+
+def ensure_databases(settings: Settings) -> list[str]:
+    """Create the warehouse, airflow and frontend databases if missing; return those created."""
+    created: list[str] = []
+    with connect(server_url(settings, MAINTENANCE_DB), autocommit=True) as conn:
+        existing = {row[0] for row in conn.execute("select datname from pg_database")}
+        for name in settings.database_names:
+            if name in existing:
+                continue
+            try:
+                conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+            except psycopg.errors.DuplicateDatabase:
+                continue  # created concurrently by another process
+            except psycopg.errors.InsufficientPrivilege as err:
+                raise DatabaseUnavailableError(
+                    f"database {name!r} does not exist and this role may not create it: "
+                    f"ask the DBA to run `create database {name}` ({err})"
+                ) from err
+            created.append(name)
+            logger.info("created database %s", name)
+    return created
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))

@@ -1,0 +1,76 @@
+"""Run dbt in-process (``dbtRunner``) against the warehouse.
+
+``dbt_project/profiles.yml`` reads the connection from ``MDM_PG_*`` variables,
+which :func:`dbt_environment` derives from the warehouse connection, so no
+credentials are committed. Artefacts and logs go under ``$MDM_HOME/dbt``, not
+into the checkout.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+from mdm.connections import ConnParams
+from mdm.settings import DBT_PROJECT_DIR, Settings
+
+logger = logging.getLogger(__name__)
+
+
+class DbtBuildError(RuntimeError):
+    """dbt failed: the message names the failing nodes and their errors."""
+
+
+@dataclass(frozen=True)
+class DbtNodeResult:
+    unique_id: str
+    status: str
+    message: str | None
+
+
+def dbt_environment(params: ConnParams) -> dict[str, str]:
+    """Environment for ``profiles.yml`` from libpq connection keywords."""
+    return {
+        "MDM_PG_HOST": str(params.get("host", "127.0.0.1")),
+        "MDM_PG_PORT": str(params.get("port", 5432)),
+        "MDM_PG_USER": str(params.get("user", "postgres")),
+        "MDM_PG_PASSWORD": str(params.get("password", "")),
+        "MDM_PG_DATABASE": str(params["dbname"]),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def run_dbt(settings: Settings, params: ConnParams, args: list[str]) -> list[DbtNodeResult]:
+    """Run ``dbt <args>`` for our project; raise :class:`DbtBuildError` unless all nodes pass."""
+    from dbt.cli.main import dbtRunner
+
+    os.environ.update(dbt_environment(params))
+    settings.dbt_target_dir.mkdir(parents=True, exist_ok=True)
+    settings.dbt_log_dir.mkdir(parents=True, exist_ok=True)
+    command = [
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(settings.dbt_target_dir),
+        "--log-path",
+        str(settings.dbt_log_dir),
+    ]
+    logger.info("dbt %s", " ".join(args))
+    result = dbtRunner().invoke(command)
+    nodes = [
+        DbtNodeResult(r.node.unique_id, str(r.status), r.message)
+        for r in (getattr(result.result, "results", None) or [])
+    ]
+    if not result.success:
+        failed = [n for n in nodes if n.status not in ("success", "pass", "skipped")]
+        details = "; ".join(f"{n.unique_id}: {n.status} ({n.message})" for n in failed)
+        cause = f" ({result.exception})" if result.exception else ""
+        raise DbtBuildError(
+            f"dbt {' '.join(args)} failed{cause}: {details or 'see ' + str(settings.dbt_log_dir)}"
+        )
+    logger.info("dbt %s: %d nodes ok", args[0], len(nodes))
+    return nodes

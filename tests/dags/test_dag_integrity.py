@@ -1,0 +1,65 @@
+"""Every DAG file imports cleanly, fast, and follows the project's DAG rules."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mdm.settings import DAGS_DIR
+
+APPROVED_TAGS = {"mdm", "platform", "ingest", "build", "resolve", "quality", "access", "report"}
+# Libraries that must only be imported inside tasks (slow or heavy at parse time).
+HEAVY_MODULES = ("pandas", "great_expectations", "splink", "duckdb", "dbt", "psycopg", "pyarrow")
+DAG_FILES = sorted(p for p in DAGS_DIR.glob("*.py") if not p.name.startswith("_"))
+
+
+@pytest.fixture(scope="module")
+def dag_bag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(DAGS_DIR))
+
+
+def test_there_are_dag_files():
+    assert DAG_FILES, f"no DAG files in {DAGS_DIR}"
+
+
+def test_no_import_errors(dag_bag):
+    assert dag_bag.import_errors == {}
+    assert len(dag_bag.dags) >= len(DAG_FILES)
+
+
+def test_dags_follow_conventions(dag_bag):
+    for dag_id, dag in dag_bag.dags.items():
+        assert dag.tags, f"{dag_id} has no tags"
+        assert set(dag.tags) <= APPROVED_TAGS, (
+            f"{dag_id}: unapproved tags {set(dag.tags) - APPROVED_TAGS}"
+        )
+        assert dag.default_args.get("owner") not in (None, "", "airflow"), f"{dag_id}: no owner"
+        assert (dag.default_args.get("retries") or 0) >= 1, f"{dag_id}: needs retries >= 1"
+        assert dag.catchup is False, f"{dag_id}: catchup must be off"
+        assert str(dag.timezone) in ("Asia/Shanghai", "Timezone('Asia/Shanghai')"), dag_id
+        assert dag.doc_md, f"{dag_id}: needs a docstring (doc_md)"
+
+
+def test_no_dbt_prefixed_modules_on_sys_path():
+    # dbt imports every top-level module named dbt_* it finds on sys.path.
+    for folder in (DAGS_DIR, DAGS_DIR.parent / "plugins"):
+        offenders = [p.name for p in folder.iterdir() if p.name.startswith("dbt_")]
+        assert offenders == [], f"{folder}: {offenders}"
+
+
+@pytest.mark.parametrize("dag_file", DAG_FILES, ids=lambda p: p.name)
+def test_dag_file_has_no_heavy_top_level_imports(dag_file: Path):
+    probe = (
+        "import importlib.util, json, sys\n"
+        f"spec = importlib.util.spec_from_file_location('probe', {str(dag_file)!r})\n"
+        "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
+        f"print(json.dumps([m for m in {HEAVY_MODULES!r} if m in sys.modules]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
