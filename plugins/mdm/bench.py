@@ -66,6 +66,30 @@ def bench_dbt_build(settings: Settings, url: str) -> dict[str, Any]:
     return {"nodes": len(nodes), "seconds": round(seconds, 3)}
 
 
+def bench_generate(persons: int) -> dict[str, Any]:
+    """Generation throughput: world + all ten datasets rendered and written (no database)."""
+    import tempfile
+
+    from mdm.generate import GenerateConfig, generate, write_all
+
+    with tempfile.TemporaryDirectory() as folder:
+
+        def run() -> Any:
+            summary = generate(GenerateConfig(persons=persons, orgs=persons // 10, days=2, seed=1))
+            write_all(summary, Path(folder) / "landing", Path(folder) / "truth")
+            return summary
+
+        seconds, summary = _timed(run)
+    rows = sum(sum(d.rows.values()) for d in summary.deliveries)
+    rows += sum(len(r) for r in summary.frontend_rows.values())
+    return {
+        "persons": persons,
+        "rows": rows,
+        "seconds": round(seconds, 2),
+        "rows_per_s": round(rows / seconds),
+    }
+
+
 def run_benchmarks(settings: Settings) -> dict[str, Any]:
     from mdm.cli import prepare_database
 
@@ -78,6 +102,7 @@ def run_benchmarks(settings: Settings) -> dict[str, Any]:
         "prepare_database_s": round(seconds, 3),
         "plain_copy_unindexed": bench_plain_copy(url),
         "dbt_build": bench_dbt_build(settings, url),
+        "generate_100k_persons": bench_generate(100_000),
     }
     return results
 

@@ -12,6 +12,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from mdm import db
 from mdm.db import embedded
@@ -120,6 +121,38 @@ def cmd_dbt(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+# --- mdm generate ------------------------------------------------------------------
+
+
+def cmd_generate(settings: Settings, args: argparse.Namespace) -> int:
+    from mdm.generate import GenerateConfig, generate, write_all, write_frontend
+    from mdm.generate.noise import NoiseRates
+
+    landing = (args.out / "landing") if args.out else settings.landing_dir
+    truth_dir = (args.out / "truth") if args.out else settings.home / "truth"
+    config = GenerateConfig(
+        persons=args.persons,
+        orgs=args.orgs,
+        days=args.days,
+        seed=args.seed,
+        defects=args.defects,
+        rates=NoiseRates() if not args.clean else NoiseRates.none(),
+    )
+    started = time.monotonic()
+    summary = generate(config)
+    write_all(summary, landing, truth_dir)
+    if not args.no_frontend:
+        prepare_database(settings)
+        counts = write_frontend(db.frontend_url(settings), summary.frontend_rows)
+        _out(f"front-end tables: {counts}")
+    rows = sum(sum(d.rows.values()) for d in summary.deliveries)
+    _out(
+        f"{len(summary.deliveries)} deliveries, {rows} rows in {landing}; truth in {truth_dir} "
+        f"({len(summary.truth.records)} records, {time.monotonic() - started:.1f}s)"
+    )
+    return 0
+
+
 # --- mdm run / demo -------------------------------------------------------------
 
 
@@ -197,6 +230,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     url.set_defaults(handler=cmd_db_url)
 
+    gen = commands.add_parser(
+        "generate",
+        help="write realistic department deliveries with ground truth",
+        description="A seeded synthetic Guangxi: file drops into the landing zone, the tax "
+        "front-end tables into the frontend database, ground truth into "
+        "$MDM_HOME/truth (never inside the landing zone).",
+    )
+    gen.add_argument("--persons", type=int, default=10_000, help="persons in the world")
+    gen.add_argument("--orgs", type=int, default=None, help="organisations (default persons/10)")
+    gen.add_argument("--days", type=int, default=1, help="day 1 full deliveries, then daily deltas")
+    gen.add_argument("--seed", type=int, default=1, help="same seed, same bytes")
+    gen.add_argument("--out", type=Path, help="write landing/ and truth/ under this folder instead")
+    gen.add_argument(
+        "--defects",
+        action="store_true",
+        help="add the delivery-level defects of the interface standard",
+    )
+    gen.add_argument("--clean", action="store_true", help="no value noise")
+    gen.add_argument("--no-frontend", action="store_true", help="do not write the front-end tables")
+    gen.set_defaults(handler=cmd_generate)
+
     run = commands.add_parser(
         "run",
         help="run the daily chain of DAGs now, without the scheduler",
@@ -246,6 +300,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.verbose)
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    if getattr(args, "orgs", 0) is None:
+        args.orgs = max(1, args.persons // 10)
     handler: Callable[[Settings, argparse.Namespace], int] = args.handler
     try:
         return handler(load_settings(), args)

@@ -1,0 +1,12 @@
+"""``mdm generate``: realistic department deliveries of a synthetic Guangxi, with ground truth."""
+
+from mdm.generate.deliver import (
+    GenerateConfig,
+    GenerateSummary,
+    generate,
+    resend,
+    write_all,
+    write_frontend,
+)
+
+__all__ = ["GenerateConfig", "GenerateSummary", "generate", "resend", "write_all", "write_frontend"]

@@ -1,0 +1,376 @@
+"""Department views of the world: rows per dataset, and the truth of every record.
+
+A row is a dict of column -> delivered text (or None for missing). Alongside
+each row, :class:`Truth` records which true person or organisation every
+source record (``<key>`` or ``<key>#<ROLE>``) describes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from mdm.generate import noise
+from mdm.generate.world import (
+    ETHNICITY_NAMES,
+    Organisation,
+    Person,
+    World,
+    prefecture_names,
+    stream,
+)
+
+logger = logging.getLogger(__name__)
+
+Row = dict[str, Any]
+PROVINCE = "广西壮族自治区"
+REGSTATE = {"active": "1", "revoked": "2", "deregistered": "3"}
+
+
+@dataclass
+class Truth:
+    records: dict[tuple[str, str], tuple[str, str]] = field(
+        default_factory=dict
+    )  # (ds, key) -> (kind, id)
+    relations: set[tuple[str, str, str, str, str]] = field(default_factory=set)
+
+    def record(self, dataset: str, key: str, entity_id: str) -> None:
+        self.records[(dataset, key)] = (
+            "person" if entity_id.startswith("P") else "organisation",
+            entity_id,
+        )
+
+
+def _beijing_naive(text: str) -> dt.datetime:
+    """GXSJ of the front-end tables: ``timestamp without time zone`` in Beijing time."""
+    return dt.datetime.strptime(text, "%Y%m%d%H%M%S")  # noqa: DTZ007 - naive by the standard
+
+
+class Renderer:
+    def __init__(self, world: World, rates: noise.NoiseRates, truth: Truth) -> None:
+        self.world, self.rates, self.truth = world, rates, truth
+
+    def _rng(self, dataset: str, key: str) -> Any:
+        return stream(self.world.seed, "noise", dataset, key)
+
+    def _gxsj(self, day: int, key: str, fmt: str = "%Y%m%d%H%M%S") -> str:
+        base = dt.datetime.combine(self.world.day_date(day) - dt.timedelta(days=1), dt.time(8))
+        offset = stream(self.world.seed, "gxsj", day, key).randint(0, 14 * 3600)
+        return (base + dt.timedelta(seconds=offset)).strftime(fmt)
+
+    def _id(self, rng: Any, person: Person) -> str | None:
+        if person.id_number is None:
+            return person.passport
+        if rng.random() < self.rates.id_other_person:
+            relative = next(
+                (
+                    self.world.persons[r]
+                    for r in (person.spouse, person.mother, person.father)
+                    if r and self.world.persons[r].id_number
+                ),
+                None,
+            )
+            if relative is not None:
+                return relative.id_number
+        return noise.noisy_id(rng, self.rates, person.id_number)
+
+    def _address(self, rng: Any, person: Person) -> str:
+        county = person.hukou
+        city = prefecture_names().get(county.code[:4], "")
+        return noise.noisy_address(
+            rng, self.rates, PROVINCE, city, county.name, person.address_detail
+        )
+
+    # --- natural-person sources -----------------------------------------------------------
+
+    def gat_czrk(self, person: Person, day: int, op: str | None) -> Row:
+        key = person.rybh or ""
+        rng = self._rng("gat_czrk", key)
+        self.truth.record("gat_czrk", key, person.pid)
+        row = {
+            "RYBH": key,
+            "GMSFHM": self._id(rng, person),
+            "XM": noise.noisy_name(rng, self.rates, person.name),
+            "CYM": person.former_names[-1] if person.former_names else None,
+            "XB": person.sex,
+            "MZ": person.ethnicity,
+            "CSRQ": noise.noisy_date(rng, self.rates, person.birth, "%Y%m%d"),
+            "HJDZ_XZQHDM": person.hukou.code,
+            "HJDZ_QHNXXDZ": person.address_detail,
+            "RYZT": person.status,
+            "SWRQ": person.death_date.strftime("%Y%m%d") if person.death_date else None,
+            "GXSJ": self._gxsj(day, key),
+        }
+        if op is not None:
+            row["CZBS"] = op
+        return row
+
+    def mzt_hydj(self, marriage: Any, day: int) -> Row:
+        rng = self._rng("mzt_hydj", marriage.ywlsh)
+        husband, wife = self.world.persons[marriage.husband], self.world.persons[marriage.wife]
+        self.truth.record("mzt_hydj", f"{marriage.ywlsh}#NAN", husband.pid)
+        self.truth.record("mzt_hydj", f"{marriage.ywlsh}#NV", wife.pid)
+        row: Row = {
+            "YWLSH": marriage.ywlsh,
+            "YWLX": marriage.kind,
+            "DJRQ": marriage.date.isoformat(),
+            "DJJG": f"{husband.hukou.name}民政局婚姻登记处",
+        }
+        for prefix, person in (("NAN", husband), ("NV", wife)):
+            foreign = person.id_number is None
+            row |= {
+                f"{prefix}_XM": noise.noisy_name(rng, self.rates, person.name),
+                f"{prefix}_ZJLX": "414" if foreign else "111",
+                f"{prefix}_ZJHM": self._id(rng, person),
+                f"{prefix}_CSRQ": noise.noisy_date(rng, self.rates, person.birth, "%Y-%m-%d"),
+                f"{prefix}_GJ": person.nationality,
+            }
+        return row | {"GXSJ": self._gxsj(day, marriage.ywlsh, "%Y-%m-%d %H:%M:%S"), "CZBS": "I"}
+
+    def swj_grnsr(self, person: Person, last_change_day: int) -> Row:
+        key = person.tax_djxh or ""
+        rng = self._rng("swj_grnsr", key)
+        self.truth.record("swj_grnsr", key, person.pid)
+        phone = noise.noisy_phone(rng, self.rates, person.phone) if person.phone else None
+        return {
+            "djxh": key,
+            "xm": noise.noisy_name(rng, self.rates, person.name),
+            "sfzjlx": "208" if person.passport else "201",
+            "sfzjhm": self._id(rng, person),
+            "xb": "男" if person.sex == "1" else "女",
+            "csrq": person.birth,
+            "lxdh": phone,
+            "jzdz": self._address(rng, person),
+            "djrq": self.world.start - dt.timedelta(days=rng.randint(30, 3000)),
+            "gxsj": _beijing_naive(self._gxsj(last_change_day, key)),
+            "scbz": "1" if person.status != "0" else "0",
+        }
+
+    def rst_cbry(self, person: Person, day: int) -> list[Row]:
+        employer = self.world.organisations[person.employer] if person.employer else None
+        rng = self._rng("rst_cbry", person.grbh or "")
+        types = (
+            ["110", "310"]
+            + (["210"] if rng.random() < 0.7 else [])
+            + (["410"] if rng.random() < 0.6 else [])
+        )
+        rows = []
+        for xzlx in types:
+            key = f"{person.grbh}_{xzlx}"
+            self.truth.record("rst_cbry", key, person.pid)
+            rows.append(
+                {
+                    "GRBH": person.grbh,
+                    "SHBZHM": self._id(rng, person),
+                    "XM": noise.noisy_name(rng, self.rates, person.name),
+                    "XB": person.sex,
+                    "CSRQ": noise.noisy_date(rng, self.rates, person.birth, "%Y-%m-%d"),
+                    "SJHM": noise.noisy_phone(rng, self.rates, person.phone)
+                    if person.phone
+                    else None,
+                    "DWBH": "DW" + employer.oid[1:] if employer else None,
+                    "DWMC": noise.noisy_org_name(rng, self.rates, employer.name)
+                    if employer
+                    else None,
+                    "DWTYXYDM": employer.uscc if employer else None,
+                    "XZLX": xzlx,
+                    "CBZT": "1" if person.status == "0" else "3",
+                    "CBRQ": (
+                        self.world.start - dt.timedelta(days=rng.randint(30, 5000))
+                    ).isoformat(),
+                    "GXSJ": self._gxsj(day, key),
+                }
+            )
+        return rows
+
+    def wjw_csyxzm(self, child: Person, day: int) -> Row:
+        key = "T45" + child.pid[1:]
+        rng = self._rng("wjw_csyxzm", key)
+        mother = self.world.persons[child.mother] if child.mother else None
+        father = self.world.persons[child.father] if child.father else None
+        self.truth.record("wjw_csyxzm", f"{key}#XSE", child.pid)
+        row: Row = {
+            "cszmbh": key,
+            "xsexm": child.name if rng.random() < 0.6 else None,
+            "xsexb": child.sex,
+            "cssj": dt.datetime.combine(
+                child.birth, dt.time(rng.randint(0, 23), rng.randint(0, 59))
+            ).isoformat(),
+            "csdd_xzqhdm": child.hukou.code,
+        }
+        for prefix, role, parent in (("mq", "MQ", mother), ("fq", "FQ", father)):
+            if parent is None or (role == "FQ" and rng.random() < 0.03):
+                continue  # father may be missing
+            self.truth.record("wjw_csyxzm", f"{key}#{role}", parent.pid)
+            row |= {
+                f"{prefix}xm": noise.noisy_name(rng, self.rates, parent.name),
+                f"{prefix}sfzjhm": self._id(rng, parent),
+                f"{prefix}nl": (child.birth - parent.birth).days // 365,
+            }
+        row |= {
+            "qfrq": (child.birth + dt.timedelta(days=rng.randint(0, 3))).isoformat(),
+            "gxsj": self._gxsj(day, key, "%Y-%m-%d %H:%M:%S"),
+        }
+        return row
+
+    def jyt_xsxj(self, student: Person, day: int) -> Row:
+        key = "XS" + student.pid[1:]
+        rng = self._rng("jyt_xsxj", key)
+        self.truth.record("jyt_xsxj", f"{key}#XS", student.pid)
+        guardian_pid = student.mother if rng.random() < 0.5 else student.father
+        guardian = self.world.persons.get(guardian_pid or "") or None
+        number = self._id(rng, student)
+        school = "小学" if (self.world.start - student.birth).days < 12 * 365 else "中学"
+        row: Row = {
+            "XSID": key,
+            "QGXJH": ("G" + student.id_number) if student.id_number else None,
+            "XM": noise.noisy_name(rng, self.rates, student.name),
+            "XB": "男" if student.sex == "1" else "女",
+            "CSRQ": noise.noisy_date(rng, self.rates, student.birth, "%Y%m%d"),
+            "MZ": ETHNICITY_NAMES.get(student.ethnicity, "其他"),
+            "SFZJLX": "居民身份证",
+            "SFZJH": number,
+            "XXBSM": f"21{student.hukou.code}{(int(student.pid[1:]) % 97):02d}",
+            "XXMC": f"{student.hukou.name}第{int(student.pid[1:]) % 9 + 1}{school}",
+        }
+        if guardian is not None:
+            self.truth.record("jyt_xsxj", f"{key}#JHR", guardian.pid)
+            self.truth.relations.add(("guardian", guardian.pid, student.pid, "", ""))
+            row |= {
+                "JHRXM": noise.noisy_name(rng, self.rates, guardian.name),
+                "JHRSFZJH": self._id(rng, guardian) if rng.random() > 0.05 else None,
+            }
+        return row | {"GXSJ": self._gxsj(day, key)}
+
+    # --- legal-person sources -------------------------------------------------------------------
+
+    def _rep(
+        self, dataset: str, key: str, org: Organisation, rng: Any, id_missing: float
+    ) -> tuple[str, str | None]:
+        rep = self.world.persons[org.legal_rep]
+        self.truth.record(dataset, f"{key}#FDDBR", rep.pid)
+        number = None if rng.random() < id_missing else self._id(rng, rep)
+        return noise.noisy_name(rng, self.rates, rep.name), number
+
+    def scjgj_qydj(self, org: Organisation, day: int, op: str | None) -> Row:
+        key = org.source_key
+        rng = self._rng("scjgj_qydj", key)
+        self.truth.record("scjgj_qydj", key, org.oid)
+        rep_name, rep_id = self._rep(
+            "scjgj_qydj", key, org, rng, 0.02 if org.established.year < 2000 else 0.0
+        )
+        row: Row = {
+            "PRIPID": key,
+            "UNISCID": noise.noisy_uscc(rng, self.rates, org.uscc) if org.uscc else None,
+            "REGNO": org.regno,
+            "ENTNAME": noise.noisy_org_name(rng, self.rates, org.name),
+            "ENTTYPE": org.enttype,
+            "LEREP": rep_name,
+            "LEREP_CERTYPE": "20" if self.world.persons[org.legal_rep].passport else "10",
+            "LEREP_CERNO": rep_id,
+            "REGCAP": f"{org.capital_wan:.2f}",
+            "REGCAPCUR": "156",
+            "ESTDATE": org.established.isoformat(),
+            "DOM": org.address,
+            "DOMDISTRICT": org.division.code,
+            "REGSTATE": REGSTATE[org.status],
+            "REGORG": f"{org.division.name}市场监督管理局",
+            "INDUSTRYCO": org.industry,
+            "APPRDATE": self.world.day_date(org.changed_on_day).isoformat()
+            if org.changed_on_day > 1
+            else org.established.isoformat(),
+            "GXSJ": self._gxsj(day, key),
+        }
+        if op is not None:
+            row["CZBS"] = op
+        return row
+
+    def bb_sydwdj(self, org: Organisation, day: int) -> Row:
+        key = org.source_key
+        rng = self._rng("bb_sydwdj", key)
+        self.truth.record("bb_sydwdj", key, org.oid)
+        rep_name, rep_id = self._rep("bb_sydwdj", key, org, rng, 0.4)
+        return {
+            "SYDWID": key,
+            "TYSHXYDM": noise.noisy_uscc(rng, self.rates, org.uscc) if org.uscc else None,
+            "DWMC": org.name,
+            "FDDBR": rep_name,
+            "FDDBRZJHM": rep_id,
+            "JFLY": rng.choice(("财政全额拨款", "财政差额拨款", "经费自理")),
+            "KBZJ": f"{org.capital_wan:.2f}",
+            "JBDW": f"{org.division.name}人民政府",
+            "ZS": org.address,
+            "DJZT": "1" if org.status == "active" else "3",
+            "DJRQ": org.established.isoformat(),
+            "GXSJ": self._gxsj(day, key),
+        }
+
+    def mzt_shzz(self, org: Organisation, day: int) -> Row:
+        key = org.source_key
+        rng = self._rng("mzt_shzz", key)
+        self.truth.record("mzt_shzz", key, org.oid)
+        rep_name, rep_id = self._rep("mzt_shzz", key, org, rng, 0.1)
+        kind = {
+            "social_group": "社会团体",
+            "private_non_enterprise": "民办非企业单位",
+            "foundation": "基金会",
+        }
+        return {
+            "SHZZID": key,
+            "TYSHXYDM": noise.noisy_uscc(rng, self.rates, org.uscc) if org.uscc else None,
+            "ZZMC": org.name,
+            "ZZLX": kind[org.kind],
+            "FDDBR": rep_name,
+            "FDDBRSFZH": rep_id,
+            "YWZGDW": f"{prefecture_names().get(org.division.code[:4], '')}民政局",
+            "ZCZJ": f"{org.capital_wan:.2f}",
+            "ZS": org.address,
+            "DJRQ": org.established.isoformat(),
+            "DJZT": "1" if org.status == "active" else "3",
+            "GXSJ": self._gxsj(day, key),
+        }
+
+    def swj_dwnsr(self, org: Organisation, last_change_day: int) -> Row:
+        key = org.tax_djxh or ""
+        rng = self._rng("swj_dwnsr", key)
+        self.truth.record("swj_dwnsr", key, org.oid)
+        rep_name, rep_id = self._rep("swj_dwnsr", key, org, rng, 0.03)
+        return {
+            "djxh": key,
+            "nsrsbh": org.tax_number,
+            "nsrmc": noise.noisy_org_name(rng, self.rates, org.name),
+            "fddbrxm": rep_name,
+            "fddbrsfzjhm": rep_id,
+            "zcdz": org.address,
+            "scjydz": org.address if rng.random() < 0.7 else None,
+            "nsrzt": "03" if org.status == "active" else "07",
+            "nsxydj": org.tax_rating,
+            "pjnd": org.tax_rating_year,
+            "djrq": org.established,
+            "gxsj": _beijing_naive(self._gxsj(last_change_day, key)),
+            "scbz": "0" if org.status == "active" else "1",
+        }
+
+
+def relations(world: World) -> list[tuple[str, str, str, str, str]]:
+    """True relations: (type, from_id, to_id, valid_from, valid_to)."""
+    rows = []
+    divorced = {(d.husband, d.wife): d.date for d in world.marriages if d.kind == "2"}
+    for m in world.marriages:
+        if m.kind == "1":
+            ended = divorced.get((m.husband, m.wife))
+            end = ended.isoformat() if ended is not None and ended >= m.date else ""
+            rows.append(("spouse", m.husband, m.wife, m.date.isoformat(), end))
+    for p in world.persons.values():
+        for parent in (p.mother, p.father):
+            if parent:
+                rows.append(("parent", parent, p.pid, p.birth.isoformat(), ""))
+        if p.employer:
+            rows.append(("employee", p.pid, p.employer, "", ""))
+    for o in world.organisations.values():
+        rows.append(("legal_representative", o.legal_rep, o.oid, o.established.isoformat(), ""))
+        if o.parent:
+            rows.append(("branch_of", o.oid, o.parent, o.established.isoformat(), ""))
+    return rows

@@ -1,0 +1,171 @@
+"""The generator: valid identifiers, honest manifests, encodings, complete truth, determinism."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from mdm.generate import GenerateConfig, generate, write_all
+from mdm.generate.noise import NoiseRates
+from mdm.registry import datasets
+from mdm.standardize import identifiers as ids
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture(scope="module")
+def world_files(tmp_path_factory):
+    out = tmp_path_factory.mktemp("gen")
+    summary = generate(GenerateConfig(persons=1500, orgs=200, days=3, seed=42, defects=True))
+    write_all(summary, out / "landing", out / "truth")
+    return summary, out
+
+
+def _rows(folder: Path) -> list[tuple[str, int, dict]]:
+    manifest = json.loads((folder / "_manifest.json").read_text("utf-8"))
+    encoding = {"UTF-8": "utf-8-sig", "GB18030": "gb18030"}[manifest["encoding"]]
+    out = []
+    for entry in manifest["files"]:
+        data = (folder / entry["name"]).read_bytes()
+        if entry["name"].endswith(".jsonl"):
+            out += [
+                (entry["name"], i, json.loads(line))
+                for i, line in enumerate(data.decode().splitlines(), 1)
+            ]
+        else:
+            reader = csv.DictReader(io.StringIO(data.decode(encoding)))
+            out += [(entry["name"], i, row) for i, row in enumerate(reader, 2)]
+    return out
+
+
+def test_clean_world_identifiers_are_valid():
+    summary = generate(GenerateConfig(persons=800, orgs=150, seed=3, rates=NoiseRates.none()))
+    persons = summary.world.persons.values()
+    numbers = [p.id_number for p in persons if p.id_number]
+    assert len(numbers) == len(set(numbers)) > 700
+    assert all(ids.is_valid_id_number(n) for n in numbers)
+    for p in persons:
+        if p.id_number:
+            assert ids.id_birth_date(p.id_number) == p.birth
+            assert ids.id_sex_code(p.id_number) == p.sex
+    for o in summary.world.organisations.values():
+        assert ids.is_valid_org_code(o.org_code)
+        if o.uscc:
+            assert ids.is_valid_uscc(o.uscc) and ids.uscc_org_code(o.uscc) == o.org_code
+        if o.regno:
+            assert ids.is_valid_registration_number(o.regno)
+    kinds = {o.kind for o in summary.world.organisations.values()}
+    assert {"enterprise", "individual_business", "public_institution", "social_group"} <= kinds
+    twins = [p for p in persons if p.twin_of]
+    assert all(summary.world.persons[p.twin_of].birth == p.birth for p in twins)
+
+
+def test_manifests_match_files(world_files):
+    summary, out = world_files
+    checked = 0
+    for d in summary.deliveries:
+        folder = out / "landing" / d.dataset / d.delivery_id
+        if d.defect in ("no_manifest",):
+            assert not (folder / "_manifest.json").exists()
+            continue
+        manifest = json.loads((folder / "_manifest.json").read_text("utf-8"))
+        assert manifest["dataset"] == d.dataset and manifest["delivery_id"] == d.delivery_id
+        for entry in manifest["files"]:
+            data = (folder / entry["name"]).read_bytes()
+            sha_ok = hashlib.sha256(data).hexdigest() == entry["sha256"]
+            if d.defect == "wrong_declared_encoding":
+                assert manifest["encoding"] == "UTF-8"
+                with pytest.raises(UnicodeDecodeError):
+                    data.decode("utf-8")
+                continue
+            lines = data.decode("gb18030" if manifest["encoding"] == "GB18030" else "utf-8-sig")
+            n = len(lines.splitlines()) - (
+                0 if entry["name"].endswith(".jsonl") or not lines else 1
+            )
+            if d.defect == "bad_checksum":
+                assert not sha_ok
+            elif d.defect == "row_count_mismatch":
+                assert entry["rows"] != n
+            elif d.defect not in ("truncated_last_line", "empty_file"):
+                assert sha_ok and entry["rows"] == n, (d.dataset, d.delivery_id, entry)
+                checked += 1
+    assert checked >= 20
+
+
+def test_gb18030_files_are_not_utf8(world_files):
+    _, out = world_files
+    data = (out / "landing" / "jyt_xsxj" / "20261101-01" / "part-all.csv").read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    assert "学生标识" not in data.decode("gb18030")  # header is the column codes
+    assert data.decode("gb18030").startswith("XSID,QGXJH,XM")
+    assert (out / "landing" / "gat_czrk" / "20261101-01" / "part-all.csv").read_bytes()[
+        :3
+    ] == b"\xef\xbb\xbf"
+
+
+def test_record_keys_unique_and_truth_covers_every_record(world_files):
+    summary, out = world_files
+    with open(out / "truth" / "records.csv", encoding="utf-8") as f:
+        truth = {(r["dataset"], r["record_key"]) for r in csv.DictReader(f)}
+    for d in summary.deliveries:
+        if d.defect is not None:
+            continue
+        spec = datasets()[d.dataset]
+        folder = out / "landing" / d.dataset / d.delivery_id
+        keys = []
+        for _, _, row in _rows(folder):
+            key = spec.record_key_separator.join(row[k] for k in spec.record_key)
+            keys.append(key)
+            if spec.roles and spec.domain == "person":
+                assert any((d.dataset, f"{key}#{role}") in truth for role in spec.roles)
+            else:
+                assert (d.dataset, key) in truth
+            if "FDDBR" in spec.roles:
+                assert (d.dataset, f"{key}#FDDBR") in truth
+        assert len(keys) == len(set(keys)), (d.dataset, d.delivery_id)
+    for table, rows in summary.frontend_rows.items():
+        assert all((table, r["djxh"]) in truth for r in rows)
+    with open(out / "truth" / "relations.csv", encoding="utf-8") as f:
+        relation_types = {r["relation_type"] for r in csv.DictReader(f)}
+    assert {"spouse", "parent", "guardian", "legal_representative", "employee"} <= relation_types
+
+
+def test_days_bring_deltas_with_operations(world_files):
+    summary, out = world_files
+    delta = [
+        d for d in summary.deliveries if d.dataset == "gat_czrk" and d.delivery_id == "20261102-01"
+    ][0]
+    ops = {row["CZBS"] for _, _, row in _rows(out / "landing" / "gat_czrk" / delta.delivery_id)}
+    assert ops <= {"I", "U", "D"} and ops
+    expected = {d.expected for d in summary.deliveries if d.defect}
+    assert expected == {"reject", "load", "quarantine_rows", "ignore_incomplete"}
+
+
+def test_same_seed_same_bytes(tmp_path):
+    for name in ("a", "b"):
+        summary = generate(GenerateConfig(persons=600, orgs=80, days=2, seed=9, defects=True))
+        write_all(summary, tmp_path / name / "landing", tmp_path / name / "truth")
+    files_a = sorted(
+        p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file()
+    )
+    files_b = sorted(
+        p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file()
+    )
+    assert files_a == files_b and files_a
+    for rel in files_a:
+        assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
+
+
+def test_day_one_is_the_same_whatever_the_number_of_days():
+    one = generate(GenerateConfig(persons=600, orgs=80, days=1, seed=5))
+    three = generate(GenerateConfig(persons=600, orgs=80, days=3, seed=5))
+    first = {(d.dataset, d.delivery_id): d.files for d in one.deliveries}
+    for d in three.deliveries:
+        if (d.dataset, d.delivery_id) in first:
+            assert d.files == first[(d.dataset, d.delivery_id)]
