@@ -174,11 +174,25 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     _out(f"== mdm demo (MDM_HOME={settings.home})")
-    _out("-- 1/3 database: server, databases (warehouse, airflow, frontend), migrations")
+    _out("-- 1/4 database: server, databases (warehouse, airflow, frontend), migrations")
     _out("   " + prepare_database(settings))
-    _out("-- 2/3 daily chain through Airflow (dag.test), as the scheduler would run it")
+    _out("-- 2/4 department deliveries: 5,000 persons, 2 days, with delivery defects")
+    cmd_generate(
+        settings,
+        argparse.Namespace(
+            persons=5_000,
+            orgs=500,
+            days=2,
+            seed=1,
+            out=None,
+            defects=True,
+            clean=False,
+            no_frontend=False,
+        ),
+    )
+    _out("-- 3/4 daily chain through Airflow (dag.test), as the scheduler would run it")
     cmd_run(settings, argparse.Namespace(dag=None))
-    _out("-- 3/3 what landed in the warehouse")
+    _out("-- 4/4 what landed in the warehouse")
     with db.connect(db.warehouse_url(settings)) as conn:
         for run_id, step, status, seconds in conn.execute(
             """select run_id, step, status, duration_seconds from staging.stg_ops__run_log
