@@ -148,45 +148,20 @@ def _full_deliveries(world: World, r: Renderer, day: int) -> list[Delivery]:
 
 def _delta_deliveries(world: World, r: Renderer, changes: DayChanges) -> list[Delivery]:
     day, date = changes.day, world.day_date(changes.day)
+    persons, orgs = world.persons, world.organisations
+    rows_by_dataset = {
+        "gat_czrk": [
+            r.gat_czrk(persons[pid], day, op) for pid, op in sorted(changes.register.items())
+        ],
+        "mzt_hydj": [r.mzt_hydj(m, day) for m in changes.marriages],
+        "wjw_csyxzm": [r.wjw_csyxzm(persons[pid], day) for pid in changes.births],
+        "scjgj_qydj": [
+            r.scjgj_qydj(orgs[oid], day, op) for oid, op in sorted(changes.enterprises.items())
+        ],
+    }
     out = [
-        make_delivery(
-            dataset("gat_czrk"),
-            date,
-            1,
-            "delta",
-            {
-                "all": [
-                    r.gat_czrk(world.persons[pid], day, op)
-                    for pid, op in sorted(changes.register.items())
-                ]
-            },
-        ),
-        make_delivery(
-            dataset("mzt_hydj"),
-            date,
-            1,
-            "delta",
-            {"all": [r.mzt_hydj(m, day) for m in changes.marriages]},
-        ),
-        make_delivery(
-            dataset("wjw_csyxzm"),
-            date,
-            1,
-            "delta",
-            {"all": [r.wjw_csyxzm(world.persons[pid], day) for pid in changes.births]},
-        ),
-        make_delivery(
-            dataset("scjgj_qydj"),
-            date,
-            1,
-            "delta",
-            {
-                "all": [
-                    r.scjgj_qydj(world.organisations[oid], day, op)
-                    for oid, op in sorted(changes.enterprises.items())
-                ]
-            },
-        ),
+        make_delivery(dataset(code), date, 1, "delta", {"all": rows})
+        for code, rows in rows_by_dataset.items()
     ]
     if day % 7 == 1:  # weekly full of social insurance
         insured = [row for p in world.persons.values() if p.grbh for row in r.rst_cbry(p, day)]
