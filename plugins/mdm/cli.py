@@ -153,6 +153,58 @@ def cmd_generate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+# --- mdm ingest -----------------------------------------------------------------------
+
+
+def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
+    import uuid
+
+    from mdm.connections import params_from_url
+    from mdm.ingest.run import ingest_dataset, problems_message
+    from mdm.registry import datasets
+
+    prepare_database(settings)
+    codes = args.dataset or list(datasets())
+    skip: dict[str, list[str]] = {}
+    for item in args.skip or []:
+        code, _, delivery_id = item.rpartition("/")
+        skip.setdefault(code or (codes[0] if len(codes) == 1 else ""), []).append(delivery_id)
+    if "" in skip:
+        _out("--skip needs DATASET/DELIVERY_ID when more than one dataset is ingested")
+        return 2
+    run_id = f"cli__{time.strftime('%Y%m%dT%H%M%S')}__{uuid.uuid4().hex[:6]}"
+    warehouse = params_from_url(db.warehouse_url(settings))
+    frontend = params_from_url(db.frontend_url(settings))
+    problems = []
+    _out(
+        f"{'dataset':<12} {'delivery':<22} {'status':<22} {'declared':>9} {'loaded':>9} "
+        f"{'quarant.':>8}  note"
+    )
+    for code in codes:
+        try:
+            report = ingest_dataset(
+                code, warehouse, frontend, settings.landing_dir, run_id, skip.get(code, [])
+            )
+        except Exception as err:  # one dataset's failure must not stop the others
+            logger.error("%s: %s", code, err)
+            problems.append(f"{code}: {err}")
+            continue
+        for o in report.outcomes:
+            note = o.error_code or (f"extra columns {o.extra_columns}" if o.extra_columns else "")
+            _out(
+                f"{o.dataset:<12} {o.delivery_id:<22} {o.status:<22} {o.rows_declared or 0:>9} "
+                f"{o.rows_loaded:>9} {o.rows_quarantined:>8}  {note}"
+            )
+        for delivery_id in report.incomplete:
+            _out(f"{code:<12} {delivery_id:<22} {'waiting (no manifest)':<22}")
+        if report.problems:
+            problems.append(problems_message(report))
+    if problems:
+        _out("\nNeeds an engineer:\n" + "\n".join(problems))
+        return 1
+    return 0
+
+
 # --- mdm run / demo -------------------------------------------------------------
 
 
@@ -264,6 +316,21 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--clean", action="store_true", help="no value noise")
     gen.add_argument("--no-frontend", action="store_true", help="do not write the front-end tables")
     gen.set_defaults(handler=cmd_generate)
+
+    ingest = commands.add_parser(
+        "ingest",
+        help="load new deliveries and front-end rows into raw, without the scheduler",
+        description="The same code as the mdm_ingest_<dataset> DAGs. Exit code 1 when a "
+        "delivery was rejected or is blocked.",
+    )
+    ingest.add_argument("--dataset", action="append", help="only this dataset (repeatable)")
+    ingest.add_argument(
+        "--skip",
+        action="append",
+        metavar="[DATASET/]DELIVERY_ID",
+        help="skip a rejected or blocked delivery, unblocking the deltas after it",
+    )
+    ingest.set_defaults(handler=cmd_ingest)
 
     run = commands.add_parser(
         "run",

@@ -15,8 +15,15 @@ from mdm.settings import DAGS_DIR, Settings
 
 logger = logging.getLogger(__name__)
 
+
+def _ingestion_dags() -> tuple[str, ...]:
+    from mdm.registry import datasets
+
+    return tuple(f"mdm_ingest_{code}" for code in datasets())
+
+
 # The DAGs `mdm run` executes, in order. Later stages append theirs.
-DAILY_CHAIN = ("mdm_platform_check",)
+DAILY_CHAIN = ("mdm_platform_check", *_ingestion_dags())
 
 
 class DagRunFailedError(RuntimeError):

@@ -13,15 +13,14 @@ import psycopg
 
 from mdm.connections import ConnParams, conninfo
 from mdm.db.migrate import apply_migrations
+from mdm.ingest.errors import SourceUnavailableError
 from mdm.runlog import logged_step
 from mdm.settings import Settings
 from mdm.transform import run_dbt
 
 logger = logging.getLogger(__name__)
 
-
-class SourceUnavailableError(RuntimeError):
-    """A department's front-end database does not answer: an availability failure."""
+__all__ = ["SourceUnavailableError", "build_models", "check_frontend", "migrate_warehouse"]
 
 
 def migrate_warehouse(warehouse: ConnParams, run_id: str) -> list[str]:

@@ -144,7 +144,34 @@ def test_days_bring_deltas_with_operations(world_files):
     ops = {row["CZBS"] for _, _, row in _rows(out / "landing" / "gat_czrk" / delta.delivery_id)}
     assert ops <= {"I", "U", "D"} and ops
     expected = {d.expected for d in summary.deliveries if d.defect}
-    assert expected == {"reject", "load", "quarantine_rows", "ignore_incomplete"}
+    assert expected == {"reject", "load", "quarantine_rows", "ignore_incomplete", "duplicate"}
+
+
+def test_every_delivery_defect_of_the_standard_is_generated(world_files):
+    summary, _ = world_files
+    defects = {d.defect: (d.expected, d.wave) for d in summary.deliveries if d.defect}
+    # Section 5: manifest row count / checksum, wrong declared encoding, missing/renamed/extra
+    # column, truncated last line, empty file, the same delivery twice, a delta before its
+    # full, a delivery days late (plus a folder still being written, and bad rows).
+    assert defects == {
+        "bad_checksum": ("reject", 1),
+        "row_count_mismatch": ("reject", 1),
+        "wrong_declared_encoding": ("reject", 1),
+        "truncated_last_line": ("reject", 1),
+        "empty_file": ("reject", 1),
+        "missing_required_column": ("reject", 1),
+        "extra_column": ("load", 1),
+        "bad_rows": ("quarantine_rows", 1),
+        "no_manifest": ("ignore_incomplete", 1),
+        "late_delivery": ("load", 2),
+        "duplicate_resend": ("duplicate", 2),
+        "delta_before_full": ("load", 1),
+        "full_after_its_delta": ("load", 2),
+    }
+    late = next(d for d in summary.deliveries if d.defect == "late_delivery")
+    assert late.delivery_id < min(
+        d.delivery_id for d in summary.deliveries if d.dataset == late.dataset and d.wave == 1
+    )
 
 
 def test_same_seed_same_bytes(tmp_path):

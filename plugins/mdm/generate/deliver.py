@@ -10,6 +10,7 @@ folder outside the landing zone.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -57,6 +58,10 @@ class Delivery:
     defect: str | None = None
     write_manifest: bool = True
     sha256_override: str | None = None  # a manifest checksum that does not match (defect)
+    # Arrival order: wave 1 is everything the scheduler finds at once; wave 2 arrives after
+    # a first ingestion (a re-send, a full that comes after its delta). ``mdm generate``
+    # writes both; tests write them apart to see the second arrival.
+    wave: int = 1
 
 
 @dataclass
@@ -111,6 +116,18 @@ def _by_city(rows: list[Row], division_column: str) -> dict[str, list[Row]]:
     return dict(sorted(parts.items()))
 
 
+def _insured_full(world: World, r: Renderer, day: int) -> Delivery:
+    """Social insurance: a weekly full, split into one part file per prefecture city."""
+    persons = [p for p in world.persons.values() if p.grbh]
+    insured = [row for p in persons for row in r.rst_cbry(p, day)]
+    divisions = {p.grbh: p.hukou.code for p in persons}
+    for row in insured:
+        row["_city"] = divisions[row["GRBH"]]
+    return make_delivery(
+        dataset("rst_cbry"), world.day_date(day), 1, "full", _by_city(insured, "_city")
+    )
+
+
 def _full_deliveries(world: World, r: Renderer, day: int) -> list[Delivery]:
     date = world.day_date(day)
     persons = list(world.persons.values())
@@ -120,11 +137,7 @@ def _full_deliveries(world: World, r: Renderer, day: int) -> list[Delivery]:
     out.append(make_delivery(dataset("gat_czrk"), date, 1, "full", {"all": register}))
     history = [r.mzt_hydj(m, day) for m in world.marriages if m.day <= day]
     out.append(make_delivery(dataset("mzt_hydj"), date, 1, "delta", {"all": history}))
-    insured = [row for p in persons if p.grbh for row in r.rst_cbry(p, day)]
-    divisions = {p.grbh: p.hukou.code for p in persons if p.grbh}
-    for row in insured:
-        row["_city"] = divisions[row["GRBH"]]
-    out.append(make_delivery(dataset("rst_cbry"), date, 1, "full", _by_city(insured, "_city")))
+    out.append(_insured_full(world, r, day))
     newborns = [
         r.wjw_csyxzm(p, day) for p in persons if (world.start - p.birth).days < 365 and p.mother
     ]
@@ -164,8 +177,7 @@ def _delta_deliveries(world: World, r: Renderer, changes: DayChanges) -> list[De
         for code, rows in rows_by_dataset.items()
     ]
     if day % 7 == 1:  # weekly full of social insurance
-        insured = [row for p in world.persons.values() if p.grbh for row in r.rst_cbry(p, day)]
-        out.append(make_delivery(dataset("rst_cbry"), date, 1, "full", {"all": insured}))
+        out.append(_insured_full(world, r, day))
     return out
 
 
@@ -173,8 +185,8 @@ def _defect_deliveries(world: World, r: Renderer, day: int) -> list[Delivery]:
     """Delivery-level defects of section 5, each a delivery of its own with the expected outcome."""
     rng = stream(world.seed, "defects", day)
     date = world.day_date(day)
-    orgs = [o for o in world.organisations.values() if o.source_key.startswith("SHZZ")][:20]
-    institutions = [o for o in world.organisations.values() if o.source_key.startswith("SYDW")][:20]
+    orgs = [o for o in world.organisations.values() if o.source_key.startswith("SHZZ")]
+    institutions = [o for o in world.organisations.values() if o.source_key.startswith("SYDW")]
     spec_sh, spec_bb = dataset("mzt_shzz"), dataset("bb_sydwdj")
     out: list[Delivery] = []
 
@@ -220,10 +232,18 @@ def _defect_deliveries(world: World, r: Renderer, day: int) -> list[Delivery]:
         make_delivery(spec_bb, date, 19, "full", {"all": rows}), "no_manifest", "ignore_incomplete"
     )
     d.write_manifest = False
-    d = add(make_delivery(spec_bb, date, 20, "full", {"all": rows}), "late_delivery", "load")
-    d.extract_time = (
-        dt.datetime.combine(date - dt.timedelta(days=9), dt.time(2)).isoformat() + "+08:00"
-    )
+    # Extracted nine days ago, delivered only now (wave 2): older id, loaded out of order.
+    late = date - dt.timedelta(days=9)
+    d = add(make_delivery(spec_bb, late, 20, "full", {"all": rows}), "late_delivery", "load")
+    d.wave = 2
+    # Market supervision's full of the day arrives after the delta that follows it.
+    enterprises = [o for o in world.organisations.values() if o.source_key.startswith("PRI")]
+    spec_qy = dataset("scjgj_qydj")
+    full = [r.scjgj_qydj(o, day, None) for o in enterprises]
+    d = add(make_delivery(spec_qy, date, 2, "full", {"all": full}), "full_after_its_delta", "load")
+    d.wave = 2
+    updated = [r.scjgj_qydj(o, day, "U") for o in enterprises[:3]]
+    add(make_delivery(spec_qy, date, 3, "delta", {"all": updated}), "delta_before_full", "load")
     return out
 
 
@@ -307,6 +327,11 @@ def generate(config: GenerateConfig) -> GenerateSummary:
         org_changed |= {oid: day for oid in changes.tax_orgs}
     if config.defects:
         deliveries += _defect_deliveries(world, renderer, config.days)
+        # Day one's register sent again unchanged, after it was loaded: a recorded no-op.
+        first = next(d for d in deliveries if d.dataset == "gat_czrk")
+        deliveries.append(
+            dataclasses.replace(first, defect="duplicate_resend", expected="duplicate", wave=2)
+        )
     frontend = {
         "swj_grnsr": [
             renderer.swj_grnsr(world.persons[pid], d) for pid, d in sorted(person_changed.items())
@@ -339,6 +364,7 @@ def write_truth(summary: GenerateSummary, folder: Path) -> None:
             "mode": d.mode,
             "defect": d.defect,
             "expected": d.expected,
+            "wave": d.wave,
             "rows": sum(d.rows.values()),
         }
         for d in summary.deliveries
@@ -400,9 +426,14 @@ def write_frontend(conninfo: str, frontend_rows: dict[str, list[Row]]) -> dict[s
     return counts
 
 
-def write_all(summary: GenerateSummary, landing: Path, truth_dir: Path) -> list[Path]:
+def write_all(
+    summary: GenerateSummary, landing: Path, truth_dir: Path, waves: Iterable[int] = (1, 2)
+) -> list[Path]:
+    """Write the deliveries of ``waves`` (arrival order) and the truth."""
     paths = []
-    for delivery in summary.deliveries:
-        paths.append(write_delivery(landing, delivery, dataset(delivery.dataset).provider))
+    for wave in sorted(waves):
+        for delivery in summary.deliveries:
+            if delivery.wave == wave:
+                paths.append(write_delivery(landing, delivery, dataset(delivery.dataset).provider))
     write_truth(summary, truth_dir)
     return paths

@@ -53,9 +53,37 @@ class Dataset:
 
 
 @functools.cache
-def datasets() -> dict[str, Dataset]:
+def _document() -> dict[str, Any]:
     text = (resources.files("mdm.registry") / "datasets.yaml").read_text("utf-8")
-    raw = yaml.safe_load(text)["datasets"]
+    document: dict[str, Any] = yaml.safe_load(text)
+    return document
+
+
+def code_lists() -> dict[str, dict[str, str]]:
+    """Named code lists (``sex_gb2261``, ``ethnicity_gb3304``, ...): code -> meaning."""
+    lists = {
+        name: {str(k): str(v) for k, v in codes.items()}
+        for name, codes in _document()["code_lists"].items()
+        if "values_of" not in codes
+    }
+    for name, codes in _document()["code_lists"].items():
+        if "values_of" in codes:  # a list whose codes are another list's meanings
+            lists[name] = {v: v for v in lists[codes["values_of"]].values()}
+    return lists
+
+
+def allowed_codes(column: Column) -> list[str] | None:
+    """The codes a column may hold, or None when it is not a coded column."""
+    if column.codes is None:
+        return None
+    if isinstance(column.codes, str):
+        return sorted(code_lists()[column.codes])
+    return sorted(str(k) for k in column.codes)
+
+
+@functools.cache
+def datasets() -> dict[str, Dataset]:
+    raw = _document()["datasets"]
     result = {}
     for code, spec in raw.items():
         spec = dict(spec)

@@ -1,0 +1,100 @@
+"""Ingestion: one DAG per department dataset, generated from the source registry.
+
+``mdm_ingest_<dataset>`` loads what is new for one dataset into
+``raw.<dataset>`` and emits that table's Asset, which the build DAG is
+scheduled on:
+
+- **file drops**: every complete delivery not yet loaded, in delivery-id
+  order: manifest, checksums, encoding, header and row counts checked, bad
+  rows quarantined, the batch gated by Great Expectations, then attached;
+- **front-end tables**: the rows above the ``GXSJ`` high-water mark.
+
+The run fails (task ``check_deliveries``) when a delivery was rejected, a
+delta is blocked behind a rejected one, or a delivery was re-sent with
+different content; the log says which and what to do. To unblock, trigger
+with param ``skip`` = the rejected delivery ids to skip. Details:
+``ops.delivery``, ``ops.delivery_event``, ``quarantine.delivery_row``,
+``ops.validation_result``.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import DAG, Asset, Param, task
+
+from mdm.assets import raw_asset_uri
+from mdm.registry import Dataset, datasets
+from mdm.settings import FRONTEND_CONN_ID, WAREHOUSE_CONN_ID
+
+DEFAULT_ARGS = {
+    "owner": "mdm-platform",
+    "retries": 2,
+    "retry_delay": pendulum.duration(minutes=5),
+}
+
+
+def ingestion_dag(spec: Dataset) -> DAG:
+    raw_table = Asset(name=f"raw.{spec.code}", uri=raw_asset_uri(spec.code))
+    with DAG(
+        dag_id=f"mdm_ingest_{spec.code}",
+        description=f"{spec.title} ({spec.department}) -> raw.{spec.code}",
+        schedule="0 6 * * *",
+        start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        tags=["mdm", "ingest"],
+        doc_md=__doc__,
+        params={
+            "skip": Param(
+                [],
+                type="array",
+                description="Delivery ids to skip (rejected or blocked ones), which unblocks "
+                "the deltas after them.",
+            )
+        },
+    ) as dag:
+
+        @task(outlets=[raw_table])
+        def ingest(code: str = spec.code, **context: object) -> dict:
+            from mdm.connections import params_from_airflow
+            from mdm.ingest.run import ingest_dataset
+            from mdm.settings import load_settings
+
+            params = context["params"]
+            skip = list(params.get("skip") or []) if isinstance(params, dict) else []
+            frontend = (
+                params_from_airflow(FRONTEND_CONN_ID)
+                if datasets()[code].channel == "frontend_db"
+                else None
+            )
+            report = ingest_dataset(
+                code,
+                params_from_airflow(WAREHOUSE_CONN_ID),
+                frontend,
+                load_settings().landing_dir,
+                str(context["run_id"]),
+                skip,
+            )
+            return report.as_dict()
+
+        @task(retries=0)
+        def check_deliveries(report: dict) -> None:
+            from airflow.sdk.exceptions import AirflowFailException
+
+            problems = [
+                d["error"] or f"{d['dataset']}/{d['delivery_id']}: {d['status']}"
+                for d in report["deliveries"]
+                if d["status"] in ("rejected", "blocked", "conflicting_resend")
+            ]
+            if problems:
+                raise AirflowFailException(
+                    f"{len(problems)} delivery problem(s) need an engineer:\n" + "\n".join(problems)
+                )
+
+        check_deliveries(ingest())
+    return dag
+
+
+for _spec in datasets().values():
+    globals()[f"mdm_ingest_{_spec.code}"] = ingestion_dag(_spec)

@@ -1,0 +1,8 @@
+"""Airflow Asset URIs of the tables DAGs hand to each other (light: imported by DAG files)."""
+
+from __future__ import annotations
+
+
+def raw_asset_uri(code: str) -> str:
+    """``raw.<dataset>``: a logical name for data-aware scheduling, not a connection string."""
+    return f"postgres://mdm-warehouse:5432/warehouse/raw/{code}"

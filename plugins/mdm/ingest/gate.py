@@ -1,0 +1,169 @@
+"""The Great Expectations gate: validate a loaded batch table before it joins ``raw``.
+
+The suites live in ``expectations/`` (code, built from the registry); this
+module runs one against the detached batch table of a delivery and stores the
+result in ``ops.validation_result``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import math
+import os
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from mdm.connections import ConnParams
+from mdm.registry import Dataset
+from mdm.settings import PROJECT_ROOT
+
+logger = logging.getLogger(__name__)
+
+SUITES_MODULE = PROJECT_ROOT / "expectations" / "raw_deliveries.py"
+
+
+@dataclass
+class GateResult:
+    suite_name: str
+    success: bool  # no critical expectation failed
+    evaluated: int
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    result: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def critical_failures(self) -> list[dict[str, Any]]:
+        return [f for f in self.failures if f["severity"] == "critical"]
+
+    def summary(self) -> str:
+        return "; ".join(
+            f"{f['expectation']}({f.get('column') or ''}) observed {f['observed']}"
+            for f in self.critical_failures
+        )
+
+
+def _suites() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("mdm_expectations_raw", SUITES_MODULE)
+    if spec is None or spec.loader is None:
+        raise FileNotFoundError(f"GX suites not found at {SUITES_MODULE}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _sqlalchemy_url(params: ConnParams) -> str:
+    from sqlalchemy.engine import URL
+
+    return URL.create(
+        "postgresql+psycopg",
+        username=params.get("user"),
+        password=params.get("password"),
+        host=params.get("host"),
+        port=int(params["port"]) if params.get("port") else None,
+        database=params.get("dbname"),
+    ).render_as_string(hide_password=False)
+
+
+def min_rows_for_full(previous_full_rows: int | None) -> int:
+    suites = _suites()
+    if not previous_full_rows:
+        return 0
+    return math.ceil(previous_full_rows * suites.FULL_MIN_SHARE_OF_PREVIOUS)
+
+
+def validate(
+    warehouse: ConnParams,
+    spec: Dataset,
+    mode: str,
+    schema: str,
+    table: str,
+    previous_full_rows: int | None,
+) -> GateResult:
+    """Run the dataset's suite on ``schema.table``."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    suites = _suites()
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    source = context.data_sources.add_postgres(
+        "warehouse", connection_string=_sqlalchemy_url(warehouse)
+    )
+    asset = source.add_table_asset(table, table_name=table, schema_name=schema)
+    batch = asset.add_batch_definition_whole_table("delivery")
+    suite = context.suites.add(suites.build_suite(spec, mode))
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=suite.name, data=batch, suite=suite)
+    )
+    outcome = definition.run(
+        expectation_parameters={suites.MIN_ROWS: min_rows_for_full(previous_full_rows)}
+    )
+    failures = []
+    for item in outcome.results:
+        config = item.expectation_config
+        if item.success or config is None:
+            continue
+        observed = item.result.get("observed_value", item.result.get("unexpected_percent"))
+        failures.append(
+            {
+                "expectation": config.type,
+                "column": config.kwargs.get("column"),
+                "severity": str(getattr(config.severity, "value", config.severity)).lower(),
+                "observed": observed,
+                "kwargs": {k: v for k, v in config.kwargs.items() if k != "batch_id"},
+            }
+        )
+    result = GateResult(
+        suite_name=suite.name,
+        success=not any(f["severity"] == "critical" for f in failures),
+        evaluated=len(outcome.results),
+        failures=failures,
+        result=outcome.describe_dict(),
+    )
+    logger.info(
+        "GX %s on %s.%s: %s (%d expectations, %d failed)",
+        suite.name,
+        schema,
+        table,
+        "pass" if result.success else "FAIL",
+        result.evaluated,
+        len(failures),
+    )
+    return result
+
+
+def store(conn: psycopg.Connection, dataset: str, delivery_id: str, result: GateResult) -> None:
+    conn.execute(
+        """insert into ops.validation_result
+               (dataset, delivery_id, suite_name, success, evaluated, failed_critical,
+                failed_warning, failures, result, validated_at)
+           values (%s, %s, %s, %s, %s, %s, %s, %s, %s, now())
+           on conflict (dataset, delivery_id) do update set
+               suite_name = excluded.suite_name, success = excluded.success,
+               evaluated = excluded.evaluated, failed_critical = excluded.failed_critical,
+               failed_warning = excluded.failed_warning, failures = excluded.failures,
+               result = excluded.result, validated_at = excluded.validated_at""",
+        (
+            dataset,
+            delivery_id,
+            result.suite_name,
+            result.success,
+            result.evaluated,
+            len(result.critical_failures),
+            len(result.failures) - len(result.critical_failures),
+            Jsonb(result.failures),
+            Jsonb(result.result, dumps=_dumps),
+        ),
+    )
+
+
+def _dumps(value: Any) -> str:
+    import json
+
+    return json.dumps(value, default=str)
