@@ -143,8 +143,10 @@ def _consider(
     if entry and entry.status in (*ledger.LOADED, "rejected", "skipped"):
         if entry.manifest_mtime_ns == mtime_ns:
             return None  # seen before: a rescan, not a new arrival
+        # Re-sent. A rejected or skipped delivery is checked again (its files may be fixed
+        # under the same manifest); a loaded one never loads twice.
         ledger.record(conn, code, delivery_id, manifest_mtime_ns=mtime_ns)
-        if entry.manifest_sha256 == fingerprint:
+        if entry.status in ledger.LOADED and entry.manifest_sha256 == fingerprint:
             ledger.event(conn, code, delivery_id, "duplicate", run_id, status=entry.status)
             logger.info("%s/%s re-sent unchanged: no-op", code, delivery_id)
             return DeliveryOutcome(code, delivery_id, "duplicate")
@@ -162,7 +164,6 @@ def _consider(
                 error_code="conflicting_resend",
                 error=f"{code}/{delivery_id}: {message}",
             )
-        # a rejected or skipped delivery re-sent with a new manifest: try again
 
     try:
         manifest = read_manifest(folder.path, code)

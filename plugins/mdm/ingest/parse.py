@@ -70,6 +70,19 @@ def decode_checked(data: bytes, codec: str, file: str) -> bytes:
     """UTF-8 bytes of ``data`` decoded strictly from the declared encoding (BOM removed)."""
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
+    if codec == "gb18030" and not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:  # real GB18030 Chinese text is practically never valid UTF-8
+            raise DeliveryRejectedError(
+                "encoding_mismatch",
+                "the file is UTF-8 but the manifest declares GB18030 (decoding it as GB18030 "
+                "would load garbled text)",
+                file,
+                action="ask the department to re-send with encoding UTF-8 in the manifest",
+            )
     try:
         text = data.decode(codec)
     except UnicodeDecodeError as err:
@@ -83,19 +96,7 @@ def decode_checked(data: bytes, codec: str, file: str) -> bytes:
             "ask the department to re-send with the manifest's encoding matching the file "
             "(GBK/GB18030 files must declare GB18030)",
         ) from err
-    if codec == "gb18030" and not data.isascii():
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-        else:
-            raise DeliveryRejectedError(
-                "encoding_mismatch",
-                "the file is UTF-8 but the manifest declares GB18030 (decoding it as GB18030 "
-                "would load garbled text)",
-                file,
-                action="ask the department to re-send with encoding UTF-8 in the manifest",
-            )
+    if codec == "gb18030":
         return text.encode("utf-8")
     return data
 
@@ -169,19 +170,19 @@ def parse_csv(spec: Dataset, mode: str, file: str, data: bytes, codec: str) -> P
             lines_cache.append(utf8.split(b"\n"))
         return lines_cache[0]
 
+    # pyarrow numbers invalid rows by record (the header is record 1); lines come from spans.
+    invalid_records = [(int(row.number) - 2, 1 + row.text.count("\n")) for row in invalid]
+    line_numbers, invalid_lines = _line_numbers(table, invalid_records)
     quarantined = [
         QuarantinedRow(
             file,
-            int(row.number),
+            line,
             "wrong_field_count",
             f"{row.actual_columns} fields, the header has {row.expected_columns}",
             row.text,
         )
-        for row in invalid
+        for row, line in zip(invalid, invalid_lines, strict=True)
     ]
-    line_numbers = _line_numbers(
-        table, [(q.line, 1 + (q.raw_text or "").count("\n")) for q in quarantined]
-    )
 
     # Identity checks, vectorised; the first failing check names the reason.
     n = table.num_rows
@@ -242,20 +243,26 @@ def parse_csv(spec: Dataset, mode: str, file: str, data: bytes, codec: str) -> P
     )
 
 
-def _line_numbers(table: pa.Table, invalid: list[tuple[int, int]]) -> np.ndarray:
-    """Physical start line of each parsed row, given the (line, span) of the skipped ones.
+def _line_numbers(table: pa.Table, invalid: list[tuple[int, int]]) -> tuple[np.ndarray, list[int]]:
+    """Physical start lines of the parsed rows and of the skipped (invalid) ones.
 
-    Line 1 is the header. A row spans 1 + the newlines inside its quoted values.
+    ``invalid``: (0-based record index among data records, span) of each skipped
+    record. Line 1 is the header; a record spans 1 + the newlines in its values.
     """
-    spans = np.ones(table.num_rows, dtype=np.int64)
+    good_spans = np.ones(table.num_rows, dtype=np.int64)
     for column in table.columns:
         counts = pc.fill_null(pc.count_substring(column, "\n"), 0).to_numpy(zero_copy_only=False)
         if counts.any():
-            spans += counts
-    starts = 2 + np.concatenate([[0], np.cumsum(spans)[:-1]]) if len(spans) else spans
-    for line, span in sorted(invalid):
-        starts[np.searchsorted(starts, line) :] += span
-    return starts
+            good_spans += counts
+    total = table.num_rows + len(invalid)
+    spans = np.ones(total, dtype=np.int64)
+    is_good = np.ones(total, dtype=bool)
+    for index, span in invalid:
+        spans[index] = span
+        is_good[index] = False
+    spans[is_good] = good_spans
+    starts = 2 + np.concatenate([[0], np.cumsum(spans)[:-1]]) if total else spans
+    return starts[is_good], [int(starts[index]) for index, _ in invalid]
 
 
 def parse_jsonl(spec: Dataset, mode: str, file: str, data: bytes, codec: str) -> ParsedFile:
@@ -293,17 +300,6 @@ def parse_jsonl(spec: Dataset, mode: str, file: str, data: bytes, codec: str) ->
         for key in known:
             values[key].append(row.get(key))
         line_numbers.append(number)
-    missing_required = [
-        c.name
-        for c in spec.columns
-        if c.required and records and all(v is None for v in values[c.name.lower()])
-    ]
-    if missing_required:
-        raise DeliveryRejectedError(
-            "missing_required_column",
-            f"required key(s) {missing_required} absent from every line",
-            file,
-        )
     rows = len(line_numbers)
     columns: dict[str, Any] = {k: pa.array(v, pa.string()) for k, v in values.items()}
     if mode == "delta" and "czbs" in values:
