@@ -9,9 +9,11 @@ scheduled on:
   rows quarantined, the batch gated by Great Expectations, then attached;
 - **front-end tables**: the rows above the ``GXSJ`` high-water mark.
 
-The run fails (task ``check_deliveries``) when a delivery was rejected, a
-delta is blocked behind a rejected one, or a delivery was re-sent with
-different content; the log says which and what to do. To unblock, trigger
+Task ``profile`` then runs the warning-level expectations on what was
+loaded (stored for the quality scorecard). The run fails (task
+``check_deliveries``) when a delivery was rejected, a delta is blocked behind
+a rejected one, or a delivery was re-sent with different content; the log
+says which and what to do. To unblock, trigger
 with param ``skip`` = the rejected delivery ids to skip. Details:
 ``ops.delivery``, ``ops.delivery_event``, ``quarantine.delivery_row``,
 ``ops.validation_result``.
@@ -78,6 +80,19 @@ def ingestion_dag(spec: Dataset) -> DAG:
             )
             return report.as_dict()
 
+        @task
+        def profile(report: dict, code: str = spec.code) -> dict:
+            """Warning-level expectations on what was loaded, stored for the scorecard."""
+            from mdm.connections import params_from_airflow
+            from mdm.ingest.run import profile_deliveries
+
+            loaded = [
+                d["delivery_id"]
+                for d in report["deliveries"]
+                if d["status"] in ("loaded", "partially_quarantined")
+            ]
+            return profile_deliveries(code, params_from_airflow(WAREHOUSE_CONN_ID), loaded)
+
         @task(retries=0)
         def check_deliveries(report: dict) -> None:
             from airflow.sdk.exceptions import AirflowFailException
@@ -92,7 +107,8 @@ def ingestion_dag(spec: Dataset) -> DAG:
                     f"{len(problems)} delivery problem(s) need an engineer:\n" + "\n".join(problems)
                 )
 
-        check_deliveries(ingest())
+        report = ingest()
+        profile(report) >> check_deliveries(report)
     return dag
 
 

@@ -25,13 +25,23 @@ FULL_MIN_SHARE_OF_PREVIOUS = 0.5
 MIN_ROWS = "min_rows"  # suite parameter: filled in per delivery from the ledger
 
 
-def suite_name(spec: Dataset, mode: str) -> str:
-    return f"raw.{spec.code}.{mode}"
+def suite_name(spec: Dataset, mode: str, kind: str) -> str:
+    return f"raw.{spec.code}.{mode}.{kind}"
 
 
-def build_suite(spec: Dataset, mode: str) -> gx.ExpectationSuite:
-    """The suite for one delivery of ``spec`` in ``mode`` (full, delta or pull)."""
-    suite = gx.ExpectationSuite(name=suite_name(spec, mode))
+def _required(spec: Dataset, mode: str) -> list[str]:
+    """Required columns other than those every loaded row has (checked row by row)."""
+    identity = {c.lower() for c in spec.record_key} | {"gxsj", "czbs"}
+    return [
+        c.name.lower()
+        for c in spec.columns
+        if c.required and c.name.lower() not in identity and (mode == "delta" or not c.delta_only)
+    ]
+
+
+def build_gate_suite(spec: Dataset, mode: str) -> gx.ExpectationSuite:
+    """Critical: decides whether the delivery is attached to ``raw`` (cheap: few scans)."""
+    suite = gx.ExpectationSuite(name=suite_name(spec, mode, "gate"))
     if mode == "full":
         suite.add_expectation(
             gxe.ExpectTableRowCountToBeBetween(
@@ -40,24 +50,28 @@ def build_suite(spec: Dataset, mode: str) -> gx.ExpectationSuite:
                 notes="A full delivery far smaller than the last one is an incomplete extract.",
             )
         )
-    record_key = [c.lower() for c in spec.record_key]
+    for name in _required(spec, mode):
+        suite.add_expectation(
+            gxe.ExpectColumnValuesToNotBeNull(
+                column=name, mostly=REQUIRED_MOSTLY_CRITICAL, severity="critical"
+            )
+        )
+    return suite
+
+
+def build_profile_suite(spec: Dataset, mode: str) -> gx.ExpectationSuite:
+    """Warnings for the quality scorecard, run on the delivery once it is in ``raw``."""
+    suite = gx.ExpectationSuite(name=suite_name(spec, mode, "profile"))
+    for name in _required(spec, mode):
+        suite.add_expectation(
+            gxe.ExpectColumnValuesToNotBeNull(
+                column=name, mostly=REQUIRED_MOSTLY_WARNING, severity="warning"
+            )
+        )
     for column in spec.columns:
-        name = column.name.lower()
-        if column.delta_only and mode != "delta":
-            continue
-        if column.required and name not in record_key and name not in ("gxsj", "czbs"):
-            suite.add_expectation(
-                gxe.ExpectColumnValuesToNotBeNull(
-                    column=name, mostly=REQUIRED_MOSTLY_CRITICAL, severity="critical"
-                )
-            )
-            suite.add_expectation(
-                gxe.ExpectColumnValuesToNotBeNull(
-                    column=name, mostly=REQUIRED_MOSTLY_WARNING, severity="warning"
-                )
-            )
         codes = allowed_codes(column)
-        if codes and name != "czbs":
+        name = column.name.lower()
+        if codes and name != "czbs" and (mode == "delta" or not column.delta_only):
             suite.add_expectation(
                 gxe.ExpectColumnValuesToBeInSet(
                     column=name, value_set=codes, mostly=CODES_MOSTLY_WARNING, severity="warning"
@@ -65,12 +79,16 @@ def build_suite(spec: Dataset, mode: str) -> gx.ExpectationSuite:
             )
     if mode == "full":
         # In a full delivery each source record appears once.
-        if len(record_key) == 1:
+        key = [c.lower() for c in spec.record_key]
+        if len(key) == 1:
             suite.add_expectation(
-                gxe.ExpectColumnValuesToBeUnique(column=record_key[0], severity="warning")
+                gxe.ExpectColumnValuesToBeUnique(column=key[0], severity="warning")
             )
         else:
             suite.add_expectation(
-                gxe.ExpectCompoundColumnsToBeUnique(column_list=record_key, severity="warning")
+                gxe.ExpectCompoundColumnsToBeUnique(column_list=key, severity="warning")
             )
     return suite
+
+
+SUITES = {"gate": build_gate_suite, "profile": build_profile_suite}

@@ -160,7 +160,7 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     import uuid
 
     from mdm.connections import params_from_url
-    from mdm.ingest.run import ingest_dataset, problems_message
+    from mdm.ingest.run import ingest_dataset, loaded_ids, problems_message, profile_deliveries
     from mdm.registry import datasets
 
     prepare_database(settings)
@@ -189,7 +189,10 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
             logger.error("%s: %s", code, err)
             problems.append(f"{code}: {err}")
             continue
+        warnings = profile_deliveries(code, warehouse, loaded_ids(report))
         for o in report.outcomes:
+            if warnings.get(o.delivery_id):
+                o.error_code = f"{len(warnings[o.delivery_id])} quality warning(s)"
             note = o.error_code or (f"extra columns {o.extra_columns}" if o.extra_columns else "")
             _out(
                 f"{o.dataset:<12} {o.delivery_id:<22} {o.status:<22} {o.rows_declared or 0:>9} "

@@ -46,7 +46,7 @@ def state_fingerprint(warehouse_url: str) -> dict[str, object]:
                 r[0]
                 for r in conn.execute(
                     "select column_name from information_schema.columns where table_schema = "
-                    "'raw' and table_name = %s and column_name not in ('_run_id', '_loaded_at') "
+                    "'raw' and table_name = %s "
                     "order by ordinal_position",
                     (code,),
                 )

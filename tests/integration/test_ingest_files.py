@@ -276,3 +276,32 @@ def test_a_rejected_delivery_fails_the_dag_run_with_what_to_do(
         )
     rejected = {d.delivery_id for d in world.deliveries if d.dataset == "mzt_shzz" and d.defect}
     assert {k for k, v in statuses.items() if v == "rejected"} == rejected
+
+
+def test_copy_as_delivered_and_copy_of_parsed_rows_load_the_same(
+    world, tmp_path, warehouse_url, clean_ingestion, monkeypatch
+):
+    from mdm.ingest.parse import ParsedFile
+
+    landing = tmp_path / "landing"
+    fulls = [d for d in world.deliveries if d.wave == 1 and d.mode == "full" and not d.defect]
+    for d in fulls:
+        write_delivery(landing, d, dataset(d.dataset).provider)
+    from mdm.ingest import load
+
+    kept = []
+    real_finish = load.CopyAsDelivered.finish
+
+    def counting_finish(self):
+        kept.append(self)
+        return real_finish(self)
+
+    monkeypatch.setattr(load.CopyAsDelivered, "finish", counting_finish)
+    ingest_all_files(warehouse_url, landing, "fast")
+    assert len(kept) >= 5, "the copy-as-delivered path was not taken"
+    fast = state_fingerprint(warehouse_url)
+    reset_ingestion(warehouse_url)
+    monkeypatch.setattr(ParsedFile, "copyable_as_delivered", property(lambda self: False))
+    ingest_all_files(warehouse_url, landing, "parsed")
+    assert state_fingerprint(warehouse_url) == fast
+    assert len(fast["ledger"]) == len(fulls) >= 5

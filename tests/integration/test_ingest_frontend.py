@@ -88,9 +88,17 @@ def test_ingestion_dags_run_under_airflow(
         db.frontend_url(settings), generate(GenerateConfig(persons=500, orgs=60)).frontend_rows
     )
     outcome = run_dag(settings, "mdm_ingest_swj_dwnsr")
-    assert outcome.task_states == {"ingest": "success", "check_deliveries": "success"}
+    assert outcome.task_states == {
+        "ingest": "success",
+        "profile": "success",
+        "check_deliveries": "success",
+    }
     with psycopg.connect(warehouse_url) as conn:
         status, run_id, rows = conn.execute(
             "select status, run_id, rows_loaded from ops.delivery where dataset = 'swj_dwnsr'"
         ).fetchone()
+        suites = conn.execute(
+            "select suite_name from ops.validation_result where dataset = 'swj_dwnsr' order by 1"
+        ).fetchall()
     assert status == "loaded" and run_id == outcome.run_id and rows > 0
+    assert suites == [("raw.swj_dwnsr.pull.gate",), ("raw.swj_dwnsr.pull.profile",)]

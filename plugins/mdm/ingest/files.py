@@ -27,7 +27,15 @@ from psycopg import sql
 from mdm.connections import ConnParams, conninfo
 from mdm.ingest import gate, ledger, load, raw_tables
 from mdm.ingest.errors import DeliveryRejectedError
-from mdm.ingest.manifest import MANIFEST, PendingFolder, read_manifest, scan_landing, verify_files
+from mdm.ingest.manifest import (
+    MANIFEST,
+    Manifest,
+    ManifestFile,
+    PendingFolder,
+    read_manifest,
+    scan_landing,
+    verify_files,
+)
 from mdm.ingest.parse import ParsedFile, parse_csv, parse_jsonl
 from mdm.registry import Dataset
 
@@ -229,9 +237,17 @@ def _consider(
         finished_at=None,
     )
     try:
-        parsed = _parse_files(spec, folder.path, manifest)
-        table = raw_tables.create_batch_table(conn, spec, delivery_id, run_id)
-        loaded = sum(load.copy_table(conn, table, p.table) for p in parsed)
+        verify_files(folder.path, manifest)
+        table = raw_tables.create_batch_table(conn, spec, delivery_id)
+        parsed, loaded = [], 0
+        for listed in manifest.files:
+            operation = default_operation(spec, manifest.mode)
+            raw_tables.set_batch_defaults(conn, spec, delivery_id, listed.name, operation)
+            result_file, rows = _load_file(
+                conn, warehouse, table, spec, manifest, folder.path, listed
+            )
+            parsed.append(result_file)
+            loaded += rows
         previous_full = _previous_full_rows(conn, code, delivery_id)
         result = gate.validate(
             warehouse,
@@ -311,22 +327,74 @@ def _consider(
     )
 
 
-def _parse_files(spec: Dataset, folder: Path, manifest: Any) -> list[ParsedFile]:
-    verify_files(folder, manifest)
-    parser = parse_jsonl if spec.format == "jsonl" else parse_csv
-    parsed = []
-    for entry in manifest.files:
-        result = parser(
-            spec, manifest.mode, entry.name, (folder / entry.name).read_bytes(), manifest.codec
+def default_operation(spec: Dataset, mode: str) -> str | None:
+    """The operation of rows that do not carry one: F in a full delivery, I in a delta of an
+    insert-only dataset (no CZBS column); None where each row carries CZBS."""
+    if mode == "full":
+        return "F"
+    return None if "CZBS" in spec.column_names else "I"
+
+
+def _load_file(
+    conn: psycopg.Connection,
+    warehouse: ConnParams,
+    table: sql.Composable,
+    spec: Dataset,
+    manifest: Manifest,
+    folder: Path,
+    entry: ManifestFile,
+) -> tuple[ParsedFile, int]:
+    """Check one file and COPY its rows into the batch table; return the parse and row count."""
+    path = folder / entry.name
+    data = path.read_bytes()
+    if spec.format == "jsonl":
+        parsed = parse_jsonl(spec, manifest.mode, entry.name, data, manifest.codec)
+        _check_rows(parsed, entry)
+        return parsed, load.copy_table(conn, table, parsed.table)
+    fast = None
+    header = _plain_header(data, manifest.codec, spec, manifest.mode)
+    if manifest.mode == "full" and header:
+        fast = load.CopyAsDelivered(conninfo(warehouse), table, str(path), header, manifest.codec)
+    try:
+        parsed = parse_csv(spec, manifest.mode, entry.name, data, manifest.codec)
+        _check_rows(parsed, entry)
+    except BaseException:
+        if fast:
+            fast.abandon()
+        raise
+    if fast and parsed.copyable_as_delivered:
+        rows = fast.finish()
+        if rows == parsed.table.num_rows:
+            return parsed, rows
+        raise RuntimeError(f"{entry.name}: COPY took {rows} rows, the checks {parsed.records}")
+    if fast:
+        fast.abandon()
+    return parsed, load.copy_table(conn, table, parsed.table)
+
+
+def _plain_header(data: bytes, codec: str, spec: Dataset, mode: str) -> list[str] | None:
+    """The raw column names of the header, if every one is a registry column, else None."""
+    end = data.find(b"\n")
+    if end < 0:
+        return None
+    try:
+        line = data[:end].decode(codec).lstrip("\ufeff").rstrip("\r")
+    except UnicodeDecodeError:
+        return None
+    names = [n.strip().upper() for n in line.split(",")]
+    known = set(spec.file_columns(mode))
+    if '"' in line or len(set(names)) != len(names) or not set(names) <= known:
+        return None
+    return [n.lower() for n in names]
+
+
+def _check_rows(parsed: ParsedFile, entry: ManifestFile) -> None:
+    if parsed.records != entry.rows:
+        raise DeliveryRejectedError(
+            "row_count_mismatch",
+            f"the file has {parsed.records} data rows, the manifest says {entry.rows}",
+            entry.name,
         )
-        if result.records != entry.rows:
-            raise DeliveryRejectedError(
-                "row_count_mismatch",
-                f"the file has {result.records} data rows, the manifest says {entry.rows}",
-                entry.name,
-            )
-        parsed.append(result)
-    return parsed
 
 
 def _reject(

@@ -177,7 +177,7 @@ def _pull(
             w=where,
             m=sql.Literal(new_mark),
         )
-        batch = raw_tables.create_batch_table(conn, spec, delivery_id, run_id)
+        batch = raw_tables.create_batch_table(conn, spec, delivery_id)
         target = sql.SQL("copy {} ({}) from stdin").format(
             batch,
             sql.SQL(", ").join(map(sql.Identifier, [*present, "_file", "_line", "_operation"])),

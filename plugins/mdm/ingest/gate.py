@@ -82,8 +82,9 @@ def validate(
     schema: str,
     table: str,
     previous_full_rows: int | None,
+    kind: str = "gate",
 ) -> GateResult:
-    """Run the dataset's suite on ``schema.table``."""
+    """Run the dataset's ``gate`` (critical) or ``profile`` (warning) suite on ``schema.table``."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
@@ -97,7 +98,7 @@ def validate(
     )
     asset = source.add_table_asset(table, table_name=table, schema_name=schema)
     batch = asset.add_batch_definition_whole_table("delivery")
-    suite = context.suites.add(suites.build_suite(spec, mode))
+    suite = context.suites.add(suites.SUITES[kind](spec, mode))
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(name=suite.name, data=batch, suite=suite)
     )
@@ -144,8 +145,8 @@ def store(conn: psycopg.Connection, dataset: str, delivery_id: str, result: Gate
                (dataset, delivery_id, suite_name, success, evaluated, failed_critical,
                 failed_warning, failures, result, validated_at)
            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, now())
-           on conflict (dataset, delivery_id) do update set
-               suite_name = excluded.suite_name, success = excluded.success,
+           on conflict (dataset, delivery_id, suite_name) do update set
+               success = excluded.success,
                evaluated = excluded.evaluated, failed_critical = excluded.failed_critical,
                failed_warning = excluded.failed_warning, failures = excluded.failures,
                result = excluded.result, validated_at = excluded.validated_at""",

@@ -51,11 +51,21 @@ class QuarantinedRow:
 @dataclass
 class ParsedFile:
     name: str
-    table: pa.Table  # raw data columns (lower case), then _file, _line, _operation
+    # Raw data columns (lower case), _line, and _operation for deltas. The file name and a
+    # full delivery's operation (F) are constants: the batch table supplies them as defaults.
+    table: pa.Table
     quarantined: list[QuarantinedRow]
     records: int
     extra_columns: list[str] = field(default_factory=list)
     missing_columns: list[str] = field(default_factory=list)
+    # The file's own column order (raw names), and whether any value is quoted: a clean file
+    # without quotes can be COPYed as delivered (see mdm.ingest.files, the fast path).
+    header_columns: list[str] = field(default_factory=list)
+    quoted: bool = True
+
+    @property
+    def copyable_as_delivered(self) -> bool:
+        return not (self.quarantined or self.extra_columns or self.quoted)
 
 
 def identity_columns(spec: Dataset, mode: str) -> list[str]:
@@ -83,8 +93,22 @@ def decode_checked(data: bytes, codec: str, file: str) -> bytes:
                 file,
                 action="ask the department to re-send with encoding UTF-8 in the manifest",
             )
+    if codec == "utf-8":
+        return data  # validated by the CSV reader (check_utf8); see _undecodable
     try:
         text = data.decode(codec)
+    except UnicodeDecodeError:
+        _undecodable(data, codec, file)
+        raise
+    if codec == "gb18030":
+        return text.encode("utf-8")
+    return data
+
+
+def _undecodable(data: bytes, codec: str, file: str) -> None:
+    """Raise the rejection for the first byte of ``data`` that is not valid ``codec``."""
+    try:
+        data.decode(codec)
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
         raise DeliveryRejectedError(
@@ -96,9 +120,6 @@ def decode_checked(data: bytes, codec: str, file: str) -> bytes:
             "ask the department to re-send with the manifest's encoding matching the file "
             "(GBK/GB18030 files must declare GB18030)",
         ) from err
-    if codec == "gb18030":
-        return text.encode("utf-8")
-    return data
 
 
 def _check_complete(data: bytes, file: str) -> None:
@@ -118,7 +139,7 @@ def _raw_line(lines: list[bytes], line: int, span: int) -> str:
 
 def parse_csv(spec: Dataset, mode: str, file: str, data: bytes, codec: str) -> ParsedFile:
     """Parse one CSV file of a delivery (checked header, typed as text, lines kept)."""
-    if not data.strip():
+    if not data[:4096].strip() and not data.strip():
         raise DeliveryRejectedError(
             "empty_file", "the file is empty: not even the header line", file
         )
@@ -149,19 +170,37 @@ def parse_csv(spec: Dataset, mode: str, file: str, data: bytes, codec: str) -> P
         return "skip"
 
     column_names = [f"c{i}" for i in range(len(names))]
-    table = pacsv.read_csv(
-        pa.py_buffer(utf8),
-        read_options=pacsv.ReadOptions(
-            column_names=column_names, skip_rows=1, use_threads=False, block_size=1 << 24
-        ),
-        parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
-        convert_options=pacsv.ConvertOptions(
-            column_types={c: pa.string() for c in column_names},
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=True,
-            null_values=[""],
-        ),
-    )
+
+    # Without a quote character no value can hold a line break: a faster read, and one
+    # record per line.
+    quoted = b'"' in utf8
+
+    def read(threads: bool) -> pa.Table:
+        invalid.clear()
+        return pacsv.read_csv(
+            pa.py_buffer(utf8),
+            read_options=pacsv.ReadOptions(
+                column_names=column_names, skip_rows=1, use_threads=threads, block_size=1 << 24
+            ),
+            parse_options=pacsv.ParseOptions(
+                newlines_in_values=quoted, invalid_row_handler=on_invalid
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in column_names},
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                null_values=[""],
+            ),
+        )
+
+    try:
+        table = read(threads=True)
+    except pa.ArrowInvalid as err:
+        if "UTF8" in str(err) or "utf8" in str(err).lower():
+            _undecodable(utf8, "utf-8", file)
+        raise
+    if invalid:  # only a single-threaded read numbers the invalid rows
+        table = read(threads=False)
     by_name = dict(zip(names, column_names, strict=True))
     lines_cache: list[list[bytes]] = []
 
@@ -172,7 +211,7 @@ def parse_csv(spec: Dataset, mode: str, file: str, data: bytes, codec: str) -> P
 
     # pyarrow numbers invalid rows by record (the header is record 1); lines come from spans.
     invalid_records = [(int(row.number) - 2, 1 + row.text.count("\n")) for row in invalid]
-    line_numbers, invalid_lines = _line_numbers(table, invalid_records)
+    line_numbers, invalid_lines = _line_numbers(table, invalid_records, quoted)
     quarantined = [
         QuarantinedRow(
             file,
@@ -225,13 +264,9 @@ def parse_csv(spec: Dataset, mode: str, file: str, data: bytes, codec: str) -> P
             columns[column.name.lower()] = table[by_name[column.name]]
         else:
             columns[column.name.lower()] = pa.nulls(rows, pa.string())
-    if mode == "delta" and "CZBS" in by_name:
-        operation = pc.utf8_upper(pc.utf8_trim_whitespace(table[by_name["CZBS"]]))
-    else:
-        operation = pa.array(np.full(rows, "F", dtype=object), pa.string())
-    columns["_file"] = pa.array(np.full(rows, file, dtype=object), pa.string())
     columns["_line"] = pa.array(line_numbers, pa.int32())
-    columns["_operation"] = operation
+    if mode == "delta" and "CZBS" in by_name:
+        columns["_operation"] = pc.utf8_upper(pc.utf8_trim_whitespace(table[by_name["CZBS"]]))
     quarantined.sort(key=lambda q: q.line)
     return ParsedFile(
         file,
@@ -240,17 +275,21 @@ def parse_csv(spec: Dataset, mode: str, file: str, data: bytes, codec: str) -> P
         records=rows + len(quarantined),
         extra_columns=extra,
         missing_columns=missing,
+        header_columns=[n.lower() for n in names],
+        quoted=quoted,
     )
 
 
-def _line_numbers(table: pa.Table, invalid: list[tuple[int, int]]) -> tuple[np.ndarray, list[int]]:
+def _line_numbers(
+    table: pa.Table, invalid: list[tuple[int, int]], quoted: bool = True
+) -> tuple[np.ndarray, list[int]]:
     """Physical start lines of the parsed rows and of the skipped (invalid) ones.
 
     ``invalid``: (0-based record index among data records, span) of each skipped
     record. Line 1 is the header; a record spans 1 + the newlines in its values.
     """
     good_spans = np.ones(table.num_rows, dtype=np.int64)
-    for column in table.columns:
+    for column in table.columns if quoted else ():
         counts = pc.fill_null(pc.count_substring(column, "\n"), 0).to_numpy(zero_copy_only=False)
         if counts.any():
             good_spans += counts
@@ -300,18 +339,12 @@ def parse_jsonl(spec: Dataset, mode: str, file: str, data: bytes, codec: str) ->
         for key in known:
             values[key].append(row.get(key))
         line_numbers.append(number)
-    rows = len(line_numbers)
     columns: dict[str, Any] = {k: pa.array(v, pa.string()) for k, v in values.items()}
+    columns["_line"] = pa.array(line_numbers, pa.int32())
     if mode == "delta" and "czbs" in values:
         columns["_operation"] = pa.array(
             [(v or "").strip().upper() for v in values["czbs"]], pa.string()
         )
-    else:
-        columns["_operation"] = pa.array(["F"] * rows, pa.string())
-    operation = columns.pop("_operation")
-    columns["_file"] = pa.array([file] * rows, pa.string())
-    columns["_line"] = pa.array(line_numbers, pa.int32())
-    columns["_operation"] = operation
     return ParsedFile(file, pa.table(columns), quarantined, records, extra_columns=sorted(extra))
 
 

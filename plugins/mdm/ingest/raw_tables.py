@@ -24,9 +24,8 @@ LINEAGE_COLUMNS = (
     ("_file", "text not null"),
     ("_line", "integer not null"),
     ("_operation", "text not null"),  # F row of a full delivery; I/U/D of a delta; U/D of a pull
-    ("_run_id", "text"),
-    ("_loaded_at", "timestamptz not null default now()"),
 )
+# Run id and load time are the delivery's, in ops.delivery: one join away, not a column per row.
 
 
 def data_columns(spec: Dataset) -> list[str]:
@@ -65,13 +64,11 @@ def ensure_raw_table(conn: psycopg.Connection, spec: Dataset) -> None:
     )
 
 
-def create_batch_table(
-    conn: psycopg.Connection, spec: Dataset, delivery_id: str, run_id: str
-) -> sql.Composed:
+def create_batch_table(conn: psycopg.Connection, spec: Dataset, delivery_id: str) -> sql.Composed:
     """A fresh, detached table shaped like the partition of ``delivery_id``.
 
-    The CHECK constraint matches the partition bound, so attaching it later
-    does not scan the rows again.
+    No CHECK constraint for the partition bound: checking it per row during
+    COPY costs more than the one scan ATTACH PARTITION does to validate it.
     """
     name = partition_name(spec, delivery_id)
     table = sql.SQL("raw.{}").format(sql.Identifier(name))
@@ -82,23 +79,20 @@ def create_batch_table(
         )
     )
     conn.execute(
-        sql.SQL(
-            "alter table {t} alter column _delivery_id set default {d}, "
-            "alter column _run_id set default {r}, "
-            "add constraint {c} check (_delivery_id = {d})"
-        ).format(
-            t=table,
-            d=sql.Literal(delivery_id),
-            r=sql.Literal(run_id),
-            c=sql.Identifier(f"{name}_bound"),
+        sql.SQL("alter table {} alter column _delivery_id set default {}").format(
+            table, sql.Literal(delivery_id)
         )
     )
     return table
 
 
 def attach_batch_table(conn: psycopg.Connection, spec: Dataset, delivery_id: str) -> None:
-    """Make a loaded batch part of ``raw.<dataset>``, replacing an older load of it."""
+    """Make a loaded batch part of ``raw.<dataset>``."""
     name = partition_name(spec, delivery_id)
+    conn.execute(
+        sql.SQL("alter table raw.{} alter column _line drop default").format(sql.Identifier(name))
+    )
+    conn.execute(sql.SQL("drop sequence if exists raw.{}").format(sql.Identifier(name + "_line")))
     conn.execute(
         sql.SQL("alter table raw.{} attach partition raw.{} for values in ({})").format(
             sql.Identifier(spec.code), sql.Identifier(name), sql.Literal(delivery_id)
@@ -107,11 +101,9 @@ def attach_batch_table(conn: psycopg.Connection, spec: Dataset, delivery_id: str
 
 
 def drop_batch_table(conn: psycopg.Connection, spec: Dataset, delivery_id: str) -> None:
-    conn.execute(
-        sql.SQL("drop table if exists raw.{}").format(
-            sql.Identifier(partition_name(spec, delivery_id))
-        )
-    )
+    name = partition_name(spec, delivery_id)
+    conn.execute(sql.SQL("drop table if exists raw.{}").format(sql.Identifier(name)))
+    conn.execute(sql.SQL("drop sequence if exists raw.{}").format(sql.Identifier(name + "_line")))
 
 
 def is_attached(conn: psycopg.Connection, spec: Dataset, delivery_id: str) -> bool:
@@ -124,3 +116,33 @@ def is_attached(conn: psycopg.Connection, spec: Dataset, delivery_id: str) -> bo
         (partition_name(spec, delivery_id),),
     ).fetchone()
     return bool(row and row[0])
+
+
+def set_batch_defaults(
+    conn: psycopg.Connection,
+    spec: Dataset,
+    delivery_id: str,
+    file: str,
+    operation: str | None,
+) -> None:
+    """Defaults for the next file COPYed into a batch table.
+
+    Its name, a full delivery's operation (F), and line numbers from 2 in
+    arrival order, for a file COPYed as delivered (one record per line).
+    """
+    name = partition_name(spec, delivery_id)
+    sequence = sql.SQL("raw.{}").format(sql.Identifier(name + "_line"))
+    conn.execute(sql.SQL("create sequence if not exists {} cache 1000").format(sequence))
+    conn.execute(sql.SQL("alter sequence {} restart with 2").format(sequence))
+    conn.execute(
+        sql.SQL(
+            "alter table raw.{t} alter column _file set default {f}, "
+            "alter column _operation set default {o}, "
+            "alter column _line set default nextval({s})"
+        ).format(
+            t=sql.Identifier(name),
+            f=sql.Literal(file),
+            o=sql.Literal(operation),
+            s=sql.Literal(f"raw.{name}_line"),
+        )
+    )

@@ -35,6 +35,56 @@ def ingest_dataset(
     return ingest_file_drops(warehouse, landing, spec, run_id, skip)
 
 
+def profile_deliveries(
+    code: str, warehouse: ConnParams, delivery_ids: Sequence[str]
+) -> dict[str, list[str]]:
+    """Run the warning suite on deliveries just attached to ``raw``; store the results.
+
+    Returns delivery id -> failed warning expectations, for the log.
+    """
+    import psycopg
+
+    from mdm.connections import conninfo
+    from mdm.ingest import gate, raw_tables
+
+    spec = dataset(code)
+    warnings: dict[str, list[str]] = {}
+    with psycopg.connect(conninfo(warehouse), autocommit=True) as conn:
+        for delivery_id in delivery_ids:
+            row = conn.execute(
+                "select mode from ops.delivery where dataset = %s and delivery_id = %s "
+                "and status in ('loaded', 'partially_quarantined')",
+                (code, delivery_id),
+            ).fetchone()
+            if row is None or not raw_tables.is_attached(conn, spec, delivery_id):
+                continue
+            result = gate.validate(
+                warehouse,
+                spec,
+                row[0],
+                "raw",
+                raw_tables.partition_name(spec, delivery_id),
+                None,
+                kind="profile",
+            )
+            gate.store(conn, code, delivery_id, result)
+            warnings[delivery_id] = [
+                f"{f['expectation']}({f.get('column') or ''}) observed {f['observed']}"
+                for f in result.failures
+            ]
+            if warnings[delivery_id]:
+                logger.warning(
+                    "%s/%s quality warnings: %s", code, delivery_id, warnings[delivery_id]
+                )
+    return warnings
+
+
+def loaded_ids(report: IngestReport) -> list[str]:
+    return [
+        o.delivery_id for o in report.outcomes if o.status in ("loaded", "partially_quarantined")
+    ]
+
+
 def problems_message(report: IngestReport) -> str:
     """What an engineer must act on, one delivery per line."""
     return "\n".join(o.error or f"{o.dataset}/{o.delivery_id}: {o.status}" for o in report.problems)

@@ -68,9 +68,10 @@ create table if not exists ops.validation_result (
     failures         jsonb       not null default '[]'::jsonb,
     result           jsonb       not null,
     validated_at     timestamptz not null default now(),
-    primary key (dataset, delivery_id)
+    primary key (dataset, delivery_id, suite_name)
 );
-comment on table ops.validation_result is 'Great Expectations result of the gate run on each delivery.';
+comment on table ops.validation_result is
+    'Great Expectations results per delivery: the gate (critical, decides the load) and the profile (warnings, for the scorecard).';
 
 create table if not exists quarantine.delivery_row (
     dataset         text        not null,
