@@ -44,10 +44,10 @@ class CopyAsDelivered:
     """COPY a clean CSV file's own bytes into a batch table, in a thread, while it is parsed.
 
     Speculative: PostgreSQL parses the file on its core while Python checks it
-    on the other. If the checks find nothing to quarantine and no extra column,
-    the COPY is kept (:meth:`finish`); otherwise it is abandoned (:meth:`abandon`,
-    the COPY fails and inserts nothing) and the parsed rows are COPYed instead.
-    Only for full deliveries (a delta's operation comes from each row).
+    on the other. The COPY runs in a transaction that stays open until the
+    checks decide: :meth:`finish` commits it (nothing to quarantine, no extra
+    column), :meth:`abandon` rolls it back and the parsed rows are COPYed
+    instead. Only for full deliveries (a delta's operation comes from each row).
     """
 
     def __init__(
@@ -55,7 +55,10 @@ class CopyAsDelivered:
     ) -> None:
         import threading
 
-        self._abandon = threading.Event()
+        self._stop = threading.Event()
+        self._decided = threading.Event()
+        self._keep = False
+        self._expected = -1
         self._error: BaseException | None = None
         self.rows = 0
         self._thread = threading.Thread(
@@ -72,29 +75,47 @@ class CopyAsDelivered:
             "copy {} ({}) from stdin (format csv, header true, force_null ({}), encoding {})"
         ).format(target, columns, columns, sql.Literal(encoding))
         try:
-            with psycopg.connect(dsn, autocommit=True) as conn, conn.cursor() as cur:
-                with cur.copy(statement) as copy, open(path, "rb") as handle:
-                    first = handle.read(1 << 20)
-                    chunk = first[3:] if first.startswith(b"\xef\xbb\xbf") else first
-                    while chunk:
-                        if self._abandon.is_set():
+            with psycopg.connect(dsn) as conn:
+                with conn.cursor() as cur:
+                    with cur.copy(statement) as copy, open(path, "rb") as handle:
+                        first = handle.read(1 << 20)
+                        chunk = first[3:] if first.startswith(b"\xef\xbb\xbf") else first
+                        while chunk and not self._stop.is_set():
+                            copy.write(chunk)
+                            chunk = handle.read(1 << 20)
+                        if self._stop.is_set():
                             raise _Abandoned
-                        copy.write(chunk)
-                        chunk = handle.read(1 << 20)
-                self.rows = cur.rowcount
+                    self.rows = cur.rowcount
+                self._decided.wait()
+                if self._keep and self.rows == self._expected:
+                    conn.commit()
+                else:
+                    conn.rollback()
         except _Abandoned:
             pass
         except BaseException as err:  # reported by finish()
             self._error = err
 
-    def finish(self) -> int:
+    def finish(self, expected_rows: int) -> bool:
+        """Keep the COPY if it took ``expected_rows`` rows (the checks' count); else roll back."""
+        self._expected = expected_rows
+        self._keep = True
+        self._decided.set()
         self._thread.join()
         if self._error is not None:
             raise self._error
-        return self.rows
+        if self.rows != expected_rows:
+            logger.warning(
+                "COPY as delivered took %d rows, the checks %d: rows COPYed from the parse instead",
+                self.rows,
+                expected_rows,
+            )
+        return self.rows == expected_rows
 
     def abandon(self) -> None:
-        self._abandon.set()
+        """Stop or roll back the COPY: it leaves no row."""
+        self._stop.set()
+        self._decided.set()
         self._thread.join()
 
 
