@@ -125,12 +125,25 @@ def apply_airflow_environment(settings: Settings) -> dict[str, str]:
     return env
 
 
-def run_airflow_cli(settings: Settings, args: list[str], check: bool = True) -> int:
-    """Run the ``airflow`` command with our environment (e.g. ``db migrate``, ``standalone``)."""
+def run_airflow_cli(
+    settings: Settings, args: list[str], check: bool = True, quiet: bool = False
+) -> int:
+    """Run the ``airflow`` command with our environment (e.g. ``db migrate``, ``standalone``).
+
+    ``quiet``: the command's output goes to stderr, as log lines, not command output.
+    """
     env = {**os.environ, **airflow_environment(settings)}
     airflow_bin = Path(sys.executable).with_name("airflow")
     logger.info("airflow %s", " ".join(args))
-    completed = subprocess.run([str(airflow_bin), *args], env=env, check=False)  # noqa: S603
+    stdout = None
+    if quiet:
+        try:
+            stdout = sys.stderr.fileno()
+        except (AttributeError, OSError, ValueError):  # a captured stream without a descriptor
+            stdout = None
+    completed = subprocess.run(  # noqa: S603
+        [str(airflow_bin), *args], env=env, check=False, stdout=stdout
+    )
     if check and completed.returncode != 0:
         raise RuntimeError(f"`airflow {' '.join(args)}` exited with {completed.returncode}")
     return completed.returncode
@@ -138,4 +151,4 @@ def run_airflow_cli(settings: Settings, args: list[str], check: bool = True) -> 
 
 def migrate_metadata(settings: Settings) -> None:
     """Create or upgrade Airflow's metadata database (idempotent)."""
-    run_airflow_cli(settings, ["db", "migrate"])
+    run_airflow_cli(settings, ["db", "migrate"], quiet=True)

@@ -7,6 +7,7 @@ CLI never re-implements a task.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -212,19 +213,33 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    """Run DAGs in order; a failed one does not stop the next (as under the scheduler)."""
     from mdm import airflow_home, orchestration
 
     prepare_database(settings)
-    airflow_home.migrate_metadata(settings)
+    # Airflow logs to stdout; stdout is for this command's own lines.
+    with contextlib.redirect_stdout(sys.stderr):
+        airflow_home.migrate_metadata(settings)
     dag_ids = args.dag or list(orchestration.DAILY_CHAIN)
+    failed: dict[str, orchestration.DagRunOutcome | None] = {}
     for dag_id in dag_ids:
         started = time.monotonic()
-        outcome = orchestration.run_dag(settings, dag_id)
+        try:
+            with contextlib.redirect_stdout(sys.stderr):
+                outcome = orchestration.run_dag(settings, dag_id)
+        except orchestration.DagRunFailedError as err:
+            logger.error("%s", err)
+            failed[dag_id] = err.outcome
+            if err.outcome is None:
+                _out(f"{dag_id}: could not run: {err}")
+                continue
+            outcome = err.outcome
         _out(
-            f"{dag_id}: {outcome.state} in {time.monotonic() - started:.1f}s "
-            f"(run {outcome.run_id}; tasks {outcome.task_states})"
+            f"{dag_id:<28} {outcome.state:<8} {time.monotonic() - started:5.1f}s  "
+            f"{' '.join(f'{t}={s}' for t, s in outcome.task_states.items())}"
         )
-    return 0
+    args.failed = failed
+    return 1 if failed else 0
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
@@ -246,17 +261,41 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         ),
     )
     _out("-- 3/4 daily chain through Airflow (dag.test), as the scheduler would run it")
-    cmd_run(settings, argparse.Namespace(dag=None))
-    _out("-- 4/4 what landed in the warehouse")
+    run_args = argparse.Namespace(dag=None)
+    cmd_run(settings, run_args)
+    # The generator planted delivery defects: their DAGs must fail in check_deliveries, with
+    # ingestion itself green. Any other failure is a real one.
+    unexpected = {
+        dag_id: outcome
+        for dag_id, outcome in run_args.failed.items()
+        if outcome is None
+        or not dag_id.startswith("mdm_ingest_")
+        or outcome.task_states.get("ingest") != "success"
+    }
+    _out("-- 4/4 what landed in the warehouse (ops.delivery, the delivery ledger)")
     with db.connect(db.warehouse_url(settings)) as conn:
-        for run_id, step, status, seconds in conn.execute(
-            """select run_id, step, status, duration_seconds from staging.stg_ops__run_log
-               where run_id = (select run_id from ops.run_log order by started_at desc limit 1)
-               order by started_at"""
+        _out(
+            f"   {'dataset':<12} {'deliveries':>10} {'loaded':>7} {'rejected':>8} "
+            f"{'rows loaded':>11} {'quarantined':>11}"
+        )
+        for row in conn.execute(
+            """select dataset, count(*),
+                      count(*) filter (where status in ('loaded', 'partially_quarantined')),
+                      count(*) filter (where status = 'rejected'),
+                      coalesce(sum(rows_loaded), 0), coalesce(sum(rows_quarantined), 0)
+               from ops.delivery group by dataset order by dataset"""
         ):
-            _out(f"   {run_id} {step:<20} {status:<8} {seconds}s")
+            _out(f"   {row[0]:<12} {row[1]:>10} {row[2]:>7} {row[3]:>8} {row[4]:>11} {row[5]:>11}")
+        _out("   rejected deliveries (planted defects), with what to do:")
+        for (error,) in conn.execute(
+            "select error from ops.delivery where status = 'rejected' order by dataset, delivery_id"
+        ):
+            _out(f"   - {error}")
     _out(f"Query it:   psql '{db.warehouse_url(settings)}'")
     _out("Airflow UI: make airflow        Stop the database: .venv/bin/mdm db stop")
+    if unexpected:
+        _out(f"demo FAILED: {sorted(unexpected)} failed for a reason other than planted defects")
+        return 1
     return 0
 
 

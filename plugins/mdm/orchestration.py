@@ -7,7 +7,9 @@ task functions, same Airflow connections), only without a separate executor.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sys
 from dataclasses import dataclass
 
 from mdm.airflow_home import apply_airflow_environment
@@ -27,7 +29,11 @@ DAILY_CHAIN = ("mdm_platform_check", *_ingestion_dags())
 
 
 class DagRunFailedError(RuntimeError):
-    """A DAG run ended in a state other than success."""
+    """A DAG run ended in a state other than success (``outcome`` says which tasks)."""
+
+    def __init__(self, message: str, outcome: DagRunOutcome | None = None) -> None:
+        super().__init__(message)
+        self.outcome = outcome
 
 
 @dataclass(frozen=True)
@@ -57,13 +63,16 @@ def run_dag(settings: Settings, dag_id: str, conf: dict | None = None) -> DagRun
         raise DagRunFailedError(f"no DAG {dag_id!r} in {DAGS_DIR}; known: {sorted(dags)}")
     dag = dags[dag_id]
     logger.info("running DAG %s", dag_id)
-    dag_run = dag.test(run_conf=conf)  # type: ignore[attr-defined]
+    # Airflow's task logs go to stdout under dag.test(); keep stdout for command output.
+    with contextlib.redirect_stdout(sys.stderr):
+        dag_run = dag.test(run_conf=conf)  # type: ignore[attr-defined]
     task_states = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
     outcome = DagRunOutcome(dag_id, dag_run.run_id, str(dag_run.state), task_states)
     if outcome.state != "success":
         failed = {t: s for t, s in task_states.items() if s != "success"}
         raise DagRunFailedError(
             f"DAG {dag_id} run {dag_run.run_id} ended {outcome.state}; tasks not successful: "
-            f"{failed}. Task logs: {settings.airflow_home / 'logs'}"
+            f"{failed}. Task logs: {settings.airflow_home / 'logs'}",
+            outcome,
         )
     return outcome
