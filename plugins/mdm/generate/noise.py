@@ -14,6 +14,8 @@ import random
 from dataclasses import dataclass
 
 from mdm.standardize.identifiers import downgrade_id_18_to_15
+from mdm.standardize.values import OLD_COUNTY_NAMES as STANDARD_OLD_COUNTY_NAMES
+from mdm.standardize.values import SIMPLIFIED_CHARS, TRADITIONAL_CHARS
 
 logger = logging.getLogger(__name__)
 
@@ -43,26 +45,10 @@ class NoiseRates:
         return cls(**{name: 0.0 for name in cls.__dataclass_fields__})
 
 
-TRADITIONAL = str.maketrans(
-    "陈刘黄张杨吴赵韦兰华国军红丽伟强龙凤东广宁荣贵庆马钟谢苏罗邓冯卢"
-    "谭蓝农梁覃蒙陆莫潘唐何胡朱曾宋杰娟涛艳辉梅琳浩欣雪莲凯乐康丰义礼",
-    "陳劉黃張楊吳趙韋蘭華國軍紅麗偉強龍鳳東廣寧榮貴慶馬鍾謝蘇羅鄧馮盧"
-    "譚藍農梁覃蒙陸莫潘唐何胡朱曾宋傑娟濤艷輝梅琳浩欣雪蓮凱樂康豐義禮",
-)
+TRADITIONAL = str.maketrans(SIMPLIFIED_CHARS, TRADITIONAL_CHARS)
 DOT_VARIANTS = ("•", "・", "．", ".", "", "∙")
 FULL_WIDTH_DIGITS = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
-OLD_COUNTY_NAMES = {
-    "武鸣区": "武鸣县",
-    "横州市": "横县",
-    "柳江区": "柳江县",
-    "临桂区": "临桂县",
-    "荔浦市": "荔浦县",
-    "田阳区": "田阳县",
-    "靖西市": "靖西县",
-    "平果市": "平果县",
-    "宜州区": "宜州市",
-    "青秀区": "新城区",
-}
+OLD_COUNTY_NAMES = {new: old for old, new in STANDARD_OLD_COUNTY_NAMES.items()}
 
 
 def noisy_id(rng: random.Random, rates: NoiseRates, number: str) -> str:
