@@ -26,7 +26,8 @@ def _table(name: str) -> list[tuple[str, object, object]]:
     return [(fn, inp, out) for fn, rows in cases.items() for inp, out in rows]
 
 
-TABLE = [c for c in _table("identifiers.yaml") + _table("standardize.yaml") if c[0] not in PYTHON_ONLY]
+ALL = _table("identifiers.yaml") + _table("standardize.yaml")
+TABLE = [c for c in ALL if c[0] not in PYTHON_ONLY]
 
 
 @pytest.fixture(scope="module")
