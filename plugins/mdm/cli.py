@@ -122,6 +122,13 @@ def cmd_dbt(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dbt_sources(settings: Settings, args: argparse.Namespace) -> int:
+    from mdm.registry.dbt_sources import write_sources_yml
+
+    _out(f"written {write_sources_yml()}")
+    return 0
+
+
 # --- mdm generate ------------------------------------------------------------------
 
 
@@ -406,6 +413,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER)
     dbt.set_defaults(handler=cmd_dbt)
+    commands.add_parser(
+        "dbt-sources", help="regenerate the dbt sources of the raw tables from the registry"
+    ).set_defaults(handler=cmd_dbt_sources)
     return parser
 
 

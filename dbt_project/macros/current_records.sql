@@ -1,0 +1,36 @@
+{% macro current_records(dataset, key_columns) -%}
+{#-
+    The live state of each source record of `dataset` (see docs/adr/0004):
+    the last loaded full delivery and the deltas after it, applied in
+    delivery-id and line order, so late and out-of-order deliveries land where
+    they belong. A record deleted by its last operation (CZBS = D, SCBZ = 1) or
+    absent from the last full is not live. Front-end pulls have no full: all
+    pulls apply.
+-#}
+(
+    with loaded_delivery as (
+        select delivery_id, mode
+        from {{ source('ops', 'delivery') }}
+        where dataset = '{{ dataset }}' and status in ('loaded', 'partially_quarantined')
+    ),
+
+    last_full as (
+        select coalesce(max(delivery_id), '') as delivery_id
+        from loaded_delivery
+        where mode = 'full'
+    ),
+
+    ranked as (
+        select
+            raw_row.*,
+            row_number() over (
+                partition by {% for key in key_columns %}btrim(raw_row.{{ key }}){{ ", " if not loop.last }}{% endfor %}
+                order by raw_row._delivery_id desc, raw_row._line desc
+            ) as _recency
+        from {{ source('raw', dataset) }} as raw_row
+        where raw_row._delivery_id >= (select last_full.delivery_id from last_full)
+    )
+
+    select * from ranked where _recency = 1 and _operation <> 'D'
+)
+{%- endmacro %}

@@ -1,0 +1,28 @@
+{% macro survivorship(candidates, entity_id, entity) -%}
+{#- Per entity and attribute, the winning candidate: the dataset with the lowest priority in
+    seeds/survivorship_rules.csv, then a valid value, then the latest update, then the record
+    key (so ties resolve the same way every run). Datasets without a rule are not used. -#}
+with ranked as (
+    select
+        candidate.{{ entity_id }},
+        candidate.attribute,
+        candidate.value,
+        candidate.dataset,
+        candidate.record_key,
+        candidate.updated_at,
+        row_number() over (
+            partition by candidate.{{ entity_id }}, candidate.attribute
+            order by rule.priority, candidate.is_valid desc, candidate.updated_at desc nulls last,
+                     candidate.dataset, candidate.record_key
+        ) as rank_in_entity
+    from {{ candidates }} as candidate
+    join {{ ref('survivorship_rules') }} as rule
+        on rule.entity = '{{ entity }}'
+        and rule.attribute = candidate.attribute
+        and rule.dataset = candidate.dataset
+)
+
+select {{ entity_id }}, attribute, value, dataset, record_key, updated_at
+from ranked
+where rank_in_entity = 1
+{%- endmacro %}

@@ -1,0 +1,34 @@
+-- One row per live organisation source record: the standardised attributes entity resolution
+-- and survivorship work on. The legal representative is the person record <key>#FDDBR.
+with observation as (
+    select
+        'scjgj_qydj' as dataset, record_key, uscc, uscc_valid, organization_code,
+        registration_number, name_raw, name, name_key, org_kind, is_branch, status,
+        establishment_date, registered_capital_cny, address, division_code, industry_code,
+        null::text as tax_credit_rating, null::int as tax_credit_rating_year,
+        record_key || '#FDDBR' as legal_rep_record_key, updated_at, delivery_id
+    from {{ ref('stg_scjgj_qydj__enterprises') }}
+
+    union all
+    select
+        'bb_sydwdj', record_key, uscc, uscc_valid, organization_code, null, name_raw, name,
+        name_key, org_kind, false, status, establishment_date, registered_capital_cny, address,
+        null, null, null, null, record_key || '#FDDBR', updated_at, delivery_id
+    from {{ ref('stg_bb_sydwdj__public_institutions') }}
+
+    union all
+    select
+        'mzt_shzz', record_key, uscc, uscc_valid, organization_code, null, name_raw, name,
+        name_key, org_kind, false, status, establishment_date, registered_capital_cny, address,
+        null, null, null, null, record_key || '#FDDBR', updated_at, delivery_id
+    from {{ ref('stg_mzt_shzz__social_organisations') }}
+
+    union all
+    select
+        'swj_dwnsr', record_key, uscc, uscc_valid, organization_code, null, name_raw, name,
+        name_key, null, false, status, null, null, address, null, null, tax_credit_rating,
+        tax_credit_rating_year, record_key || '#FDDBR', updated_at, delivery_id
+    from {{ ref('stg_swj_dwnsr__taxpayers') }}
+)
+
+select * from observation

@@ -1,0 +1,28 @@
+-- Every value a live source record offers for a golden attribute, with its entity id:
+-- the input of survivorship (int_person_golden_attributes).
+select
+    resolved.person_id,
+    observation.dataset,
+    observation.record_key,
+    candidate.attribute,
+    candidate.value,
+    candidate.is_valid,
+    observation.updated_at
+from {{ ref('int_person_observations') }} as observation
+join {{ source('resolve', 'person_record') }} as resolved
+    on resolved.dataset = observation.dataset and resolved.record_key = observation.record_key
+cross join lateral (
+    values
+        ('id_number', observation.id_number, coalesce(observation.id_number_valid, false)),
+        ('name', observation.name, observation.name is not null),
+        ('sex_code', observation.sex_code, observation.sex_code in ('1', '2')),
+        ('birth_date', observation.birth_date::text, observation.birth_date is not null),
+        ('ethnicity_code', observation.ethnicity_code, observation.ethnicity_code is not null),
+        ('hukou_division_code', observation.hukou_division_code, observation.hukou_division_code is not null),
+        ('hukou_address', observation.hukou_address, observation.hukou_address is not null),
+        ('residential_address', observation.residential_address, observation.residential_address is not null),
+        ('mobile', observation.mobile, observation.mobile is not null),
+        ('status', observation.status, observation.status is not null),
+        ('death_date', observation.death_date::text, observation.death_date is not null)
+) as candidate (attribute, value, is_valid)
+where candidate.value is not null

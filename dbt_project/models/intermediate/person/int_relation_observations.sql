@@ -1,0 +1,74 @@
+-- Relations as the sources state them, between source records (entity ids come later, from
+-- the resolution output): spouse, parent, guardian, employee, legal representative, branch.
+with marriage as (
+    select
+        record_key || '#NAN' as from_record_key, 'mzt_hydj' as from_dataset,
+        record_key || '#NV' as to_record_key, 'mzt_hydj' as to_dataset,
+        'spouse' as relation_type, 'mzt_hydj' as dataset, record_key,
+        registration_type, registration_date, nan_id_number, nv_id_number
+    from {{ ref('stg_mzt_hydj__marriages') }}
+),
+
+parent as (
+    {% for role in ['mq', 'fq'] %}
+    select
+        record_key || '#{{ role | upper }}' as from_record_key, 'wjw_csyxzm' as from_dataset,
+        record_key || '#XSE' as to_record_key, 'wjw_csyxzm' as to_dataset,
+        'parent' as relation_type, 'wjw_csyxzm' as dataset, record_key,
+        xse_birth_date as valid_from
+    from {{ ref('stg_wjw_csyxzm__birth_certificates') }}
+    where {{ role }}_name is not null or {{ role }}_id_number is not null
+    {{ "union all" if not loop.last }}
+    {% endfor %}
+)
+
+select
+    from_dataset, from_record_key, to_dataset, to_record_key, 'person' as to_kind,
+    relation_type, dataset, record_key, registration_date as valid_from,
+    -- a marriage ends with the divorce of the same couple, registered later
+    (
+        select min(divorce.registration_date)
+        from marriage as divorce
+        where divorce.registration_type = 'divorce'
+          and divorce.nan_id_number = marriage.nan_id_number
+          and divorce.nv_id_number = marriage.nv_id_number
+          and divorce.registration_date >= marriage.registration_date
+    ) as valid_to
+from marriage
+where registration_type = 'marriage'
+
+union all
+select
+    from_dataset, from_record_key, to_dataset, to_record_key, 'person', relation_type, dataset,
+    record_key, valid_from, null
+from parent
+
+union all
+select
+    'jyt_xsxj', record_key || '#JHR', 'jyt_xsxj', record_key || '#XS', 'person', 'guardian',
+    'jyt_xsxj', record_key, null, null
+from {{ ref('stg_jyt_xsxj__students') }}
+where jhr_name is not null or jhr_id_number is not null
+
+union all
+select
+    dataset, legal_rep_record_key, dataset, record_key, 'organisation', 'legal_representative',
+    dataset, record_key, establishment_date, null
+from {{ ref('int_organisation_observations') }} as organisation
+where exists (
+    select 1
+    from {{ ref('int_person_observations') }} as person
+    where person.dataset = organisation.dataset
+      and person.record_key = organisation.legal_rep_record_key
+)
+
+union all
+-- employee: the insured person -> the employer, found by credit code among organisations
+select
+    'rst_cbry', insured.record_key, employer.dataset, employer.record_key, 'organisation',
+    'employee', 'rst_cbry', insured.record_key, insured.enrolment_date, null
+from {{ ref('stg_rst_cbry__insured') }} as insured
+join {{ ref('int_organisation_observations') }} as employer
+    on employer.uscc = insured.employer_uscc and employer.uscc_valid
+    and employer.dataset <> 'swj_dwnsr'  -- the registering authority's record, not tax's
+where insured.insurance_type = '110' and insured.insurance_status = 'paying'

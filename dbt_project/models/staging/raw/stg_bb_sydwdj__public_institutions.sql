@@ -1,0 +1,27 @@
+-- Institutional establishment: public institutions.
+with current_record as {{ current_records('bb_sydwdj', ['sydwid']) }}
+
+select
+    btrim(sydwid) as record_key,
+    std.clean_code(tyshxydm) as uscc,
+    std.is_valid_uscc(std.clean_code(tyshxydm)) as uscc_valid,
+    std.uscc_org_code(std.clean_code(tyshxydm)) as organization_code,
+    dwmc as name_raw,
+    std.clean_name(dwmc) as name,
+    std.name_key(dwmc) as name_key,
+    'public_institution' as org_kind,
+    fddbr as legal_rep_name_raw,
+    std.clean_name(fddbr) as legal_rep_name,
+    std.name_key(fddbr) as legal_rep_name_key,
+    std.normalize_id_number(fddbrzjhm) as legal_rep_id_number,
+    std.is_valid_id_number(std.normalize_id_number(fddbrzjhm)) as legal_rep_id_number_valid,
+    case when btrim(kbzj) ~ '^[0-9]+(\.[0-9]+)?$' then btrim(kbzj)::numeric * 10000 end
+        as registered_capital_cny,
+    jfly as funding_source,
+    jbdw as sponsor,
+    std.clean_address(zs) as address,
+    case btrim(djzt) when '1' then 'active' when '3' then 'deregistered' end as status,
+    std.date_value(djrq) as establishment_date,
+    std.gxsj(gxsj) as updated_at,
+    _delivery_id as delivery_id
+from current_record

@@ -1,0 +1,1 @@
+"""Entity resolution: source records -> persistent entity ids (``resolve.*``)."""
