@@ -1,0 +1,76 @@
+"""Build the natural-person and legal-person repositories from what ingestion loaded.
+
+Scheduled on the raw tables' Assets (any ingestion DAG that loaded something
+triggers it): dbt builds staging (current state of every source record,
+standardised) and the observations, entity resolution gives every source
+record its persistent entity id, then dbt builds survivorship, the
+repositories (``mdm.natural_person``, ``mdm.legal_person``), the cross
+references, the relations and their history. Every dbt test and contract
+runs in the build; a failure stops the run before the next step.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import Asset, AssetAny, dag, task
+
+from mdm.assets import mart_asset_uri, raw_asset_uri
+from mdm.registry import datasets
+from mdm.settings import WAREHOUSE_CONN_ID
+
+DEFAULT_ARGS = {
+    "owner": "mdm-platform",
+    "retries": 1,
+    "retry_delay": pendulum.duration(minutes=5),
+}
+RAW_TABLES = [Asset(name=f"raw.{code}", uri=raw_asset_uri(code)) for code in datasets()]
+REPOSITORIES = [
+    Asset(name=f"mdm.{table}", uri=mart_asset_uri(table))
+    for table in ("natural_person", "legal_person", "relation")
+]
+
+
+@dag(
+    dag_id="mdm_build",
+    schedule=AssetAny(*RAW_TABLES),
+    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["mdm", "build", "resolve"],
+    doc_md=__doc__,
+)
+def mdm_build() -> None:
+    @task
+    def build_observations(**context: object) -> int:
+        from mdm import build
+        from mdm.connections import params_from_airflow
+        from mdm.settings import load_settings
+
+        return build.build_observations(
+            load_settings(), params_from_airflow(WAREHOUSE_CONN_ID), str(context["run_id"])
+        )
+
+    @task
+    def resolve_entities(**context: object) -> dict:
+        from mdm import build
+        from mdm.connections import params_from_airflow
+
+        return build.resolve_entities(
+            params_from_airflow(WAREHOUSE_CONN_ID), str(context["run_id"])
+        )
+
+    @task(outlets=REPOSITORIES)
+    def build_repositories(**context: object) -> int:
+        from mdm import build
+        from mdm.connections import params_from_airflow
+        from mdm.settings import load_settings
+
+        return build.build_repositories(
+            load_settings(), params_from_airflow(WAREHOUSE_CONN_ID), str(context["run_id"])
+        )
+
+    build_observations() >> resolve_entities() >> build_repositories()
+
+
+mdm_build()

@@ -1,0 +1,48 @@
+"""Building the repositories: dbt up to the observations, resolution, dbt from there on.
+
+Called by the ``mdm_build`` DAG (and so by ``mdm run``). The split follows the
+data: every model that reads the resolution output (``source:resolve``) is
+built after resolution has run.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from mdm.connections import ConnParams, conninfo
+from mdm.runlog import logged_step
+from mdm.settings import Settings
+from mdm.transform import run_dbt
+
+logger = logging.getLogger(__name__)
+
+BEFORE_RESOLUTION = ["--exclude", "source:resolve+"]
+AFTER_RESOLUTION = ["--select", "source:resolve+", "survivorship_rules"]
+
+
+def build_observations(settings: Settings, warehouse: ConnParams, run_id: str) -> int:
+    """Staging, the standardised observations, and their tests."""
+    with logged_step(conninfo(warehouse), run_id, "build_observations") as outcome:
+        nodes = run_dbt(settings, warehouse, ["build", *BEFORE_RESOLUTION])
+        outcome.rows_affected = len(nodes)
+    return len(nodes)
+
+
+def resolve_entities(warehouse: ConnParams, run_id: str) -> dict[str, Any]:
+    """Source records -> persistent entity ids (deterministic keys; Splink when it lands)."""
+    from mdm.resolve.deterministic import resolve_deterministic
+
+    with logged_step(conninfo(warehouse), run_id, "resolve_entities") as outcome:
+        counts = resolve_deterministic(warehouse, run_id)
+        outcome.detail = counts
+        outcome.rows_affected = sum(sum(kind.values()) for kind in counts.values())
+    return counts
+
+
+def build_repositories(settings: Settings, warehouse: ConnParams, run_id: str) -> int:
+    """Survivorship, the repositories, xrefs, relations and their history snapshots."""
+    with logged_step(conninfo(warehouse), run_id, "build_repositories") as outcome:
+        nodes = run_dbt(settings, warehouse, ["build", *AFTER_RESOLUTION])
+        outcome.rows_affected = len(nodes)
+    return len(nodes)
