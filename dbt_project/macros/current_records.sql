@@ -10,7 +10,7 @@
 (
     with loaded_delivery as (
         select delivery_id, mode
-        from {{ source('ops', 'delivery') }}
+        from {{ ref('stg_ops__delivery') }}
         where dataset = '{{ dataset }}' and status in ('loaded', 'partially_quarantined')
     ),
 

@@ -1,7 +1,8 @@
 {% macro survivorship(candidates, entity_id, entity) -%}
-{#- Per entity and attribute, the winning candidate: the dataset with the lowest priority in
-    seeds/survivorship_rules.csv, then a valid value, then the latest update, then the record
-    key (so ties resolve the same way every run). Datasets without a rule are not used. -#}
+{#- Per entity and attribute, the winning candidate: a valid value (a broken ID number never
+    beats a valid one), then the dataset with the lowest priority in
+    seeds/survivorship_rules.csv, then the latest update, then the record key (so ties
+    resolve the same way every run). Datasets without a rule are not used. -#}
 with ranked as (
     select
         candidate.{{ entity_id }},
@@ -12,7 +13,7 @@ with ranked as (
         candidate.updated_at,
         row_number() over (
             partition by candidate.{{ entity_id }}, candidate.attribute
-            order by rule.priority, candidate.is_valid desc, candidate.updated_at desc nulls last,
+            order by candidate.is_valid desc, rule.priority, candidate.updated_at desc nulls last,
                      candidate.dataset, candidate.record_key
         ) as rank_in_entity
     from {{ candidates }} as candidate
