@@ -23,6 +23,12 @@ AFTER_RESOLUTION = ["--select", "source:resolve+", "survivorship_rules"]
 
 def build_observations(settings: Settings, warehouse: ConnParams, run_id: str) -> int:
     """Staging, the standardised observations, and their tests."""
+    import psycopg
+
+    from mdm.ingest.raw_tables import ensure_all_raw_tables
+
+    with psycopg.connect(conninfo(warehouse)) as conn:
+        ensure_all_raw_tables(conn)
     with logged_step(conninfo(warehouse), run_id, "build_observations") as outcome:
         nodes = run_dbt(settings, warehouse, ["build", *BEFORE_RESOLUTION])
         outcome.rows_affected = len(nodes)

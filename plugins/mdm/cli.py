@@ -44,8 +44,11 @@ def prepare_database(settings: Settings) -> str:
 
     description = db.ensure_server(settings)
     created = db.ensure_databases(settings)
+    from mdm.ingest.raw_tables import ensure_all_raw_tables
+
     with db.connect(db.warehouse_url(settings)) as conn:
         applied = apply_migrations(conn)
+        ensure_all_raw_tables(conn)
     logger.info(
         "databases created: %s; migrations applied: %s",
         created or "none",

@@ -14,6 +14,7 @@ import psycopg
 from mdm.connections import ConnParams, conninfo
 from mdm.db.migrate import apply_migrations
 from mdm.ingest.errors import SourceUnavailableError
+from mdm.ingest.raw_tables import ensure_all_raw_tables
 from mdm.runlog import logged_step
 from mdm.settings import Settings
 from mdm.transform import run_dbt
@@ -28,6 +29,7 @@ def migrate_warehouse(warehouse: ConnParams, run_id: str) -> list[str]:
     dsn = conninfo(warehouse)
     with psycopg.connect(dsn) as conn:
         applied = apply_migrations(conn)
+        ensure_all_raw_tables(conn)
     with logged_step(dsn, run_id, "migrate_warehouse") as outcome:
         outcome.detail = {"applied": applied}
     logger.info("warehouse migrations applied: %s", applied or "none pending")

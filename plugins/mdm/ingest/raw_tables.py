@@ -33,6 +33,15 @@ def data_columns(spec: Dataset) -> list[str]:
     return [c.name.lower() for c in spec.columns]
 
 
+def ensure_all_raw_tables(conn: psycopg.Connection) -> None:
+    """Every registry dataset's raw table, so staging builds before a dataset's first delivery."""
+    from mdm.registry import datasets
+
+    for spec in datasets().values():
+        ensure_raw_table(conn, spec)
+    conn.commit()
+
+
 def partition_name(spec: Dataset, delivery_id: str) -> str:
     suffix = re.sub(r"[^a-z0-9]+", "_", delivery_id.lower()).strip("_")
     return f"{spec.code}__{suffix}"
