@@ -282,7 +282,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         or not dag_id.startswith("mdm_ingest_")
         or outcome.task_states.get("ingest") != "success"
     }
-    _out("-- 4/4 what landed in the warehouse (ops.delivery, the delivery ledger)")
+    _out("-- 4/4 what landed: the delivery ledger (ops.delivery) and the repositories (mdm)")
     with db.connect(db.warehouse_url(settings)) as conn:
         _out(
             f"   {'dataset':<12} {'deliveries':>10} {'loaded':>7} {'rejected':>8} "
@@ -301,7 +301,30 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
             "select error from ops.delivery where status = 'rejected' order by dataset, delivery_id"
         ):
             _out(f"   - {error}")
-    _out(f"Query it:   psql '{db.warehouse_url(settings)}'")
+        _out("   repositories (schema mdm):")
+        for table, label in (
+            ("natural_person", "natural persons"),
+            ("legal_person", "legal persons"),
+            ("relation", "relations"),
+        ):
+            count = conn.execute(f"select count(*) from mdm.{table}").fetchone()  # noqa: S608
+            _out(f"   {label:<16} {count[0] if count else 0:>8}")
+        for relation_type, count in conn.execute(
+            "select relation_type, count(*) from mdm.relation group by 1 order by 1"
+        ):
+            _out(f"     {relation_type:<22} {count:>6}")
+        sample = conn.execute(
+            """select person_id, name, name_source, birth_date, birth_date_source, mobile,
+                      mobile_source, source_count
+               from mdm.natural_person where mobile is not null
+               order by source_count desc, person_id limit 1"""
+        ).fetchone()
+        if sample:
+            _out(
+                f"   e.g. {sample[0]}: {sample[1]} (name from {sample[2]}), born {sample[3]} "
+                f"(from {sample[4]}), mobile from {sample[6]}, {sample[7]} source records"
+            )
+    _out(f"Query it:   psql '{db.warehouse_url(settings)}'   (questions: docs/analyst-queries.md)")
     _out("Airflow UI: make airflow        Stop the database: .venv/bin/mdm db stop")
     if unexpected:
         _out(f"demo FAILED: {sorted(unexpected)} failed for a reason other than planted defects")
