@@ -173,3 +173,47 @@ def test_the_documented_analyst_queries_answer(built, warehouse_url):
             QUERIES["person_on_date"], {"person_id": person_id, "as_of": "2999-01-01"}
         ).fetchall()
         assert len(history) == 1
+
+
+def test_name_changes_populate_former_names(built, warehouse_url):
+    summary, _ = built
+    renamed = {p.rybh: p.former_names for p in summary.world.persons.values() if p.former_names}
+    with psycopg.connect(warehouse_url) as conn:
+        golden = dict(
+            conn.execute(
+                """select x.record_key, p.former_names from mdm.natural_person_xref x
+                   join mdm.natural_person p using (person_id)
+                   where x.dataset = 'gat_czrk' and x.record_key = any(%s)""",
+                (list(renamed),),
+            ).fetchall()
+        )
+    assert renamed, "the generator renames some people"
+    found = sum(bool(set(renamed[key]) & set(golden.get(key) or [])) for key in renamed)
+    assert found / len(renamed) >= 0.9, (found, len(renamed))
+
+
+def test_docs_generate_and_every_repository_column_is_described(built, settings, warehouse_url):
+    import json
+
+    from mdm.transform import run_dbt
+
+    run_dbt(settings, params_from_url(warehouse_url), ["docs", "generate"])
+    target = settings.home / "dbt" / "target"
+    manifest = json.loads((target / "manifest.json").read_text())
+    catalog = json.loads((target / "catalog.json").read_text())
+    marts = [
+        node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["schema"] == "mdm"
+    ]
+    assert {m["name"] for m in marts} >= {
+        "natural_person",
+        "legal_person",
+        "natural_person_xref",
+        "legal_person_xref",
+        "relation",
+    }
+    for model in marts:
+        in_database = catalog["nodes"][model["unique_id"]]["columns"]
+        undocumented = [c for c in in_database if not model["columns"].get(c, {}).get("description")]
+        assert undocumented == [], (model["name"], undocumented)
