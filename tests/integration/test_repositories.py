@@ -215,5 +215,6 @@ def test_docs_generate_and_every_repository_column_is_described(built, settings,
     }
     for model in marts:
         in_database = catalog["nodes"][model["unique_id"]]["columns"]
-        undocumented = [c for c in in_database if not model["columns"].get(c, {}).get("description")]
+        described = {c for c, spec in model["columns"].items() if spec.get("description")}
+        undocumented = [c for c in in_database if c not in described]
         assert undocumented == [], (model["name"], undocumented)
