@@ -5,8 +5,10 @@ triggers it): dbt builds staging (current state of every source record,
 standardised) and the observations, entity resolution gives every source
 record its persistent entity id, then dbt builds survivorship, the
 repositories (``mdm.natural_person``, ``mdm.legal_person``), the cross
-references, the relations and their history. Every dbt test and contract
-runs in the build; a failure stops the run before the next step.
+references, the relations, their history and the masked analyst views;
+finally new persons get their pseudonyms and expired share grants are
+dropped. Every dbt test and contract runs in the build; a failure stops the
+run before the next step.
 """
 
 from __future__ import annotations
@@ -70,7 +72,17 @@ def mdm_build() -> None:
             load_settings(), params_from_airflow(WAREHOUSE_CONN_ID), str(context["run_id"])
         )
 
-    build_observations() >> resolve_entities() >> build_repositories()
+    @task
+    def refresh_access(**context: object) -> dict:
+        from mdm import build
+        from mdm.connections import params_from_airflow
+        from mdm.settings import load_settings
+
+        return build.refresh_access(
+            load_settings(), params_from_airflow(WAREHOUSE_CONN_ID), str(context["run_id"])
+        )
+
+    build_observations() >> resolve_entities() >> build_repositories() >> refresh_access()
 
 
 mdm_build()

@@ -47,8 +47,29 @@ def resolve_entities(warehouse: ConnParams, run_id: str) -> dict[str, Any]:
 
 
 def build_repositories(settings: Settings, warehouse: ConnParams, run_id: str) -> int:
-    """Survivorship, the repositories, xrefs, relations and their history snapshots."""
+    """Survivorship, the repositories, xrefs, relations, their history, the analyst views."""
+    import psycopg
+
+    from mdm.access.roles import ensure_roles
+
+    with psycopg.connect(conninfo(warehouse)) as conn:
+        ensure_roles(conn)  # the analyst views' grants name them
     with logged_step(conninfo(warehouse), run_id, "build_repositories") as outcome:
         nodes = run_dbt(settings, warehouse, ["build", *AFTER_RESOLUTION])
         outcome.rows_affected = len(nodes)
     return len(nodes)
+
+
+def refresh_access(settings: Settings, warehouse: ConnParams, run_id: str) -> dict[str, Any]:
+    """Pseudonyms for new persons; expired share grants dropped."""
+    import psycopg
+
+    from mdm.access import sharing
+    from mdm.access.pseudonyms import pseudonym_key, refresh_pseudonyms
+
+    with logged_step(conninfo(warehouse), run_id, "refresh_access") as outcome:
+        added = refresh_pseudonyms(warehouse, pseudonym_key(settings.home))
+        with psycopg.connect(conninfo(warehouse)) as conn:
+            expired = sharing.expire(conn)
+        outcome.detail = {"pseudonyms_added": added, "grants_expired": expired}
+    return outcome.detail

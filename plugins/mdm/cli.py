@@ -44,11 +44,13 @@ def prepare_database(settings: Settings) -> str:
 
     description = db.ensure_server(settings)
     created = db.ensure_databases(settings)
+    from mdm.access.roles import ensure_roles
     from mdm.ingest.raw_tables import ensure_all_raw_tables
 
     with db.connect(db.warehouse_url(settings)) as conn:
         applied = apply_migrations(conn)
         ensure_all_raw_tables(conn)
+        ensure_roles(conn)
     logger.info(
         "databases created: %s; migrations applied: %s",
         created or "none",
@@ -122,6 +124,75 @@ def cmd_dbt(settings: Settings, args: argparse.Namespace) -> int:
         settings, params_from_url(db.warehouse_url(settings)), args.dbt_args or ["build"]
     )
     _out(f"dbt: {len(nodes)} nodes ok")
+    return 0
+
+
+def cmd_share(settings: Settings, args: argparse.Namespace) -> int:
+    import datetime as dt
+    import getpass
+
+    from mdm.access import sharing
+
+    prepare_database(settings)
+    with db.connect(db.warehouse_url(settings)) as conn:
+        if args.share_command == "grant":
+            expires = dt.datetime.fromisoformat(args.expires)
+            if expires.tzinfo is None:
+                from zoneinfo import ZoneInfo
+
+                from mdm.settings import TIMEZONE
+
+                expires = expires.replace(tzinfo=ZoneInfo(TIMEZONE))
+            try:
+                grant_id = sharing.grant(
+                    conn,
+                    args.consumer,
+                    args.dataset,
+                    [c.strip() for c in args.columns.split(",") if c.strip()],
+                    args.purpose,
+                    expires,
+                    getpass.getuser(),
+                )
+            except sharing.ShareRefusedError as err:
+                _out(f"refused: {err}")
+                return 2
+            _out(
+                f"grant {grant_id}: role mdm_share_{args.consumer} reads "
+                f"share.{args.consumer}__{args.dataset} until {expires.isoformat()}"
+            )
+        elif args.share_command == "revoke":
+            _out(
+                "revoked"
+                if sharing.revoke(conn, args.grant_id, getpass.getuser())
+                else "no such live grant"
+            )
+        elif args.share_command == "expire":
+            _out(f"expired grants: {sharing.expire(conn)}")
+        else:
+            for row in sharing.list_grants(conn):
+                _out(
+                    f"{row[0]:>4} {row[1]:<10} {row[2]:<16} {','.join(row[3]):<40} "
+                    f"until {row[6]:%Y-%m-%d} {'revoked ' + str(row[7]) if row[7] else 'live':<12} "
+                    f"reads {row[8]}  purpose: {row[4]}"
+                )
+    return 0
+
+
+def cmd_access_add_user(settings: Settings, args: argparse.Namespace) -> int:
+    import os
+
+    from mdm.access.roles import add_user
+
+    prepare_database(settings)
+    password = os.environ.get("MDM_NEW_USER_PASSWORD")  # never on the command line
+    with db.connect(db.warehouse_url(settings)) as conn:
+        add_user(
+            conn,
+            args.user,
+            f"mdm_{args.role}" if not args.role.startswith("mdm_") else args.role,
+            password,
+        )
+    _out(f"{args.user} is a member of {args.role}" + ("" if password else " (no password set)"))
     return 0
 
 
@@ -442,6 +513,38 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "dbt-sources", help="regenerate the dbt sources of the raw tables from the registry"
     ).set_defaults(handler=cmd_dbt_sources)
+
+    share = commands.add_parser(
+        "share",
+        help="conditional sharing: grant, revoke, list, expire",
+        description="A grant creates share.<consumer>__<dataset> with exactly the granted "
+        "columns for role mdm_share_<consumer>, records who/what/why/until when, and logs "
+        "every read. Datasets marked 不予共享 cannot be granted.",
+    )
+    share_commands = share.add_subparsers(dest="share_command", required=True, metavar="ACTION")
+    share_grant = share_commands.add_parser("grant", help="grant columns of a dataset")
+    share_grant.add_argument("--consumer", required=True, help="department, e.g. rst")
+    share_grant.add_argument(
+        "--dataset", required=True, help="natural_person, legal_person, relation or a source"
+    )
+    share_grant.add_argument("--columns", required=True, help="comma-separated column names")
+    share_grant.add_argument("--purpose", required=True, help="why the consumer needs it")
+    share_grant.add_argument("--expires", required=True, help="ISO date/time (Beijing time)")
+    share_revoke = share_commands.add_parser("revoke", help="revoke a grant now")
+    share_revoke.add_argument("grant_id", type=int)
+    share_commands.add_parser("list", help="grants with their reads")
+    share_commands.add_parser("expire", help="drop the views of expired grants")
+    share.set_defaults(handler=cmd_share)
+
+    access = commands.add_parser("access", help="database users for people")
+    access_commands = access.add_subparsers(dest="access_command", required=True, metavar="ACTION")
+    add = access_commands.add_parser(
+        "add-user",
+        help="a login user in a role (password from MDM_NEW_USER_PASSWORD, never an argument)",
+    )
+    add.add_argument("user")
+    add.add_argument("--role", required=True, help="analyst, steward, engineer or share_<consumer>")
+    add.set_defaults(handler=cmd_access_add_user)
     return parser
 
 

@@ -73,3 +73,30 @@ def state_fingerprint(warehouse_url: str) -> dict[str, object]:
             "where n.nspname = 'raw' and c.relkind = 'r' and not c.relispartition"
         ).fetchall()
     return state
+
+
+def build_world(settings, warehouse_url: str, folder: Path, persons: int, seed: int):  # type: ignore[no-untyped-def]
+    """Generate, ingest everything, resolve and build the repositories; return the summary."""
+    from mdm import build, db
+    from mdm.generate import GenerateConfig, generate, write_all, write_frontend
+    from mdm.ingest.frontend import pull_frontend
+    from mdm.registry import dataset
+
+    reset_ingestion(warehouse_url)
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        conn.execute("truncate resolve.person_record, resolve.legal_person_record")
+        conn.execute("truncate access.person_pseudonym")
+    with psycopg.connect(db.frontend_url(settings), autocommit=True) as conn:
+        conn.execute("drop table if exists public.swj_grnsr, public.swj_dwnsr")
+    summary = generate(GenerateConfig(persons=persons, orgs=persons // 10, days=3, seed=seed))
+    write_all(summary, folder / "landing", folder / "truth")
+    write_frontend(db.frontend_url(settings), summary.frontend_rows)
+    warehouse = params_from_url(warehouse_url)
+    ingest_all_files(warehouse_url, folder / "landing", "world")
+    for code in ("swj_grnsr", "swj_dwnsr"):
+        pull_frontend(warehouse, params_from_url(db.frontend_url(settings)), dataset(code), "w")
+    build.build_observations(settings, warehouse, "world")
+    resolved = build.resolve_entities(warehouse, "world")
+    build.build_repositories(settings, warehouse, "world")
+    build.refresh_access(settings, warehouse, "world")
+    return summary, resolved

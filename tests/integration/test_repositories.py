@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import logging
 import re
-from pathlib import Path
 
 import psycopg
 import pytest
-from ingest_support import ingest_all_files
+from ingest_support import build_world
 
-from mdm import build, db
+from mdm import build
 from mdm.connections import params_from_url
-from mdm.generate import GenerateConfig, generate, write_all, write_frontend
-from mdm.ingest.frontend import pull_frontend
-from mdm.registry import dataset
 from mdm.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.integration
@@ -36,25 +32,7 @@ QUERIES = dict(
 
 @pytest.fixture(scope="module")
 def built(settings, warehouse_url, tmp_path_factory):
-    from ingest_support import reset_ingestion
-
-    reset_ingestion(warehouse_url)
-    with psycopg.connect(warehouse_url, autocommit=True) as conn:
-        conn.execute("truncate resolve.person_record, resolve.legal_person_record")
-    with psycopg.connect(db.frontend_url(settings), autocommit=True) as conn:
-        conn.execute("drop table if exists public.swj_grnsr, public.swj_dwnsr")
-    summary = generate(GenerateConfig(persons=1500, orgs=150, days=3, seed=17))
-    folder: Path = tmp_path_factory.mktemp("world")
-    write_all(summary, folder / "landing", folder / "truth")
-    write_frontend(db.frontend_url(settings), summary.frontend_rows)
-    warehouse = params_from_url(warehouse_url)
-    ingest_all_files(warehouse_url, folder / "landing", "repo-test")
-    for code in ("swj_grnsr", "swj_dwnsr"):
-        pull_frontend(warehouse, params_from_url(db.frontend_url(settings)), dataset(code), "t")
-    build.build_observations(settings, warehouse, "repo-test")
-    first = build.resolve_entities(warehouse, "repo-test")
-    build.build_repositories(settings, warehouse, "repo-test")
-    return summary, first
+    return build_world(settings, warehouse_url, tmp_path_factory.mktemp("world"), 1500, 17)
 
 
 def test_every_live_source_record_is_in_exactly_one_xref_row(built, warehouse_url):

@@ -59,6 +59,11 @@ def _document() -> dict[str, Any]:
     return document
 
 
+def repositories() -> dict[str, dict[str, str]]:
+    """The repositories as catalogue resources: title, share type, relation."""
+    return {name: dict(spec) for name, spec in _document().get("repositories", {}).items()}
+
+
 def code_lists() -> dict[str, dict[str, str]]:
     """Named code lists (``sex_gb2261``, ``ethnicity_gb3304``, ...): code -> meaning."""
     lists = {

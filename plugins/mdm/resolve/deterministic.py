@@ -3,8 +3,9 @@
 Fills ``resolve.person_record`` / ``resolve.legal_person_record`` for records
 not yet resolved:
 
-- a record whose valid key (ID number; credit code, else organization code,
-  else registration number) was seen before joins that entity;
+- a record whose valid key (ID number, or a foreigner's passport number;
+  credit code, else organization code, else registration number) was seen
+  before joins that entity;
 - new records sharing a new key become one new entity;
 - records without a valid key are their own entity (``singleton``), until
   probabilistic matching (Splink) links them.
@@ -42,8 +43,15 @@ PERSON = EntityKind(
     sequence="resolve.person_id_seq",
     prefix="P",
     observations="intermediate.int_person_observations",
-    key_expression="case when o.id_number_valid then o.id_number end",
-    method_expression="case when o.id_number_valid then 'id_number' else 'singleton' end",
+    # A valid ID number; for foreigners the passport number (certificate type 414).
+    key_expression=(
+        "case when o.id_number_valid then o.id_number "
+        "when o.id_type = '414' and o.id_number is not null then 'passport:' || o.id_number end"
+    ),
+    method_expression=(
+        "case when o.id_number_valid then 'id_number' "
+        "when o.id_type = '414' and o.id_number is not null then 'passport' else 'singleton' end"
+    ),
 )
 LEGAL_PERSON = EntityKind(
     table="legal_person_record",

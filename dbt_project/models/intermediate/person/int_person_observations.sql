@@ -37,7 +37,8 @@ with observation as (
     union all
     select
         'rst_cbry', record_key, 'insured',
-        case when id_number_valid then '111' else '414' end,
+        -- the social security number is the ID number, or a foreigner's passport number
+        case when id_number ~ '^([0-9]{17}[0-9X]|[0-9]{15})$' then '111' else '414' end,
         id_number, id_number_valid, name_raw, name, name_key, null, sex_code, birth_date, null,
         null, null, null, mobile, null, null, null, updated_at, delivery_id
     from {{ ref('stg_rst_cbry__insured') }}

@@ -1,0 +1,28 @@
+-- Organisations for analysts: everything but the legal representative's person id, which
+-- becomes the representative's pseudonymous key.
+{{ config(alias='legal_person') }}
+
+select
+    organisation.legal_person_id,
+    organisation.uscc,
+    organisation.organization_code,
+    organisation.registration_number,
+    organisation.name,
+    organisation.former_names,
+    organisation.org_kind,
+    organisation.status,
+    organisation.establishment_date,
+    organisation.registered_capital_cny,
+    organisation.address,
+    organisation.division_code,
+    organisation.industry_code,
+    representative.pseudonym as legal_rep_person_key,
+    organisation.tax_credit_rating,
+    organisation.tax_credit_rating_year,
+    organisation.source_count,
+    organisation.last_changed,
+    organisation.name_source,
+    organisation.status_source
+from {{ ref('legal_person') }} as organisation
+left join {{ source('access', 'person_pseudonym') }} as representative
+    on representative.person_id = organisation.legal_rep_person_id
