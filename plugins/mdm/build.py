@@ -36,11 +36,13 @@ def build_observations(settings: Settings, warehouse: ConnParams, run_id: str) -
 
 
 def resolve_entities(warehouse: ConnParams, run_id: str) -> dict[str, Any]:
-    """Source records -> persistent entity ids (deterministic keys; Splink when it lands)."""
+    """Source records -> persistent entity ids: deterministic keys, then Splink for the rest."""
     from mdm.resolve.deterministic import resolve_deterministic
+    from mdm.resolve.probabilistic import link_singletons
 
     with logged_step(conninfo(warehouse), run_id, "resolve_entities") as outcome:
-        counts = resolve_deterministic(warehouse, run_id)
+        counts: dict[str, Any] = dict(resolve_deterministic(warehouse, run_id))
+        counts["splink_person"] = link_singletons(warehouse, run_id)
         outcome.detail = counts
         outcome.rows_affected = sum(sum(kind.values()) for kind in counts.values())
     return counts

@@ -196,6 +196,50 @@ def cmd_access_add_user(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_resolve(settings: Settings, args: argparse.Namespace) -> int:
+    from mdm import build
+    from mdm.connections import params_from_url
+
+    prepare_database(settings)
+    warehouse = params_from_url(db.warehouse_url(settings))
+    if args.resolve_command == "train":
+        from mdm.resolve import person_model
+        from mdm.resolve.probabilistic import load_observations
+
+        table = load_observations(warehouse)
+        if table.num_rows == 0:
+            _out("no person observations: run the pipeline first (mdm run)")
+            return 2
+        _out(f"written {person_model.train(table)} ({table.num_rows} records)")
+        return 0
+    counts = build.resolve_entities(warehouse, f"cli__{time.strftime('%Y%m%dT%H%M%S')}")
+    _out(f"resolution: {counts}")
+    return 0
+
+
+def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
+    import json
+
+    from mdm.connections import params_from_url
+    from mdm.resolve.evaluate import evaluate
+
+    truth_dir = args.truth or settings.home / "truth"
+    results = evaluate(params_from_url(db.warehouse_url(settings)), truth_dir)
+    _out(
+        f"{'':<13} {'records':>8} {'precision':>9} {'recall':>8} {'f1':>8} "
+        f"{'over-merged':>11} {'split':>6}"
+    )
+    for kind, r in results.items():
+        _out(
+            f"{kind:<13} {r['records']:>8} {r['precision']:>9.4f} {r['recall']:>8.4f} "
+            f"{r['f1']:>8.4f} {r['over_merged_entities']:>11} {r['split_entities']:>6}"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+        _out(f"written {args.json}")
+    return 0
+
+
 def cmd_dbt_sources(settings: Settings, args: argparse.Namespace) -> int:
     from mdm.registry.dbt_sources import write_sources_yml
 
@@ -513,6 +557,23 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "dbt-sources", help="regenerate the dbt sources of the raw tables from the registry"
     ).set_defaults(handler=cmd_dbt_sources)
+
+    resolve = commands.add_parser("resolve", help="entity resolution")
+    resolve_commands = resolve.add_subparsers(
+        dest="resolve_command", required=True, metavar="ACTION"
+    )
+    resolve_commands.add_parser(
+        "train", help="train the Splink person model on the warehouse's observations"
+    )
+    resolve_commands.add_parser("run", help="resolve unresolved records now")
+    resolve.set_defaults(handler=cmd_resolve)
+
+    evaluation = commands.add_parser(
+        "evaluate", help="pairwise precision / recall / F1 of the xrefs against the truth"
+    )
+    evaluation.add_argument("--truth", type=Path, help="truth folder (default $MDM_HOME/truth)")
+    evaluation.add_argument("--json", type=Path, help="also write the results as JSON here")
+    evaluation.set_defaults(handler=cmd_evaluate)
 
     share = commands.add_parser(
         "share",

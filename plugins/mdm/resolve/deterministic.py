@@ -37,21 +37,26 @@ class EntityKind:
     method_expression: str
 
 
+_ID_AGREES = (
+    "o.id_number_valid"
+    " and (o.birth_date is null or o.birth_date = std.id_birth_date(o.id_number))"
+    " and (o.sex_code is null or o.sex_code not in ('1', '2')"
+    "      or o.sex_code = std.id_sex_code(o.id_number))"
+)
+
 PERSON = EntityKind(
     table="person_record",
     id_column="person_id",
     sequence="resolve.person_id_seq",
     prefix="P",
     observations="intermediate.int_person_observations",
-    # A valid ID number; for foreigners the passport number (certificate type 414).
-    key_expression=(
-        "case when o.id_number_valid then o.id_number "
-        "when o.id_type = '414' and o.id_number is not null then 'passport:' || o.id_number end"
-    ),
-    method_expression=(
-        "case when o.id_number_valid then 'id_number' "
-        "when o.id_type = '414' and o.id_number is not null then 'passport' else 'singleton' end"
-    ),
+    # A valid ID number that agrees with the record's own birth date and sex (a relative's
+    # number typed into the wrong record does not: that record is left to Splink); for
+    # foreigners the passport number (certificate type 414).
+    key_expression=f"case when {_ID_AGREES} then o.id_number "
+    "when o.id_type = '414' and o.id_number is not null then 'passport:' || o.id_number end",
+    method_expression=f"case when {_ID_AGREES} then 'id_number' "
+    "when o.id_type = '414' and o.id_number is not null then 'passport' else 'singleton' end",
 )
 LEGAL_PERSON = EntityKind(
     table="legal_person_record",

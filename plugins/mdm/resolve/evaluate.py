@@ -1,0 +1,80 @@
+"""Resolution quality against the generator's truth: pairwise precision, recall, F1.
+
+A pair is two source records of the same entity. Predicted pairs come from the
+xref tables, true pairs from ``truth/records.csv``; only records present in
+both count. Over-merged: predicted entities holding records of several true
+entities; split: true entities spread over several predicted ones.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from mdm.connections import ConnParams, conninfo
+
+logger = logging.getLogger(__name__)
+
+XREFS = {
+    "person": ("resolve.person_record", "person_id"),
+    "organisation": ("resolve.legal_person_record", "legal_person_id"),
+}
+
+
+def _pairs(n: int) -> int:
+    return n * (n - 1) // 2
+
+
+def pairwise(predicted: dict[Any, str], truth: dict[Any, str]) -> dict[str, Any]:
+    """Metrics for record -> predicted entity and record -> true entity mappings."""
+    common = predicted.keys() & truth.keys()
+    both = Counter((predicted[r], truth[r]) for r in common)
+    by_predicted = Counter(predicted[r] for r in common)
+    by_true = Counter(truth[r] for r in common)
+    true_positive = sum(_pairs(n) for n in both.values())
+    predicted_pairs = sum(_pairs(n) for n in by_predicted.values())
+    true_pairs = sum(_pairs(n) for n in by_true.values())
+    precision = true_positive / predicted_pairs if predicted_pairs else 1.0
+    recall = true_positive / true_pairs if true_pairs else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    entities_per_predicted = Counter(p for p, _ in both)
+    entities_per_true = Counter(t for _, t in both)
+    return {
+        "records": len(common),
+        "precision": round(precision, 6),
+        "recall": round(recall, 6),
+        "f1": round(f1, 6),
+        "predicted_entities": len(by_predicted),
+        "true_entities": len(by_true),
+        "over_merged_entities": sum(1 for n in entities_per_predicted.values() if n > 1),
+        "split_entities": sum(1 for n in entities_per_true.values() if n > 1),
+    }
+
+
+def read_truth(truth_dir: Path) -> dict[str, dict[tuple[str, str], str]]:
+    truth: dict[str, dict[tuple[str, str], str]] = {"person": {}, "organisation": {}}
+    with open(truth_dir / "records.csv", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            kind = "person" if row["entity_type"] == "person" else "organisation"
+            truth[kind][(row["dataset"], row["record_key"])] = row["entity_id"]
+    return truth
+
+
+def evaluate(warehouse: ConnParams, truth_dir: Path) -> dict[str, dict[str, Any]]:
+    truth = read_truth(truth_dir)
+    results = {}
+    with psycopg.connect(conninfo(warehouse)) as conn:
+        for kind, (table, column) in XREFS.items():
+            predicted = {
+                (d, k): e
+                for d, k, e in conn.execute(
+                    f"select dataset, record_key, {column} from {table}"  # noqa: S608 - constants
+                )
+            }
+            results[kind] = pairwise(predicted, truth[kind])
+    return results

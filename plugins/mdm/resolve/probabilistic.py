@@ -1,0 +1,159 @@
+"""Probabilistic linking with Splink (DuckDB) for records the deterministic keys left alone.
+
+After the deterministic step every record has an entity, but records without
+a usable key (a newborn, a legal representative without an ID number, an ID
+number with a wrong check character) are singletons. This step scores them
+against all person records and moves a singleton record into the entity of
+its best match when the match probability is at least ``LINK_THRESHOLD``.
+
+Constraints by construction: two entities with different valid ID numbers
+are never merged (only singleton records move); a steward's cannot-link
+decision vetoes a link. Every move is an entity event with the evidence (match
+weights); the singleton's old id is retired, and never reused.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from mdm.connections import ConnParams, conninfo
+from mdm.resolve import person_model
+
+logger = logging.getLogger(__name__)
+
+OBSERVATIONS_SQL = """
+    select o.dataset || '|' || o.record_key as unique_id,
+           case when o.id_number_valid then o.id_number end as id_label,
+           o.id_number, o.name_key, o.sex_code, o.birth_date,
+           coalesce(o.hukou_division_code, '') as division_raw,
+           o.mobile
+    from intermediate.int_person_observations o
+"""
+
+
+def load_observations(warehouse: ConnParams) -> Any:
+    """int_person_observations as an Arrow table of the model's columns (COPY, not row fetches)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    buffer = io.BytesIO()
+    with psycopg.connect(conninfo(warehouse)) as conn, conn.cursor() as cur:
+        statement = f"copy ({OBSERVATIONS_SQL}) to stdout (format csv, header true)"
+        with cur.copy(statement) as copy:
+            for chunk in copy:
+                buffer.write(chunk)
+    table = pacsv.read_csv(
+        pa.py_buffer(buffer.getvalue()),
+        convert_options=pacsv.ConvertOptions(
+            column_types={
+                "unique_id": pa.string(),
+                "id_label": pa.string(),
+                "id_number": pa.string(),
+                "name_key": pa.string(),
+                "sex_code": pa.string(),
+                "birth_date": pa.date32(),
+                "division_raw": pa.string(),
+                "mobile": pa.string(),
+            },  # fmt: skip
+            strings_can_be_null=True,
+        ),
+    )
+    division = table["division_raw"]
+    return table.drop(["division_raw"]).append_column("division", division)
+
+
+def _linker(table: Any) -> Any:
+    from splink import DuckDBAPI, Linker
+
+    path = person_model.model_path()
+    if not path.exists():
+        raise FileNotFoundError(
+            f"Splink model {path} is missing: train it with `mdm resolve train`"
+        )
+    return Linker(DuckDBAPI().register(table), str(path))
+
+
+def link_singletons(warehouse: ConnParams, run_id: str) -> dict[str, int]:
+    """Move singleton person records into the entity of their best match above the threshold."""
+    table = load_observations(warehouse)
+    linker = _linker(table)
+    predictions = linker.inference.predict(
+        threshold_match_probability=person_model.PREDICT_THRESHOLD
+    ).as_pyarrow_table()
+    weights = [c for c in predictions.column_names if c.startswith("mw_")] or [
+        c for c in predictions.column_names if c.startswith("bf_")
+    ]
+    pairs = predictions.select(
+        ["unique_id_l", "unique_id_r", "match_probability", "match_weight", *weights]
+    ).to_pylist()
+    with psycopg.connect(conninfo(warehouse)) as conn:
+        conn.execute("select pg_advisory_xact_lock(hashtext('mdm.resolve'))")
+        entity = {
+            f"{d}|{k}": (pid, method)
+            for d, k, pid, method in conn.execute(
+                "select dataset, record_key, person_id, match_method from resolve.person_record"
+            )
+        }
+        vetoed = {
+            frozenset((f"{a}|{b}", f"{c}|{d}"))
+            for a, b, c, d in conn.execute(
+                """select dataset_a, record_key_a, dataset_b, record_key_b
+                   from resolve.steward_decision
+                   where decision = 'cannot_link' and withdrawn_at is null"""
+            )
+        }
+        best: dict[str, dict[str, Any]] = {}
+        for pair in pairs:
+            if pair["match_probability"] < person_model.LINK_THRESHOLD:
+                continue
+            for single, other in (
+                (pair["unique_id_l"], pair["unique_id_r"]),
+                (pair["unique_id_r"], pair["unique_id_l"]),
+            ):
+                single_entity, method = entity.get(single, (None, None))
+                target_entity, target_method = entity.get(other, (None, None))
+                if method != "singleton" or target_method == "singleton" or target_entity is None:
+                    continue
+                if frozenset((single, other)) in vetoed:
+                    continue
+                current = best.get(single)
+                if current is None or pair["match_probability"] > current["match_probability"]:
+                    best[single] = {**pair, "target": target_entity, "other": other}
+        linked = 0
+        for single, decision in sorted(best.items()):
+            dataset, record_key = single.split("|", 1)
+            old_id = entity[single][0]
+            conn.execute(
+                """update resolve.person_record
+                   set person_id = %s, match_method = 'splink', match_probability = %s,
+                       resolved_at = now(), run_id = %s
+                   where dataset = %s and record_key = %s""",
+                (decision["target"], decision["match_probability"], run_id, dataset, record_key),
+            )
+            evidence = Jsonb(
+                {
+                    "model": person_model.MODEL_VERSION,
+                    "matched_record": decision["other"],
+                    "match_probability": decision["match_probability"],
+                    "match_weight": decision["match_weight"],
+                    "weights": {w: decision[w] for w in weights},
+                }
+            )
+            conn.execute(
+                """insert into resolve.entity_event
+                       (entity_kind, event, entity_id, into_id, dataset, record_key, evidence,
+                        run_id)
+                   values ('person', 'linked', %s, %s, %s, %s, %s, %s),
+                          ('person', 'retired', %s, %s, %s, %s, %s, %s)""",
+                (decision["target"], decision["target"], dataset, record_key, evidence, run_id,
+                 old_id, decision["target"], dataset, record_key, evidence, run_id),
+            )  # fmt: skip
+            linked += 1
+        conn.commit()
+    logger.info("splink: %d candidate pairs, %d singleton records linked", len(pairs), linked)
+    return {"candidate_pairs": len(pairs), "linked": linked}
