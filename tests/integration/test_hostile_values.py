@@ -33,7 +33,14 @@ HOSTILE = [
     "%(name)s %s {}",
 ]
 # Without quote characters in the file, the file is COPYed as delivered: test that path too.
-UNQUOTED = ["semi;colon", "back\\slash", "drop table mdm.natural_person", "it's", "a\\nb", "--comment"]
+UNQUOTED = [
+    "semi;colon",
+    "back\\slash",
+    "drop table mdm.natural_person",
+    "it's",
+    "a\\nb",
+    "--comment",
+]
 
 
 def _register(rows: list[list[str]]) -> bytes:

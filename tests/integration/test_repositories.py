@@ -55,10 +55,9 @@ def test_resolution_is_stable_and_rerun_safe(built, warehouse_url, settings):
     with psycopg.connect(warehouse_url) as conn:
         before = conn.execute("select * from resolve.person_record order by 1, 2").fetchall()
     again = build.resolve_entities(warehouse, "repo-test-again")
-    assert again == {
-        "person_record": {"joined_existing": 0, "new_keyed": 0, "singletons": 0},
-        "legal_person_record": {"joined_existing": 0, "new_keyed": 0, "singletons": 0},
-    }
+    assert again["person_record"] == {"joined_existing": 0, "new_keyed": 0, "singletons": 0}
+    assert again["legal_person_record"] == {"joined_existing": 0, "new_keyed": 0, "singletons": 0}
+    assert again["splink_person"]["linked"] == 0
     with psycopg.connect(warehouse_url) as conn:
         after = conn.execute("select * from resolve.person_record order by 1, 2").fetchall()
     assert after == before
@@ -196,3 +195,44 @@ def test_docs_generate_and_every_repository_column_is_described(built, settings,
         described = {c for c, spec in model["columns"].items() if spec.get("description")}
         undocumented = [c for c in in_database if c not in described]
         assert undocumented == [], (model["name"], undocumented)
+
+
+def test_resolution_quality_against_the_truth(built, warehouse_url):
+    from mdm.resolve.evaluate import pairwise
+
+    summary, resolved = built
+    truth = summary.truth.records
+    with psycopg.connect(warehouse_url) as conn:
+        persons = {
+            (d, k): e
+            for d, k, e in conn.execute(
+                "select dataset, record_key, person_id from resolve.person_record"
+            )
+        }
+        organisations = {
+            (d, k): e
+            for d, k, e in conn.execute(
+                "select dataset, record_key, legal_person_id from resolve.legal_person_record"
+            )
+        }
+    person_truth = {key: eid for key, (kind, eid) in truth.items() if kind == "person"}
+    organisation_truth = {key: eid for key, (kind, eid) in truth.items() if kind != "person"}
+    person = pairwise(persons, person_truth)
+    organisation = pairwise(organisations, organisation_truth)
+    logger.warning("persons: %s", person)
+    logger.warning("organisations: %s", organisation)
+    assert resolved["splink_person"]["linked"] > 0
+    assert person["precision"] >= 0.999 and person["f1"] >= 0.99, person
+    assert organisation["precision"] >= 0.999, organisation
+    # Twins share surname, birth date and address: they must stay two people.
+    by_record = {key: persons.get(key) for key in person_truth}
+    person_ids: dict[str, set[str]] = {}
+    for key, true_id in person_truth.items():
+        if by_record.get(key):
+            person_ids.setdefault(true_id, set()).add(by_record[key])
+    twins = [(p.pid, p.twin_of) for p in summary.world.persons.values() if p.twin_of]
+    assert twins
+    merged = [
+        pair for pair in twins if person_ids.get(pair[0], set()) & person_ids.get(pair[1], set())
+    ]
+    assert merged == []

@@ -47,10 +47,11 @@ def settings() -> Any:
             cl.LevenshteinAtThresholds("name_key", [1]),
             cl.DateOfBirthComparison("birth_date", input_is_string=False),
             cl.ExactMatch("sex_code"),
-            # exact, one or two characters apart (a wrong check character, a typo), else.
-            # Labels cannot train the near levels: their m values are set here.
-            cl.LevenshteinAtThresholds("id_number", [1, 2]).configure(
-                m_probabilities=[0.9, 0.07, 0.02, 0.01]
+            # exact, one character apart (a wrong check character, a typo), else. Twins'
+            # numbers differ in the sequence and the check: two or more characters, "else".
+            # Labels cannot train the near level: the m values are set here.
+            cl.LevenshteinAtThresholds("id_number", [1]).configure(
+                m_probabilities=[0.92, 0.07, 0.01]
             ),
             cl.ExactMatch("division"),
             cl.ExactMatch("mobile"),

@@ -1,0 +1,92 @@
+"""The trained person model's decisions on hand-made hard pairs (regression pins)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+import pytest
+
+from mdm.resolve import person_model
+
+pytestmark = pytest.mark.unit
+
+COLUMNS = person_model.COLUMNS
+
+
+def record(uid: str, **values: object) -> dict[str, object]:
+    base: dict[str, object] = {c: None for c in COLUMNS}
+    return base | {"unique_id": uid} | values
+
+
+def decisions(*pairs: tuple[dict[str, object], dict[str, object]]) -> list[float]:
+    """Match probability of each pair, scored by the committed model."""
+    from splink import DuckDBAPI, Linker
+
+    probabilities = []
+    for left, right in pairs:
+        table = pa.Table.from_pylist(
+            [left, right],
+            schema=pa.schema(
+                [(c, pa.date32() if c == "birth_date" else pa.string()) for c in COLUMNS]
+            ),
+        )
+        linker = Linker(DuckDBAPI().register(table), str(person_model.model_path()))
+        result = linker.inference.predict(threshold_match_probability=0.0).as_pyarrow_table()
+        probabilities.append(result["match_probability"][0].as_py() if result.num_rows else 0.0)
+    return probabilities
+
+
+BORN = dt.date(1990, 3, 7)
+
+
+def test_a_wrong_check_character_with_the_same_person_links():
+    (p,) = decisions(
+        (
+            record("a", id_number="450102199003071234", name_key="韦小宝", sex_code="1",
+                   birth_date=BORN, division="450102"),
+            record("b", id_number="450102199003071235", name_key="韦小宝", sex_code="1",
+                   birth_date=BORN),
+        )
+    )  # fmt: skip
+    assert p >= person_model.LINK_THRESHOLD
+
+
+def test_twins_do_not_link():
+    (p,) = decisions(
+        (
+            record("a", id_number="450102199003071234", name_key="韦大宝", sex_code="1",
+                   birth_date=BORN, division="450102", mobile="13900000001"),
+            record("b", id_number="450102199003071250", name_key="韦二宝", sex_code="1",
+                   birth_date=BORN, division="450102"),
+        )
+    )  # fmt: skip
+    assert p < person_model.LINK_THRESHOLD
+
+
+def test_namesakes_born_on_other_days_do_not_link():
+    (p,) = decisions(
+        (
+            record("a", name_key="王伟", sex_code="1", birth_date=BORN, division="450102"),
+            record("b", name_key="王伟", sex_code="1", birth_date=dt.date(1985, 6, 1),
+                   division="450102"),
+        )
+    )  # fmt: skip
+    assert p < person_model.LINK_THRESHOLD
+
+
+def test_a_newborn_links_to_its_register_record():
+    born = dt.date(2026, 11, 2)
+    (p,) = decisions(
+        (
+            record("birth", name_key="覃思远", sex_code="2", birth_date=born, division="450102"),
+            record("register", id_number="450102202611020021", name_key="覃思远", sex_code="2",
+                   birth_date=born, division="450102"),
+        )
+    )  # fmt: skip
+    assert p >= person_model.LINK_THRESHOLD
+
+
+def test_a_name_alone_never_links():
+    (p,) = decisions((record("a", name_key="李娜"), record("b", name_key="李娜")))
+    assert p < person_model.LINK_THRESHOLD
