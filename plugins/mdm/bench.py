@@ -191,6 +191,88 @@ def bench_ingest(url: str, rows: int = COPY_ROWS) -> dict[str, Any]:
     }
 
 
+def bench_pipeline(settings: Settings, persons: int) -> dict[str, Any]:
+    """End to end on a generated world: seconds per stage, and resolution quality."""
+    import tempfile
+
+    from mdm import build
+    from mdm.generate import GenerateConfig, generate, write_all, write_frontend
+    from mdm.ingest.files import ingest_file_drops
+    from mdm.ingest.frontend import pull_frontend
+    from mdm.ingest.raw_tables import ensure_all_raw_tables
+    from mdm.registry import datasets
+    from mdm.resolve.evaluate import pairwise
+
+    warehouse = params_from_url(db.warehouse_url(settings))
+    frontend = params_from_url(db.frontend_url(settings))
+    stages: dict[str, float] = {}
+    with psycopg.connect(db.warehouse_url(settings), autocommit=True) as conn:
+        # A clean slate for the measured world (the bench owns this database).
+        conn.execute("drop schema if exists raw cascade")
+        conn.execute("create schema raw")
+        conn.execute(
+            "truncate ops.delivery, ops.delivery_event, ops.frontend_watermark, "
+            "ops.validation_result, quarantine.delivery_row, resolve.person_record, "
+            "resolve.legal_person_record, resolve.entity_event, access.person_pseudonym"
+        )
+        ensure_all_raw_tables(conn)
+    with psycopg.connect(db.frontend_url(settings), autocommit=True) as conn:
+        conn.execute("drop table if exists public.swj_grnsr, public.swj_dwnsr")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        stages["generate_s"], summary = _timed(
+            lambda: generate(GenerateConfig(persons=persons, orgs=persons // 10, days=2, seed=5))
+        )
+        stages["write_s"], _ = _timed(
+            lambda: (
+                write_all(summary, folder / "landing", folder / "truth"),
+                write_frontend(db.frontend_url(settings), summary.frontend_rows),
+            )
+        )
+
+        def ingest() -> None:
+            for spec in datasets().values():
+                if spec.channel == "file":
+                    ingest_file_drops(warehouse, folder / "landing", spec, "bench")
+                else:
+                    pull_frontend(warehouse, frontend, spec, "bench")
+
+        stages["ingest_s"], _ = _timed(ingest)
+    stages["build_observations_s"], _ = _timed(
+        lambda: build.build_observations(settings, warehouse, "bench")
+    )
+    stages["resolve_s"], resolved = _timed(lambda: build.resolve_entities(warehouse, "bench"))
+    stages["build_repositories_s"], _ = _timed(
+        lambda: build.build_repositories(settings, warehouse, "bench")
+    )
+    stages["resolve_again_s"], _ = _timed(lambda: build.resolve_entities(warehouse, "bench-2"))
+    truth = summary.truth.records
+    with psycopg.connect(db.warehouse_url(settings)) as conn:
+        predicted = {
+            (d, k): e
+            for d, k, e in conn.execute(
+                "select dataset, record_key, person_id from resolve.person_record"
+            )
+        }
+        organisations = {
+            (d, k): e
+            for d, k, e in conn.execute(
+                "select dataset, record_key, legal_person_id from resolve.legal_person_record"
+            )
+        }
+    return {
+        "persons": persons,
+        "seconds": {k: round(v, 2) for k, v in stages.items()},
+        "resolution": resolved,
+        "person_quality": pairwise(
+            predicted, {k: e for k, (kind, e) in truth.items() if kind == "person"}
+        ),
+        "organisation_quality": pairwise(
+            organisations, {k: e for k, (kind, e) in truth.items() if kind != "person"}
+        ),
+    }
+
+
 def run_benchmarks(settings: Settings) -> dict[str, Any]:
     from mdm.cli import prepare_database
 
@@ -206,8 +288,10 @@ def run_benchmarks(settings: Settings) -> dict[str, Any]:
         "dbt_build": bench_dbt_build(settings, url),
         "generate_100k_persons": bench_generate(100_000),
     }
-    if os.environ.get("MDM_BENCH_1M_PERSONS"):  # ~5 min and ~4.5 GB here: opt-in
+    results["pipeline_100k_persons"] = bench_pipeline(settings, 100_000)
+    if os.environ.get("MDM_BENCH_1M_PERSONS"):  # long, and ~4.5 GB to generate: opt-in
         results["generate_1m_persons"] = bench_generate(1_000_000)
+        results["pipeline_1m_persons"] = bench_pipeline(settings, 1_000_000)
     return results
 
 

@@ -217,6 +217,55 @@ def cmd_resolve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explain(settings: Settings, args: argparse.Namespace) -> int:
+    from mdm.connections import params_from_url
+    from mdm.resolve.explain import explain
+
+    result = explain(params_from_url(db.warehouse_url(settings)), args.entity_id)
+    if not result["records"]:
+        _out(f"no source records for {args.entity_id}")
+        return 1
+    _out(f"{args.entity_id}: {len(result['records'])} source records")
+    for r in result["records"]:
+        probability = "" if r["match_probability"] is None else f" p={r['match_probability']:.4f}"
+        _out(f"  {r['dataset']:<11} {r['record_key']:<26} {r['match_method']:<19}{probability}")
+    for e in result["events"]:
+        weights = e["evidence"].get("weights", {})
+        detail = ", ".join(f"{k.removeprefix('mw_')}={v:+.1f}" for k, v in weights.items() if v)
+        _out(
+            f"  {e['occurred_at']:%Y-%m-%d %H:%M} {e['event']:<8} {e['entity_id']} -> "
+            f"{e['into_id']} ({e['dataset']}/{e['record_key']}; {detail})"
+        )
+    return 0
+
+
+def cmd_steward(settings: Settings, args: argparse.Namespace) -> int:
+    prepare_database(settings)
+    with db.connect(db.warehouse_url(settings)) as conn:
+        if args.steward_command == "list":
+            for row in conn.execute(
+                """select decision_id, decision, dataset_a || '/' || record_key_a,
+                          dataset_b || '/' || record_key_b, decided_by, decided_at, reason
+                   from resolve.steward_decision where withdrawn_at is null
+                   order by decision_id"""
+            ):
+                _out(
+                    f"{row[0]:>4} {row[1]:<11} {row[2]} {row[3]} by {row[4]} "
+                    f"{row[5]:%Y-%m-%d}: {row[6]}"
+                )
+            return 0
+        (dataset_a, key_a), (dataset_b, key_b) = (r.split("/", 1) for r in (args.a, args.b))
+        inserted = conn.execute(
+            """insert into resolve.steward_decision
+                   (decision, dataset_a, record_key_a, dataset_b, record_key_b, reason)
+               values ('cannot_link', %s, %s, %s, %s, %s) returning decision_id""",
+            (dataset_a, key_a, dataset_b, key_b, args.reason),
+        ).fetchone()
+        conn.commit()
+    _out(f"decision {inserted[0] if inserted else '?'}: {args.a} and {args.b} are never linked")
+    return 0
+
+
 def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
     import json
 
@@ -567,6 +616,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     resolve_commands.add_parser("run", help="resolve unresolved records now")
     resolve.set_defaults(handler=cmd_resolve)
+
+    explain_parser = commands.add_parser(
+        "explain", help="the source records of an entity and how each was linked"
+    )
+    explain_parser.add_argument("entity_id", help="a person_id (P...) or legal_person_id (L...)")
+    explain_parser.set_defaults(handler=cmd_explain)
+
+    steward = commands.add_parser("steward", help="steward decisions every resolution honours")
+    steward_commands = steward.add_subparsers(
+        dest="steward_command", required=True, metavar="ACTION"
+    )
+    cannot = steward_commands.add_parser(
+        "cannot-link", help="two records that must never be one entity"
+    )
+    cannot.add_argument("a", help="DATASET/RECORD_KEY")
+    cannot.add_argument("b", help="DATASET/RECORD_KEY")
+    cannot.add_argument("--reason", required=True)
+    steward_commands.add_parser("list", help="decisions in force")
+    steward.set_defaults(handler=cmd_steward)
 
     evaluation = commands.add_parser(
         "evaluate", help="pairwise precision / recall / F1 of the xrefs against the truth"

@@ -1,0 +1,37 @@
+"""Why an entity is what it is: its source records, how each was linked, and the evidence."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from mdm.connections import ConnParams, conninfo
+
+logger = logging.getLogger(__name__)
+
+
+def explain(warehouse: ConnParams, entity_id: str) -> dict[str, Any]:
+    person = entity_id.startswith("P")
+    table, column = (
+        ("resolve.person_record", "person_id")
+        if person
+        else ("resolve.legal_person_record", "legal_person_id")
+    )
+    with psycopg.connect(conninfo(warehouse)) as conn, conn.cursor(row_factory=dict_row) as cur:
+        records = cur.execute(
+            f"""select dataset, record_key, match_method, match_key, match_probability,
+                       first_seen_at, resolved_at
+                from {table} where {column} = %s order by dataset, record_key""",  # noqa: S608
+            (entity_id,),
+        ).fetchall()
+        events = cur.execute(
+            """select event, entity_id, into_id, dataset, record_key, evidence, run_id,
+                      occurred_at
+               from resolve.entity_event where entity_id = %s or into_id = %s
+               order by occurred_at, event_id""",
+            (entity_id, entity_id),
+        ).fetchall()
+    return {"entity_id": entity_id, "records": records, "events": events}
