@@ -236,3 +236,38 @@ def test_resolution_quality_against_the_truth(built, warehouse_url):
         pair for pair in twins if person_ids.get(pair[0], set()) & person_ids.get(pair[1], set())
     ]
     assert merged == []
+
+
+def test_a_steward_cannot_link_keeps_a_record_out_of_the_entity(built, warehouse_url):
+    warehouse = params_from_url(warehouse_url)
+    with psycopg.connect(warehouse_url) as conn:
+        dataset, record_key, into, matched = conn.execute(
+            """select dataset, record_key, into_id, evidence->>'matched_record'
+               from resolve.entity_event where event = 'linked' order by event_id limit 1"""
+        ).fetchone()
+        matched_dataset, matched_key = matched.split("|", 1)
+        # The steward decides the two records are different people, and the record is
+        # resolved again from scratch.
+        conn.execute(
+            """insert into resolve.steward_decision
+                   (decision, dataset_a, record_key_a, dataset_b, record_key_b, reason)
+               values ('cannot_link', %s, %s, %s, %s, 'different people, checked')""",
+            (dataset, record_key, matched_dataset, matched_key),
+        )
+        conn.execute(
+            "delete from resolve.person_record where dataset = %s and record_key = %s",
+            (dataset, record_key),
+        )
+        conn.commit()
+    build.resolve_entities(warehouse, "steward")
+    with psycopg.connect(warehouse_url) as conn:
+        person_id, method = conn.execute(
+            "select person_id, match_method from resolve.person_record "
+            "where dataset = %s and record_key = %s",
+            (dataset, record_key),
+        ).fetchone()
+        conn.execute(
+            "delete from resolve.steward_decision where reason = 'different people, checked'"
+        )
+        conn.commit()
+    assert person_id != into and method == "singleton"

@@ -99,14 +99,18 @@ def link_singletons(warehouse: ConnParams, run_id: str) -> dict[str, int]:
                 "select dataset, record_key, person_id, match_method from resolve.person_record"
             )
         }
-        vetoed = {
-            frozenset((f"{a}|{b}", f"{c}|{d}"))
-            for a, b, c, d in conn.execute(
-                """select dataset_a, record_key_a, dataset_b, record_key_b
-                   from resolve.steward_decision
-                   where decision = 'cannot_link' and withdrawn_at is null"""
-            )
-        }
+        # A steward's cannot-link keeps each record out of the entity holding the other.
+        vetoed: set[tuple[str, str]] = set()
+        for a, b, c, d in conn.execute(
+            """select dataset_a, record_key_a, dataset_b, record_key_b
+               from resolve.steward_decision
+               where decision = 'cannot_link' and withdrawn_at is null"""
+        ):
+            first, second = f"{a}|{b}", f"{c}|{d}"
+            if second in entity:
+                vetoed.add((first, entity[second][0]))
+            if first in entity:
+                vetoed.add((second, entity[first][0]))
         best: dict[str, dict[str, Any]] = {}
         for pair in pairs:
             if pair["match_probability"] < person_model.LINK_THRESHOLD:
@@ -119,7 +123,7 @@ def link_singletons(warehouse: ConnParams, run_id: str) -> dict[str, int]:
                 target_entity, target_method = entity.get(other, (None, None))
                 if method != "singleton" or target_method == "singleton" or target_entity is None:
                     continue
-                if frozenset((single, other)) in vetoed:
+                if (single, target_entity) in vetoed:
                     continue
                 current = best.get(single)
                 if current is None or pair["match_probability"] > current["match_probability"]:

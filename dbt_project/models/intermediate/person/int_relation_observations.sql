@@ -20,21 +20,32 @@ parent as (
     where {{ role }}_name is not null or {{ role }}_id_number is not null
     {{ "union all" if not loop.last }}
     {% endfor %}
+),
+
+divorce as (
+    select nan_id_number, nv_id_number, registration_date
+    from marriage
+    where registration_type = 'divorce'
+),
+
+ended as (
+    -- a marriage ends with the first divorce of the same couple registered after it
+    select marriage.record_key, min(divorce.registration_date) as valid_to
+    from marriage
+    join divorce
+        on divorce.nan_id_number = marriage.nan_id_number
+        and divorce.nv_id_number = marriage.nv_id_number
+        and divorce.registration_date >= marriage.registration_date
+    where marriage.registration_type = 'marriage'
+    group by marriage.record_key
 )
 
 select
     from_dataset, from_record_key, to_dataset, to_record_key, 'person' as to_kind,
-    relation_type, dataset, record_key, registration_date as valid_from,
-    -- a marriage ends with the divorce of the same couple, registered later
-    (
-        select min(divorce.registration_date)
-        from marriage as divorce
-        where divorce.registration_type = 'divorce'
-          and divorce.nan_id_number = marriage.nan_id_number
-          and divorce.nv_id_number = marriage.nv_id_number
-          and divorce.registration_date >= marriage.registration_date
-    ) as valid_to
+    relation_type, dataset, marriage.record_key, registration_date as valid_from,
+    ended.valid_to
 from marriage
+left join ended on ended.record_key = marriage.record_key
 where registration_type = 'marriage'
 
 union all
