@@ -280,6 +280,7 @@ def _consider(
     extra = sorted({c for p in parsed for c in p.extra_columns})
     missing = sorted({c for p in parsed for c in p.missing_columns})
     status = "partially_quarantined" if quarantined else "loaded"
+    raw_tables.analyze_batch_table(conn, spec, delivery_id)
     with conn.transaction():
         raw_tables.attach_batch_table(conn, spec, delivery_id)
         load.store_quarantine(conn, code, delivery_id, quarantined, run_id)

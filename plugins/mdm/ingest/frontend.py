@@ -223,6 +223,7 @@ def _pull(
         return DeliveryOutcome(
             code, delivery_id, "rejected", declared, error_code=err.code, error=message
         )
+    raw_tables.analyze_batch_table(conn, spec, delivery_id)
     with conn.transaction():
         raw_tables.attach_batch_table(conn, spec, delivery_id)
         gate.store(conn, code, delivery_id, result)

@@ -95,6 +95,13 @@ def create_batch_table(conn: psycopg.Connection, spec: Dataset, delivery_id: str
     return table
 
 
+def analyze_batch_table(conn: psycopg.Connection, spec: Dataset, delivery_id: str) -> None:
+    """Statistics for the planner before the batch is read (staging joins on these rows)."""
+    conn.execute(
+        sql.SQL("analyze raw.{}").format(sql.Identifier(partition_name(spec, delivery_id)))
+    )
+
+
 def attach_batch_table(conn: psycopg.Connection, spec: Dataset, delivery_id: str) -> None:
     """Make a loaded batch part of ``raw.<dataset>``."""
     name = partition_name(spec, delivery_id)
