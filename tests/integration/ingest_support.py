@@ -84,8 +84,10 @@ def build_world(settings, warehouse_url: str, folder: Path, persons: int, seed: 
 
     reset_ingestion(warehouse_url)
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
-        conn.execute("truncate resolve.person_record, resolve.legal_person_record")
-        conn.execute("truncate access.person_pseudonym")
+        conn.execute(
+            "truncate resolve.person_record, resolve.legal_person_record, resolve.entity_event, "
+            "resolve.steward_decision, access.person_pseudonym"
+        )
     with psycopg.connect(db.frontend_url(settings), autocommit=True) as conn:
         conn.execute("drop table if exists public.swj_grnsr, public.swj_dwnsr")
     summary = generate(GenerateConfig(persons=persons, orgs=persons // 10, days=3, seed=seed))
