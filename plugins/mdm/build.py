@@ -17,8 +17,10 @@ from mdm.transform import run_dbt
 
 logger = logging.getLogger(__name__)
 
-BEFORE_RESOLUTION = ["--exclude", "source:resolve+"]
+BEFORE_RESOLUTION = ["--exclude", "source:resolve+", "source:published+"]
 AFTER_RESOLUTION = ["--select", "source:resolve+", "survivorship_rules"]
+# What reads the published repositories: history snapshots and the analysts' views.
+AFTER_PUBLISH = ["--select", "source:published+"]
 
 
 def build_observations(settings: Settings, warehouse: ConnParams, run_id: str) -> int:
@@ -49,15 +51,20 @@ def resolve_entities(warehouse: ConnParams, run_id: str) -> dict[str, Any]:
 
 
 def build_repositories(settings: Settings, warehouse: ConnParams, run_id: str) -> int:
-    """Survivorship, the repositories, xrefs, relations, their history, the analyst views."""
+    """Survivorship and the repositories into mdm_build, the publish gate, publication into
+    mdm, then the history snapshots and the analyst views over what was published."""
     import psycopg
 
     from mdm.access.roles import ensure_roles
 
     with psycopg.connect(conninfo(warehouse)) as conn:
         ensure_roles(conn)  # the analyst views' grants name them
+    from mdm.publish import audit_and_publish
+
     with logged_step(conninfo(warehouse), run_id, "build_repositories") as outcome:
         nodes = run_dbt(settings, warehouse, ["build", *AFTER_RESOLUTION])
+        outcome.detail = audit_and_publish(warehouse, run_id)
+        nodes += run_dbt(settings, warehouse, ["build", *AFTER_PUBLISH])
         outcome.rows_affected = len(nodes)
     return len(nodes)
 

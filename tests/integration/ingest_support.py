@@ -88,6 +88,12 @@ def build_world(settings, warehouse_url: str, folder: Path, persons: int, seed: 
             "truncate resolve.person_record, resolve.legal_person_record, resolve.entity_event, "
             "resolve.steward_decision, access.person_pseudonym"
         )
+        # A new world is a new deployment: nothing published yet (the publish gate compares
+        # row counts with the previous publish).
+        conn.execute(
+            "drop table if exists mdm.natural_person, mdm.legal_person, mdm.natural_person_xref, "
+            "mdm.legal_person_xref, mdm.relation cascade"
+        )
     with psycopg.connect(db.frontend_url(settings), autocommit=True) as conn:
         conn.execute("drop table if exists public.swj_grnsr, public.swj_dwnsr")
     summary = generate(GenerateConfig(persons=persons, orgs=persons // 10, days=3, seed=seed))

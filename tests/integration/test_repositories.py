@@ -181,7 +181,7 @@ def test_docs_generate_and_every_repository_column_is_described(built, settings,
     marts = [
         node
         for node in manifest["nodes"].values()
-        if node["resource_type"] == "model" and node["schema"] == "mdm"
+        if node["resource_type"] == "model" and node["schema"] == "mdm_build"
     ]
     assert {m["name"] for m in marts} >= {
         "natural_person",

@@ -55,7 +55,7 @@ def _suites() -> ModuleType:
     return module
 
 
-def _sqlalchemy_url(params: ConnParams) -> str:
+def sqlalchemy_url(params: ConnParams) -> str:
     from sqlalchemy.engine import URL
 
     return URL.create(
@@ -94,7 +94,7 @@ def validate(
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     source = context.data_sources.add_postgres(
-        "warehouse", connection_string=_sqlalchemy_url(warehouse)
+        "warehouse", connection_string=sqlalchemy_url(warehouse)
     )
     asset = source.add_table_asset(table, table_name=table, schema_name=schema)
     batch = asset.add_batch_definition_whole_table("delivery")

@@ -13,7 +13,15 @@ join {{ source('resolve', 'person_record') }} as resolved
     on resolved.dataset = observation.dataset and resolved.record_key = observation.record_key
 cross join lateral (
     values
-        ('id_number', observation.id_number, coalesce(observation.id_number_valid, false)),
+        -- Resident ID numbers only (a passport number is not one), and not a valid number
+        -- that contradicts the record's own birth date or sex: that is someone else's.
+        ('id_number', case when coalesce(observation.id_type, '111') = '111'
+                            and not (coalesce(observation.id_number_valid, false)
+                                     and (observation.birth_date <> std.id_birth_date(observation.id_number)
+                                          or observation.sex_code in ('1', '2')
+                                             and observation.sex_code <> std.id_sex_code(observation.id_number)))
+                           then observation.id_number end,
+         coalesce(observation.id_number_valid, false)),
         ('name', observation.name, observation.name is not null),
         ('sex_code', observation.sex_code, observation.sex_code in ('1', '2')),
         ('birth_date', observation.birth_date::text, observation.birth_date is not null),

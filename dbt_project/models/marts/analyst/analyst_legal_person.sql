@@ -23,6 +23,6 @@ select
     organisation.last_changed,
     organisation.name_source,
     organisation.status_source
-from {{ ref('legal_person') }} as organisation
+from {{ source('published', 'legal_person') }} as organisation
 left join {{ source('access', 'person_pseudonym') }} as representative
     on representative.person_id = organisation.legal_rep_person_id

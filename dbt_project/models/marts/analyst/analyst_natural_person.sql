@@ -20,6 +20,6 @@ select
     person.id_number_source,
     person.birth_date_source,
     person.status_source
-from {{ ref('natural_person') }} as person
+from {{ source('published', 'natural_person') }} as person
 left join {{ source('access', 'person_pseudonym') }} as pseudonym
     on pseudonym.person_id = person.person_id

@@ -8,7 +8,7 @@ select
     relation.dataset,
     relation.valid_from,
     relation.valid_to
-from {{ ref('relation') }} as relation
+from {{ source('published', 'relation') }} as relation
 left join {{ source('access', 'person_pseudonym') }} as from_key
     on from_key.person_id = relation.from_id
 left join {{ source('access', 'person_pseudonym') }} as to_key

@@ -1,0 +1,126 @@
+"""The publish gate: the repositories built in ``mdm_build`` are checked before they replace
+what analysts read in ``mdm`` (write-audit-publish). Every expectation here is critical: one
+failure keeps the previous version published.
+"""
+
+from __future__ import annotations
+
+import great_expectations as gx
+import great_expectations.expectations as gxe
+
+BUILD_SCHEMA = "mdm_build"
+# Share of golden ID numbers / credit codes that may be invalid or shared before publishing
+# stops (they are reported in the scorecard; a jump means something broke).
+MAX_INVALID_SHARE = 0.01
+MAX_SHARED_ID_SHARE = 0.001
+# A publish may shrink to half or grow to double the previous one; beyond is a broken build.
+ROW_COUNT_BOUNDS = (0.5, 2.0)
+PREVIOUS_ROWS = "previous_rows"  # suite parameter, from the published table
+
+
+def _row_count(suite: gx.ExpectationSuite) -> None:
+    suite.add_expectation(
+        gxe.ExpectTableRowCountToBeBetween(
+            min_value={"$PARAMETER": f"{PREVIOUS_ROWS}_min"},
+            max_value={"$PARAMETER": f"{PREVIOUS_ROWS}_max"},
+            notes="Row count within bounds of the previous publish.",
+        )
+    )
+
+
+def natural_person() -> gx.ExpectationSuite:
+    suite = gx.ExpectationSuite(name="publish.natural_person")
+    suite.add_expectation(gxe.ExpectColumnValuesToBeUnique(column="person_id"))
+    suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column="person_id"))
+    suite.add_expectation(
+        gxe.UnexpectedRowsExpectation(
+            description="golden ID numbers are valid (GB 11643)",
+            unexpected_rows_query=(
+                "select share from (select count(*) filter (where not "
+                "std.is_valid_id_number(id_number))::float / nullif(count(*), 0) as share "
+                "from {batch} where id_number is not null) s "
+                f"where share > {MAX_INVALID_SHARE}"
+            ),
+        )
+    )
+    suite.add_expectation(
+        gxe.UnexpectedRowsExpectation(
+            description="no valid ID number belongs to two persons",
+            unexpected_rows_query=(
+                "select share from (select (count(*) - count(distinct id_number))::float "
+                "/ nullif(count(*), 0) as share from {batch} "
+                "where std.is_valid_id_number(id_number)) s "
+                f"where share > {MAX_SHARED_ID_SHARE}"
+            ),
+        )
+    )
+    _row_count(suite)
+    return suite
+
+
+def legal_person() -> gx.ExpectationSuite:
+    suite = gx.ExpectationSuite(name="publish.legal_person")
+    suite.add_expectation(gxe.ExpectColumnValuesToBeUnique(column="legal_person_id"))
+    suite.add_expectation(
+        gxe.UnexpectedRowsExpectation(
+            description="golden credit codes are valid (GB 32100)",
+            unexpected_rows_query=(
+                "select share from (select count(*) filter (where not "
+                "std.is_valid_uscc(uscc))::float / nullif(count(*), 0) as share "
+                "from {batch} where uscc is not null) s "
+                f"where share > {MAX_INVALID_SHARE}"
+            ),
+        )
+    )
+    suite.add_expectation(
+        gxe.UnexpectedRowsExpectation(
+            description="no valid credit code belongs to two organisations",
+            unexpected_rows_query=(
+                "select uscc from {batch} where uscc is not null group by uscc having count(*) > 1"
+            ),
+        )
+    )
+    _row_count(suite)
+    return suite
+
+
+def _xref(name: str, entity: str, column: str) -> gx.ExpectationSuite:
+    suite = gx.ExpectationSuite(name=f"publish.{name}")
+    suite.add_expectation(
+        gxe.UnexpectedRowsExpectation(
+            description=f"every live record's {column} is a {entity} row",
+            unexpected_rows_query=(
+                # GX substitutes {batch} with an aliased subquery: no alias of our own here.
+                f"select dataset, record_key from {{batch}} where is_active and {column} "
+                f"not in (select {column} from {BUILD_SCHEMA}.{entity})"
+            ),
+        )
+    )
+    _row_count(suite)
+    return suite
+
+
+def relation() -> gx.ExpectationSuite:
+    suite = gx.ExpectationSuite(name="publish.relation")
+    suite.add_expectation(
+        gxe.UnexpectedRowsExpectation(
+            description="both ends of every relation are published entities",
+            unexpected_rows_query=(
+                "select from_id, to_id from {batch} where from_id not in "
+                f"(select person_id from {BUILD_SCHEMA}.natural_person) or to_id not in "
+                f"(select person_id from {BUILD_SCHEMA}.natural_person union all "
+                f"select legal_person_id from {BUILD_SCHEMA}.legal_person)"
+            ),
+        )
+    )
+    _row_count(suite)
+    return suite
+
+
+SUITES = {
+    "natural_person": natural_person,
+    "legal_person": legal_person,
+    "natural_person_xref": lambda: _xref("natural_person_xref", "natural_person", "person_id"),
+    "legal_person_xref": lambda: _xref("legal_person_xref", "legal_person", "legal_person_id"),
+    "relation": relation,
+}

@@ -1,0 +1,189 @@
+"""Write-audit-publish for the repositories.
+
+dbt builds the repositories into ``mdm_build`` (with contracts and tests);
+:func:`audit` runs the publish suites of ``expectations/publish.py`` on them;
+:func:`publish` then replaces the contents of ``mdm`` in one transaction, so
+analysts see the previous version until the commit and never a half state.
+When the audit fails nothing is published, the results are stored in
+``ops.validation_result`` (dataset ``publish``) and :class:`PublishBlockedError`
+says which expectations failed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import math
+import os
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from mdm.connections import ConnParams, conninfo
+from mdm.ingest.gate import GateResult, sqlalchemy_url, store
+from mdm.settings import PROJECT_ROOT
+
+logger = logging.getLogger(__name__)
+
+BUILD_SCHEMA, PUBLISHED_SCHEMA = "mdm_build", "mdm"
+TABLES = ("natural_person", "legal_person", "natural_person_xref", "legal_person_xref", "relation")
+
+
+class PublishBlockedError(RuntimeError):
+    """The publish gate failed: the previous version stays published."""
+
+
+def _suites() -> Any:
+    path = PROJECT_ROOT / "expectations" / "publish.py"
+    spec = importlib.util.spec_from_file_location("mdm_expectations_publish", path)
+    if spec is None or spec.loader is None:
+        raise FileNotFoundError(path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _published_rows(conn: psycopg.Connection, table: str) -> int | None:
+    exists = conn.execute("select to_regclass(%s)", (f"{PUBLISHED_SCHEMA}.{table}",)).fetchone()
+    if not exists or exists[0] is None:
+        return None
+    row = conn.execute(
+        sql.SQL("select count(*) from {}.{}").format(
+            sql.Identifier(PUBLISHED_SCHEMA), sql.Identifier(table)
+        )
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def audit(warehouse: ConnParams, run_id: str) -> dict[str, GateResult]:
+    """Run the publish suites on ``mdm_build``; store every result; return them by table."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    suites = _suites()
+    low, high = suites.ROW_COUNT_BOUNDS
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    source = context.data_sources.add_postgres(
+        "warehouse", connection_string=sqlalchemy_url(warehouse)
+    )
+    results: dict[str, GateResult] = {}
+    with psycopg.connect(conninfo(warehouse)) as conn:
+        for table, build_suite in suites.SUITES.items():
+            previous = _published_rows(conn, table)
+            asset = source.add_table_asset(table, table_name=table, schema_name=BUILD_SCHEMA)
+            batch = asset.add_batch_definition_whole_table("build")
+            suite = context.suites.add(build_suite())
+            definition = context.validation_definitions.add(
+                gx.ValidationDefinition(name=suite.name, data=batch, suite=suite)
+            )
+            outcome = definition.run(
+                expectation_parameters={
+                    f"{suites.PREVIOUS_ROWS}_min": math.floor(previous * low) if previous else 0,
+                    f"{suites.PREVIOUS_ROWS}_max": math.ceil(previous * high)
+                    if previous
+                    else 10**12,
+                }
+            )
+            failures = [
+                {
+                    "expectation": item.expectation_config.type,
+                    "description": item.expectation_config.description,
+                    "column": item.expectation_config.kwargs.get("column"),
+                    "severity": "critical",
+                    "observed": item.result.get(
+                        "observed_value", item.result.get("unexpected_count")
+                    ),
+                }
+                for item in outcome.results
+                if not item.success and item.expectation_config is not None
+            ]
+            result = GateResult(
+                suite.name, not failures, len(outcome.results), failures, outcome.describe_dict()
+            )
+            store(conn, "publish", f"{run_id}:{table}", result)
+            results[table] = result
+        conn.commit()
+    return results
+
+
+def publish(warehouse: ConnParams, run_id: str) -> dict[str, int]:
+    """Replace the published repositories with the audited build, in one transaction."""
+    counts = {}
+    with psycopg.connect(conninfo(warehouse)) as conn:
+        conn.execute(
+            sql.SQL("create schema if not exists {}").format(sql.Identifier(PUBLISHED_SCHEMA))
+        )
+        for table in TABLES:
+            build_t = sql.SQL("{}.{}").format(sql.Identifier(BUILD_SCHEMA), sql.Identifier(table))
+            published = sql.SQL("{}.{}").format(
+                sql.Identifier(PUBLISHED_SCHEMA), sql.Identifier(table)
+            )
+            columns = [
+                r[0]
+                for r in conn.execute(
+                    "select column_name from information_schema.columns where table_schema = %s "
+                    "and table_name = %s order by ordinal_position",
+                    (BUILD_SCHEMA, table),
+                )
+            ]
+            current = [
+                r[0]
+                for r in conn.execute(
+                    "select column_name from information_schema.columns where table_schema = %s "
+                    "and table_name = %s order by ordinal_position",
+                    (PUBLISHED_SCHEMA, table),
+                )
+            ]
+            if current != columns:
+                # A new shape (or the first publish): recreate; dependent views are rebuilt next.
+                conn.execute(sql.SQL("drop table if exists {} cascade").format(published))
+                conn.execute(
+                    sql.SQL("create table {} (like {} including all)").format(published, build_t)
+                )
+            # DELETE, not TRUNCATE: readers keep seeing the previous rows until the commit.
+            conn.execute(sql.SQL("delete from {}").format(published))
+            inserted = conn.execute(
+                sql.SQL("insert into {} select * from {}").format(published, build_t)
+            ).rowcount
+            counts[table] = inserted
+        conn.execute(
+            """insert into ops.run_log (run_id, step, status, finished_at, rows_affected, detail)
+               values (%s, 'publish', 'success', now(), %s, %s::jsonb)
+               on conflict (run_id, step) do update set finished_at = now(),
+                   rows_affected = excluded.rows_affected, detail = excluded.detail""",
+            (run_id, sum(counts.values()), Jsonb(counts)),
+        )
+        conn.commit()
+        for table in TABLES:
+            conn.execute(
+                sql.SQL("analyze {}.{}").format(
+                    sql.Identifier(PUBLISHED_SCHEMA), sql.Identifier(table)
+                )
+            )
+        conn.commit()
+    logger.info("published: %s", counts)
+    return counts
+
+
+def audit_and_publish(warehouse: ConnParams, run_id: str) -> dict[str, Any]:
+    results = audit(warehouse, run_id)
+    failed = {t: r for t, r in results.items() if not r.success}
+    if failed:
+        detail = "; ".join(
+            f"{t}: "
+            + ", ".join(
+                f"{f['description'] or f['expectation']} (observed {f['observed']})"
+                for f in r.failures
+            )
+            for t, r in failed.items()
+        )
+        raise PublishBlockedError(
+            f"publish gate failed, the previous version stays published: {detail}. Results: "
+            f"ops.validation_result where dataset = 'publish' and delivery_id like '{run_id}:%'"
+        )
+    return {"published": publish(warehouse, run_id)}
