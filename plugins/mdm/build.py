@@ -17,7 +17,10 @@ from mdm.transform import run_dbt
 
 logger = logging.getLogger(__name__)
 
-BEFORE_RESOLUTION = ["--exclude", "source:resolve+", "source:published+"]
+BEFORE_RESOLUTION = [
+    "--exclude", "source:resolve+", "source:published+", "path:models/quality",
+]  # fmt: skip
+QUALITY = ["--select", "path:models/quality", "dataset_catalogue"]
 AFTER_RESOLUTION = ["--select", "source:resolve+", "survivorship_rules"]
 # What reads the published repositories: history snapshots and the analysts' views.
 AFTER_PUBLISH = ["--select", "source:published+"]
@@ -82,3 +85,11 @@ def refresh_access(settings: Settings, warehouse: ConnParams, run_id: str) -> di
             expired = sharing.expire(conn)
         outcome.detail = {"pseudonyms_added": added, "grants_expired": expired}
     return outcome.detail
+
+
+def build_scorecard(settings: Settings, warehouse: ConnParams, run_id: str) -> int:
+    """The quality scorecard (schema quality) from the ledger and the stored GX results."""
+    with logged_step(conninfo(warehouse), run_id, "build_scorecard") as outcome:
+        nodes = run_dbt(settings, warehouse, ["build", *QUALITY])
+        outcome.rows_affected = len(nodes)
+    return len(nodes)

@@ -16,6 +16,7 @@ import hashlib
 import io
 import json
 import logging
+import os
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -299,6 +300,16 @@ def write_delivery(landing: Path, delivery: Delivery, provider: str) -> Path:
         (folder / MANIFEST).write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", "utf-8"
         )
+    # Files carry the simulated arrival time (two hours after the extract; a late delivery
+    # days later; a re-send a day later), so timeliness can be measured on generated data
+    # and generating twice gives the same landing zone.
+    arrival = dt.datetime.fromisoformat(delivery.extract_time) + dt.timedelta(hours=2)
+    arrival += {
+        "late_delivery": dt.timedelta(days=9),
+        "duplicate_resend": dt.timedelta(days=1),
+    }.get(delivery.defect or "", dt.timedelta(0))
+    for path in folder.iterdir():
+        os.utime(path, (arrival.timestamp(), arrival.timestamp()))
     return folder
 
 
