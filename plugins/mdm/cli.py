@@ -289,6 +289,18 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    from mdm import build, report
+    from mdm.connections import params_from_url
+
+    prepare_database(settings)
+    warehouse = params_from_url(db.warehouse_url(settings))
+    build.build_scorecard(settings, warehouse, f"cli__report__{time.strftime('%Y%m%dT%H%M%S')}")
+    path = report.write_report(warehouse, args.out or settings.home / "reports", args.quarter)
+    _out(f"written {path}")
+    return 0
+
+
 def cmd_dbt_sources(settings: Settings, args: argparse.Namespace) -> int:
     from mdm.registry.dbt_sources import write_sources_yml
 
@@ -488,6 +500,25 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
                 f"   e.g. {sample[0]}: {sample[1]} (name from {sample[2]}), born {sample[3]} "
                 f"(from {sample[4]}), mobile from {sample[6]}, {sample[7]} source records"
             )
+        _out("   data quality (schema quality), stars per department (goal: four):")
+        for department, index, stars in conn.execute(
+            """select department, quality_index, stars from quality.quality_department_scorecard
+               where quarter = (select max(quarter) from quality.quality_department_scorecard)
+               order by quality_index desc"""
+        ):
+            _out(f"     {department:<8} {'★' * stars}{'☆' * (5 - stars)} {index:>6}")
+    from mdm.connections import params_from_url
+    from mdm.resolve.evaluate import evaluate
+
+    quality = evaluate(params_from_url(db.warehouse_url(settings)), settings.home / "truth")
+    for kind, r in quality.items():
+        _out(
+            f"   resolution vs truth, {kind:<12} precision {r['precision']:.4f} "
+            f"recall {r['recall']:.4f} F1 {r['f1']:.4f} ({r['records']} records)"
+        )
+    reports = sorted((settings.home / "reports").glob("quality-*.html"))
+    if reports:
+        _out(f"Report:     {reports[-1]}")
     _out(f"Query it:   psql '{db.warehouse_url(settings)}'   (questions: docs/analyst-queries.md)")
     _out("Airflow UI: make airflow        Stop the database: .venv/bin/mdm db stop")
     if unexpected:
@@ -616,6 +647,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     resolve_commands.add_parser("run", help="resolve unresolved records now")
     resolve.set_defaults(handler=cmd_resolve)
+
+    report_parser = commands.add_parser(
+        "report", help="the data-quality scorecard and its quarterly HTML report"
+    )
+    report_parser.add_argument("--quarter", help="e.g. 2026Q4 (default: the latest)")
+    report_parser.add_argument("--out", type=Path, help="folder (default $MDM_HOME/reports)")
+    report_parser.set_defaults(handler=cmd_report)
 
     explain_parser = commands.add_parser(
         "explain", help="the source records of an entity and how each was linked"

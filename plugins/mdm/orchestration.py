@@ -25,7 +25,7 @@ def _ingestion_dags() -> tuple[str, ...]:
 
 
 # The DAGs `mdm run` executes, in order. Later stages append theirs.
-DAILY_CHAIN = ("mdm_platform_check", *_ingestion_dags(), "mdm_build")
+DAILY_CHAIN = ("mdm_platform_check", *_ingestion_dags(), "mdm_build", "mdm_quality")
 
 
 class DagRunFailedError(RuntimeError):

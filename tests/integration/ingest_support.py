@@ -75,7 +75,9 @@ def state_fingerprint(warehouse_url: str) -> dict[str, object]:
     return state
 
 
-def build_world(settings, warehouse_url: str, folder: Path, persons: int, seed: int):  # type: ignore[no-untyped-def]
+def build_world(  # type: ignore[no-untyped-def]
+    settings, warehouse_url: str, folder: Path, persons: int, seed: int, defects: bool = False
+):
     """Generate, ingest everything, resolve and build the repositories; return the summary."""
     from mdm import build, db
     from mdm.generate import GenerateConfig, generate, write_all, write_frontend
@@ -96,7 +98,9 @@ def build_world(settings, warehouse_url: str, folder: Path, persons: int, seed: 
         )
     with psycopg.connect(db.frontend_url(settings), autocommit=True) as conn:
         conn.execute("drop table if exists public.swj_grnsr, public.swj_dwnsr")
-    summary = generate(GenerateConfig(persons=persons, orgs=persons // 10, days=3, seed=seed))
+    summary = generate(
+        GenerateConfig(persons=persons, orgs=persons // 10, days=3, seed=seed, defects=defects)
+    )
     write_all(summary, folder / "landing", folder / "truth")
     write_frontend(db.frontend_url(settings), summary.frontend_rows)
     warehouse = params_from_url(warehouse_url)

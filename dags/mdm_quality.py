@@ -1,0 +1,60 @@
+"""Quality: the scorecard and the quarterly report, after every publish of the repositories.
+
+Scheduled on the repositories' Assets (emitted by ``mdm_build`` when a build
+passed the publish gate): dbt builds schema ``quality`` (per delivery, per
+dataset and quarter on the four dimensions 规范性 / 完整性 / 可用性 / 时效性 with a
+0-100 index and 1-5 stars, per department), then the HTML report of the
+current quarter is written to ``$MDM_HOME/reports/``.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import Asset, dag, task
+
+from mdm.assets import mart_asset_uri
+from mdm.settings import WAREHOUSE_CONN_ID
+
+DEFAULT_ARGS = {
+    "owner": "mdm-platform",
+    "retries": 1,
+    "retry_delay": pendulum.duration(minutes=5),
+}
+
+
+@dag(
+    dag_id="mdm_quality",
+    schedule=[Asset(name="mdm.natural_person", uri=mart_asset_uri("natural_person"))],
+    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["mdm", "quality", "report"],
+    doc_md=__doc__,
+)
+def mdm_quality() -> None:
+    @task
+    def build_scorecard(**context: object) -> int:
+        from mdm import build
+        from mdm.connections import params_from_airflow
+        from mdm.settings import load_settings
+
+        return build.build_scorecard(
+            load_settings(), params_from_airflow(WAREHOUSE_CONN_ID), str(context["run_id"])
+        )
+
+    @task
+    def write_report() -> str:
+        from mdm import report
+        from mdm.connections import params_from_airflow
+        from mdm.settings import load_settings
+
+        settings = load_settings()
+        return str(
+            report.write_report(params_from_airflow(WAREHOUSE_CONN_ID), settings.home / "reports")
+        )
+
+    build_scorecard() >> write_report()
+
+
+mdm_quality()

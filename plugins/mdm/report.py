@@ -1,0 +1,202 @@
+"""The quarterly data-quality report: one self-contained HTML file a bureau can publish.
+
+Per department and dataset the four dimensions, the index and the stars
+(``quality.*``), a bar chart of the index, the trend over quarters, and the
+worst problems with examples (rejected deliveries with their error,
+quarantined rows). No external assets: charts are inline SVG.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import logging
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from mdm.connections import ConnParams, conninfo
+
+logger = logging.getLogger(__name__)
+
+STYLE = """
+body{font-family:system-ui,"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:2rem;color:#222}
+h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ccc}
+table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ddd;padding:.25rem .6rem;
+text-align:right}th{background:#f3f3f3}td.l,th.l{text-align:left}.stars{color:#d4a017}
+.bad{color:#b00}.note{color:#666;font-size:.9rem}code{font-size:.85rem}
+"""
+
+
+def _stars(n: int) -> str:
+    return "★" * n + "☆" * (5 - n)
+
+
+def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> str:
+    head = "".join(
+        f'<th class="{"l" if i == 0 else ""}">{html.escape(label)}</th>'
+        for i, (_, label) in enumerate(columns)
+    )
+    body = []
+    for row in rows:
+        cells = []
+        for i, (key, _) in enumerate(columns):
+            value = row.get(key)
+            if key == "stars" and value is not None:
+                text = f'<span class="stars">{_stars(int(value))}</span>'
+            elif isinstance(value, float | Decimal):
+                number = float(value)
+                text = f"{number:.3f}" if number <= 1 else f"{number:.1f}"
+            else:
+                text = html.escape("" if value is None else str(value))
+            cells.append(f'<td class="{"l" if i == 0 else ""}">{text}</td>')
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def _bars(rows: list[dict[str, Any]], label: str, value: str) -> str:
+    height = 22 * len(rows) + 10
+    parts = [f'<svg width="640" height="{height}" role="img" aria-label="quality index">']
+    for i, row in enumerate(rows):
+        width = 4 * float(row[value] or 0)
+        y = 5 + 22 * i
+        colour = "#2e7d32" if float(row[value] or 0) >= 80 else "#c62828"
+        parts.append(
+            f'<text x="0" y="{y + 14}" font-size="12">{html.escape(str(row[label]))}</text>'
+            f'<rect x="150" y="{y}" width="{width:.0f}" height="16" fill="{colour}"/>'
+            f'<text x="{155 + width:.0f}" y="{y + 13}" font-size="11">'
+            f"{float(row[value]):.1f}</text>"
+        )
+    parts.append('<line x1="470" y1="0" x2="470" y2="100%" stroke="#999" stroke-dasharray="4"/>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def write_report(warehouse: ConnParams, folder: Path, quarter: str | None = None) -> Path:
+    with psycopg.connect(conninfo(warehouse)) as conn, conn.cursor(row_factory=dict_row) as cur:
+        if quarter is None:
+            row = cur.execute("select max(quarter) as q from quality.quality_dataset_scorecard")
+            found = row.fetchone()
+            quarter = (found or {}).get(
+                "q"
+            ) or f"{dt.date.today():%Y}Q{(dt.date.today().month - 1) // 3 + 1}"  # noqa: DTZ011
+        departments = cur.execute(
+            "select * from quality.quality_department_scorecard where quarter = %s "
+            "order by quality_index desc",
+            (quarter,),
+        ).fetchall()
+        datasets = cur.execute(
+            """select s.*, c.title from quality.quality_dataset_scorecard s
+               join quality.dataset_catalogue c using (dataset)
+               where s.quarter = %s order by s.quality_index desc""",
+            (quarter,),
+        ).fetchall()
+        trend = cur.execute(
+            "select quarter, round(avg(quality_index), 1) as quality_index, count(*) as datasets "
+            "from quality.quality_dataset_scorecard group by quarter order by quarter"
+        ).fetchall()
+        rejected = cur.execute(
+            """select dataset, delivery_id, error from ops.delivery
+               where status = 'rejected' order by dataset, delivery_id limit 30"""
+        ).fetchall()
+        quarantined = cur.execute(
+            """select dataset, delivery_id, file, line, reason_code, left(raw_text, 80) as raw_text
+               from quarantine.delivery_row order by dataset, delivery_id, file, line limit 30"""
+        ).fetchall()
+        totals = (
+            cur.execute(
+                """select (select count(*) from mdm.natural_person) as persons,
+                      (select count(*) from mdm.legal_person) as organisations,
+                      (select count(*) from mdm.relation) as relations"""
+            ).fetchone()
+            or {}
+        )
+    goal = sum(1 for d in datasets if d["stars"] >= 4)
+    document = f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<title>数据质量报告 Data quality report {html.escape(quarter)}</title><style>{
+        STYLE
+    }</style></head><body>
+<h1>数据质量报告 · Data quality report {html.escape(quarter)}</h1>
+<p>{len(datasets)} datasets from {len(departments)} departments; {goal} of {len(datasets)} reach
+the province's goal of four stars. Repositories: {totals.get("persons", 0)} natural persons,
+{totals.get("organisations", 0)} legal persons, {totals.get("relations", 0)} relations.
+Generated {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC.</p>
+<h2>Departments</h2>
+{
+        _table(
+            departments,
+            [
+                ("department", "Department"),
+                ("datasets", "Datasets"),
+                ("deliveries", "Deliveries"),
+                ("rejected", "Rejected"),
+                ("normativity", "规范性 Normativity"),
+                ("completeness", "完整性 Completeness"),
+                ("availability", "可用性 Availability"),
+                ("timeliness", "时效性 Timeliness"),
+                ("quality_index", "Index"),
+                ("stars", "Stars"),
+            ],
+        )
+    }
+<h2>Datasets</h2>
+{_bars(datasets, "dataset", "quality_index")}
+{
+        _table(
+            datasets,
+            [
+                ("dataset", "Dataset"),
+                ("title", "Title"),
+                ("department", "Department"),
+                ("deliveries", "Deliveries"),
+                ("rejected", "Rejected"),
+                ("rows_quarantined", "Rows quarantined"),
+                ("normativity", "Normativity"),
+                ("completeness", "Completeness"),
+                ("availability", "Availability"),
+                ("timeliness", "Timeliness"),
+                ("quality_index", "Index"),
+                ("stars", "Stars"),
+            ],
+        )
+    }
+<h2>Trend</h2>
+{_table(trend, [("quarter", "Quarter"), ("datasets", "Datasets"), ("quality_index", "Mean index")])}
+<h2>Worst problems</h2>
+<h3>Rejected deliveries</h3>
+{
+        _table(
+            rejected,
+            [
+                ("dataset", "Dataset"),
+                ("delivery_id", "Delivery"),
+                ("error", "What is wrong and what to do"),
+            ],
+        )
+    }
+<h3>Quarantined rows (examples)</h3>
+{
+        _table(
+            quarantined,
+            [
+                ("dataset", "Dataset"),
+                ("delivery_id", "Delivery"),
+                ("file", "File"),
+                ("line", "Line"),
+                ("reason_code", "Reason"),
+                ("raw_text", "Raw text"),
+            ],
+        )
+    }
+<p class="note">Formula: index = 25 × (normativity + completeness + availability +
+timeliness); ★★★★★ ≥ 90, ★★★★ ≥ 80, ★★★ ≥ 70, ★★ ≥ 60. Details: docs/quality-scorecard.md.</p>
+</body></html>
+"""  # noqa: E501
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"quality-{quarter}.html"
+    path.write_text(document, "utf-8")
+    logger.info("report written to %s", path)
+    return path

@@ -1,0 +1,49 @@
+"""The scorecard and the report on a world with delivery defects."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from ingest_support import build_world
+
+from mdm import build, report
+from mdm.connections import params_from_url
+
+pytestmark = pytest.mark.integration
+
+
+def test_scorecard_rates_defective_sources_lower_and_the_report_shows_why(
+    settings, warehouse_url, tmp_path
+):
+    build_world(settings, warehouse_url, tmp_path / "world", 600, 41, defects=True)
+    warehouse = params_from_url(warehouse_url)
+    build.build_scorecard(settings, warehouse, "quality-test")
+    with psycopg.connect(warehouse_url) as conn:
+        cards = {
+            row[0]: row[1:]
+            for row in conn.execute(
+                "select dataset, availability, completeness, normativity, timeliness, "
+                "quality_index, stars, rejected from quality.quality_dataset_scorecard"
+            )
+        }
+        departments = dict(
+            conn.execute("select department, stars from quality.quality_department_scorecard")
+        )
+    assert set(cards) == {
+        "gat_czrk", "mzt_hydj", "swj_grnsr", "rst_cbry", "wjw_csyxzm", "jyt_xsxj",
+        "scjgj_qydj", "bb_sydwdj", "mzt_shzz", "swj_dwnsr",
+    }  # fmt: skip
+    # mzt_shzz: five of six deliveries rejected (checksum, count, encoding, truncated, empty)
+    availability, *_, index, stars, rejected = cards["mzt_shzz"]
+    assert rejected == 5 and float(availability) == pytest.approx(1 / 6, abs=0.001)
+    assert stars < cards["swj_grnsr"][5] and index < cards["swj_grnsr"][4]
+    # bb_sydwdj: a missing required column rejected (and in a world this small, the delivery
+    # with three corrupt rows has nothing left and fails the gate too)
+    assert cards["bb_sydwdj"][6] >= 1 and float(cards["bb_sydwdj"][0]) < 1
+    assert all(1 <= s <= 5 for s in departments.values())
+
+    path = report.write_report(warehouse, tmp_path / "reports")
+    text = path.read_text("utf-8")
+    assert path.name.startswith("quality-20") and text.startswith("<!doctype html>")
+    assert "mzt_shzz" in text and "checksum_mismatch" in text and "to do:" in text
+    assert "<svg" in text and "★" in text
