@@ -64,17 +64,90 @@ LEGAL_PERSON = EntityKind(
     sequence="resolve.legal_person_id_seq",
     prefix="L",
     observations="intermediate.int_organisation_observations",
+    # The organization code first: it is inside the credit code (positions 9-17) and inside a
+    # legacy taxpayer number (positions 7-15), so it joins a registration to its tax record.
     key_expression=(
-        "case when o.uscc_valid then 'uscc:' || o.uscc "
-        "when o.organization_code is not null then 'org:' || o.organization_code "
+        "case when o.organization_code is not null then 'org:' || o.organization_code "
+        "when o.uscc_valid then 'uscc:' || o.uscc "
         "when o.registration_number is not null then 'regno:' || o.registration_number end"
     ),
     method_expression=(
-        "case when o.uscc_valid then 'uscc' when o.organization_code is not null "
-        "then 'organization_code' when o.registration_number is not null "
+        "case when o.organization_code is not null then 'organization_code' "
+        "when o.uscc_valid then 'uscc' when o.registration_number is not null "
         "then 'registration_number' else 'singleton' end"
     ),
 )
+
+# Organisations whose records carry no shared code (an old registration with only a
+# registration number, an individual business taxed under its owner's ID number) are one
+# organisation when a record of each has the same name and the same legal representative's
+# valid ID number, unless both hold different valid credit codes.
+_SAME_NAME_AND_REPRESENTATIVE = """
+with representative as (
+    select o.dataset, o.record_key, o.name_key, o.uscc, o.uscc_valid, p.id_number as rep_id,
+           r.legal_person_id
+    from intermediate.int_organisation_observations o
+    join intermediate.int_person_observations p
+        on p.dataset = o.dataset and p.record_key = o.legal_rep_record_key
+    join resolve.legal_person_record r
+        on r.dataset = o.dataset and r.record_key = o.record_key
+    where p.id_number_valid and o.name_key is not null
+),
+entity_codes as (
+    select legal_person_id, array_agg(distinct uscc) filter (where uscc_valid) as codes
+    from representative group by legal_person_id
+),
+pairs as (
+    select distinct least(a.legal_person_id, b.legal_person_id) as survivor,
+                    greatest(a.legal_person_id, b.legal_person_id) as absorbed
+    from representative a
+    join representative b
+        on a.name_key = b.name_key and a.rep_id = b.rep_id
+        and a.legal_person_id < b.legal_person_id
+)
+select pairs.survivor, pairs.absorbed
+from pairs
+join entity_codes ca on ca.legal_person_id = pairs.survivor
+join entity_codes cb on cb.legal_person_id = pairs.absorbed
+where ca.codes is null or cb.codes is null or ca.codes = cb.codes
+order by pairs.absorbed, pairs.survivor
+"""
+
+
+def _merge_organisations(conn: psycopg.Connection, run_id: str) -> int:
+    """Merge organisation entities sharing name and representative; the smaller id survives."""
+    from psycopg.types.json import Jsonb
+
+    merged = 0
+    absorbed_into: dict[str, str] = {}
+    for survivor, absorbed in conn.execute(_SAME_NAME_AND_REPRESENTATIVE).fetchall():
+        while survivor in absorbed_into:  # chains: follow to the final survivor
+            survivor = absorbed_into[survivor]
+        if absorbed in absorbed_into or survivor == absorbed:
+            continue
+        absorbed_into[absorbed] = survivor
+        moved = conn.execute(
+            """update resolve.legal_person_record
+               set legal_person_id = %s, match_method = 'name_and_representative',
+                   resolved_at = now(), run_id = %s
+               where legal_person_id = %s returning dataset, record_key""",
+            (survivor, run_id, absorbed),
+        ).fetchall()
+        evidence = Jsonb({"rule": "same name key and legal representative ID number"})
+        for dataset, record_key in moved:
+            conn.execute(
+                """insert into resolve.entity_event (entity_kind, event, entity_id, into_id,
+                       dataset, record_key, evidence, run_id)
+                   values ('legal_person', 'linked', %s, %s, %s, %s, %s, %s)""",
+                (survivor, survivor, dataset, record_key, evidence, run_id),
+            )
+        conn.execute(
+            """insert into resolve.entity_event (entity_kind, event, entity_id, into_id, evidence,
+                   run_id) values ('legal_person', 'retired', %s, %s, %s, %s)""",
+            (absorbed, survivor, evidence, run_id),
+        )
+        merged += 1
+    return merged
 
 
 def _resolve(conn: psycopg.Connection, kind: EntityKind, run_id: str) -> dict[str, int]:
@@ -137,6 +210,9 @@ def resolve_deterministic(warehouse: ConnParams, run_id: str) -> dict[str, dict[
         conn.execute("select pg_advisory_xact_lock(hashtext('mdm.resolve'))")
         for kind in (PERSON, LEGAL_PERSON):
             results[kind.table] = _resolve(conn, kind, run_id)
+        results["legal_person_record"]["merged_on_name_and_representative"] = _merge_organisations(
+            conn, run_id
+        )
         conn.commit()
     logger.info("deterministic resolution: %s", results)
     return results
