@@ -248,7 +248,8 @@ def test_a_steward_cannot_link_keeps_a_record_out_of_the_entity(built, warehouse
     with psycopg.connect(warehouse_url) as conn:
         dataset, record_key, into, matched = conn.execute(
             """select dataset, record_key, into_id, evidence->>'matched_record'
-               from resolve.entity_event where event = 'linked' order by event_id limit 1"""
+               from resolve.entity_event where event = 'linked' and entity_kind = 'person'
+               order by event_id limit 1"""
         ).fetchone()
         matched_dataset, matched_key = matched.split("|", 1)
         # The steward decides the two records are different people, and the record is
