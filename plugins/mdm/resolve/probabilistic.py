@@ -26,11 +26,18 @@ from mdm.resolve import person_model
 
 logger = logging.getLogger(__name__)
 
-OBSERVATIONS_SQL = """
+# A valid ID number that contradicts the record's own birth date or sex is someone else's (a
+# relative's, typed into the wrong record): it says nothing about this person, so it is
+# left out of the comparison (null, a neutral level) rather than counted against a match.
+_CONTRADICTED = """o.id_number_valid and (o.birth_date <> std.id_birth_date(o.id_number)
+                  or o.sex_code in ('1', '2') and o.sex_code <> std.id_sex_code(o.id_number))"""
+OBSERVATIONS_SQL = f"""
     select o.dataset || '|' || o.record_key as unique_id,
-           case when o.id_number_valid then o.id_number end as id_label,
-           o.id_number, o.name_key, o.sex_code, o.birth_date,
-           coalesce(o.hukou_division_code, '') as division_raw,
+           case when o.id_number_valid and not ({_CONTRADICTED}) then o.id_number end
+               as id_label,
+           case when {_CONTRADICTED} then null else o.id_number end as id_number,
+           o.name_key, o.sex_code, o.birth_date,
+           o.hukou_division_code as division_raw,
            o.mobile
     from intermediate.int_person_observations o
 """
