@@ -53,7 +53,7 @@ def _register(rows: list[list[str]]) -> bytes:
 
 
 def _row(key: str, name: str) -> list[str]:
-    return [key, "11010519491231002X", name, "", "1", "01", "19491231", "450102", name, "0", "",
+    return [key, "11010519491231002X", name, "", "2", "01", "19491231", "450102", name, "0", "",
             "20261101020304"]  # fmt: skip
 
 
@@ -103,3 +103,16 @@ def test_hostile_values_arrive_unchanged(tmp_path, settings, warehouse_url):
     # The last full holds the unquoted rows; names standardise exactly as in Python.
     assert staged == {f"U{i}": clean_name(v) for i, v in enumerate(UNQUOTED)}
     assert tables == 1
+
+    # Entity resolution (deterministic keys, then Splink on DuckDB) takes them as data too.
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        conn.execute("truncate resolve.person_record, resolve.entity_event")
+    resolved = build.resolve_entities(warehouse, "hostile")
+    assert resolved["splink_person"]["candidate_pairs"] >= 1
+    with psycopg.connect(warehouse_url) as conn:
+        people = conn.execute(
+            "select count(distinct person_id), count(*) from resolve.person_record "
+            "where dataset = 'gat_czrk'"
+        ).fetchone()
+    # All rows carry one (valid) ID number: one person, every record resolved.
+    assert people == (1, len(UNQUOTED))
