@@ -53,7 +53,13 @@ def ingestion_dag(spec: Dataset) -> DAG:
                 type="array",
                 description="Delivery ids to skip (rejected or blocked ones), which unblocks "
                 "the deltas after them.",
-            )
+            ),
+            "until": Param(
+                None,
+                type=["null", "string"],
+                description="YYYYMMDD: leave deliveries extracted after that day for later "
+                "(replaying one day at a time).",
+            ),
         },
     ) as dag:
 
@@ -65,6 +71,7 @@ def ingestion_dag(spec: Dataset) -> DAG:
 
             params = context["params"]
             skip = list(params.get("skip") or []) if isinstance(params, dict) else []
+            until = params.get("until") if isinstance(params, dict) else None
             frontend = (
                 params_from_airflow(FRONTEND_CONN_ID)
                 if datasets()[code].channel == "frontend_db"
@@ -77,6 +84,7 @@ def ingestion_dag(spec: Dataset) -> DAG:
                 load_settings().landing_dir,
                 str(context["run_id"]),
                 skip,
+                until,
             )
             return report.as_dict()
 

@@ -84,20 +84,7 @@ def build_world(  # type: ignore[no-untyped-def]
     from mdm.ingest.frontend import pull_frontend
     from mdm.registry import dataset
 
-    reset_ingestion(warehouse_url)
-    with psycopg.connect(warehouse_url, autocommit=True) as conn:
-        conn.execute(
-            "truncate resolve.person_record, resolve.legal_person_record, resolve.entity_event, "
-            "resolve.steward_decision, access.person_pseudonym"
-        )
-        # A new world is a new deployment: nothing published yet (the publish gate compares
-        # row counts with the previous publish).
-        conn.execute(
-            "drop table if exists mdm.natural_person, mdm.legal_person, mdm.natural_person_xref, "
-            "mdm.legal_person_xref, mdm.relation cascade"
-        )
-    with psycopg.connect(db.frontend_url(settings), autocommit=True) as conn:
-        conn.execute("drop table if exists public.swj_grnsr, public.swj_dwnsr")
+    reset_world(settings, warehouse_url)
     summary = generate(
         GenerateConfig(persons=persons, orgs=persons // 10, days=3, seed=seed, defects=defects)
     )
@@ -112,3 +99,23 @@ def build_world(  # type: ignore[no-untyped-def]
     build.build_repositories(settings, warehouse, "world")
     build.refresh_access(settings, warehouse, "world")
     return summary, resolved
+
+
+def reset_world(settings, warehouse_url: str) -> None:  # type: ignore[no-untyped-def]
+    """An empty deployment: nothing ingested, resolved or published, no front-end tables."""
+    from mdm import db
+
+    reset_ingestion(warehouse_url)
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        conn.execute(
+            "truncate resolve.person_record, resolve.legal_person_record, resolve.entity_event, "
+            "resolve.steward_decision, access.person_pseudonym"
+        )
+        # A new world is a new deployment: nothing published yet (the publish gate compares
+        # row counts with the previous publish).
+        conn.execute(
+            "drop table if exists mdm.natural_person, mdm.legal_person, mdm.natural_person_xref, "
+            "mdm.legal_person_xref, mdm.relation cascade"
+        )
+    with psycopg.connect(db.frontend_url(settings), autocommit=True) as conn:
+        conn.execute("drop table if exists public.swj_grnsr, public.swj_dwnsr")

@@ -111,8 +111,13 @@ def ingest_file_drops(
     spec: Dataset,
     run_id: str,
     skip: Sequence[str] = (),
+    until: str | None = None,
 ) -> IngestReport:
-    """Load every complete, new delivery of ``spec`` from ``landing``; return what happened."""
+    """Load every complete, new delivery of ``spec`` from ``landing``; return what happened.
+
+    ``until`` (``YYYYMMDD``): leave deliveries extracted after that day for a later run (a
+    replay of one day at a time).
+    """
     report = IngestReport(spec.code)
     with psycopg.connect(conninfo(warehouse), autocommit=True) as conn:
         # One loader per dataset at a time (scheduler run + an engineer's CLI run).
@@ -124,6 +129,8 @@ def ingest_file_drops(
                     report.skipped.append(delivery_id)
                     logger.warning("%s/%s skipped by the engineer", spec.code, delivery_id)
             for folder in scan_landing(landing, spec.code):
+                if until and folder.delivery_id[:8] > until:
+                    continue
                 if not folder.complete:
                     report.incomplete.append(folder.delivery_id)
                     continue

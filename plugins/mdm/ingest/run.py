@@ -21,8 +21,12 @@ def ingest_dataset(
     landing: Path,
     run_id: str,
     skip: Sequence[str] = (),
+    until: str | None = None,
 ) -> IngestReport:
-    """Ingest whatever is new for one dataset (file drops or a front-end pull)."""
+    """Ingest whatever is new for one dataset (file drops or a front-end pull).
+
+    ``until`` (``YYYYMMDD``) holds back file deliveries extracted after that day.
+    """
     spec = dataset(code)
     if spec.channel == "frontend_db":
         if frontend is None:
@@ -32,7 +36,7 @@ def ingest_dataset(
         if outcome:
             report.outcomes.append(outcome)
         return report
-    return ingest_file_drops(warehouse, landing, spec, run_id, skip)
+    return ingest_file_drops(warehouse, landing, spec, run_id, skip, until)
 
 
 def profile_deliveries(
