@@ -87,7 +87,9 @@ def test_hostile_values_arrive_unchanged(tmp_path, settings, warehouse_url):
         stored = dict(conn.execute("select rybh, xm from raw.gat_czrk").fetchall())
     assert stored == {f"H{i}": v for i, v in enumerate(HOSTILE)}
 
-    unquoted = _register([_row(f"U{i}", v) for i, v in enumerate(UNQUOTED)])
+    rows = [_row(f"U{i}", v) for i, v in enumerate(UNQUOTED)]
+    rows[0][1] = ""  # no ID number: a singleton, so Splink scores this hostile name too
+    unquoted = _register(rows)
     assert b'"' not in unquoted
     _deliver(landing, "20261102-01", unquoted)
     second = ingest_file_drops(warehouse, landing, spec, "hostile").outcomes[0]
@@ -108,11 +110,11 @@ def test_hostile_values_arrive_unchanged(tmp_path, settings, warehouse_url):
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
         conn.execute("truncate resolve.person_record, resolve.entity_event")
     resolved = build.resolve_entities(warehouse, "hostile")
-    assert resolved["splink_person"]["candidate_pairs"] >= 1
+    assert resolved["splink_person"]["singletons_scored"] == 1
     with psycopg.connect(warehouse_url) as conn:
         people = conn.execute(
             "select count(distinct person_id), count(*) from resolve.person_record "
             "where dataset = 'gat_czrk'"
         ).fetchone()
-    # All rows carry one (valid) ID number: one person, every record resolved.
-    assert people == (1, len(UNQUOTED))
+    # The rows with the (valid) ID number are one person, the one without is its own.
+    assert people == (2, len(UNQUOTED))

@@ -74,7 +74,25 @@ def load_observations(warehouse: ConnParams) -> Any:
     return table.drop(["division_raw"]).append_column("division", division)
 
 
-def _linker(table: Any) -> Any:
+def link_singletons(warehouse: ConnParams, run_id: str) -> dict[str, int]:
+    """Move singleton person records into the entity of their best match above the threshold."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    table = load_observations(warehouse)
+    with psycopg.connect(conninfo(warehouse)) as conn:
+        singles = [
+            f"{d}|{k}"
+            for d, k in conn.execute(
+                "select dataset, record_key from resolve.person_record "
+                "where match_method = 'singleton'"
+            )
+        ]
+    left = table.filter(pc.is_in(table["unique_id"], pa.array(singles, pa.string())))
+    if left.num_rows == 0:
+        return {"singletons_scored": 0, "candidate_pairs": 0, "linked": 0}
+    # Incremental by construction: only the records without an entity key (about 1%) are
+    # scored, against every record; keyed records never need Splink again.
     from splink import DuckDBAPI, Linker
 
     path = person_model.model_path()
@@ -82,15 +100,15 @@ def _linker(table: Any) -> Any:
         raise FileNotFoundError(
             f"Splink model {path} is missing: train it with `mdm resolve train`"
         )
-    return Linker(DuckDBAPI().register(table), str(path))
-
-
-def link_singletons(warehouse: ConnParams, run_id: str) -> dict[str, int]:
-    """Move singleton person records into the entity of their best match above the threshold."""
-    table = load_observations(warehouse)
-    linker = _linker(table)
-    predictions = linker.inference.predict(
-        threshold_match_probability=person_model.PREDICT_THRESHOLD
+    api = DuckDBAPI()
+    left_sdf = api.register(left, table_name="singleton_records")
+    right_sdf = api.register(table, table_name="all_records")
+    linker = Linker(right_sdf, str(path))
+    predictions = linker.inference.predict_between(
+        left_sdf,
+        right_sdf,
+        link_type="link_only",
+        threshold_match_probability=person_model.PREDICT_THRESHOLD,
     ).as_pyarrow_table()
     weights = [c for c in predictions.column_names if c.startswith("mw_")] or [
         c for c in predictions.column_names if c.startswith("bf_")
@@ -166,5 +184,10 @@ def link_singletons(warehouse: ConnParams, run_id: str) -> dict[str, int]:
             )  # fmt: skip
             linked += 1
         conn.commit()
-    logger.info("splink: %d candidate pairs, %d singleton records linked", len(pairs), linked)
-    return {"candidate_pairs": len(pairs), "linked": linked}
+    logger.info(
+        "splink: %d singleton records scored, %d candidate pairs, %d linked",
+        left.num_rows,
+        len(pairs),
+        linked,
+    )
+    return {"singletons_scored": left.num_rows, "candidate_pairs": len(pairs), "linked": linked}
