@@ -13,7 +13,7 @@ from typing import Any
 from mdm.connections import ConnParams, conninfo
 from mdm.runlog import logged_step
 from mdm.settings import Settings
-from mdm.transform import run_dbt
+from mdm.transform import node_summary, run_dbt
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ def build_observations(settings: Settings, warehouse: ConnParams, run_id: str) -
     with logged_step(conninfo(warehouse), run_id, "build_observations") as outcome:
         nodes = run_dbt(settings, warehouse, ["build", *BEFORE_RESOLUTION])
         outcome.rows_affected = len(nodes)
+        outcome.detail = {"nodes": node_summary(nodes)}
     return len(nodes)
 
 
@@ -66,10 +67,12 @@ def build_repositories(settings: Settings, warehouse: ConnParams, run_id: str) -
 
     with logged_step(conninfo(warehouse), run_id, "build_repositories") as outcome:
         nodes = run_dbt(settings, warehouse, ["build", *AFTER_RESOLUTION])
-        outcome.detail = audit_and_publish(warehouse, run_id)
-        nodes += run_dbt(settings, warehouse, ["build", *AFTER_PUBLISH])
-        outcome.rows_affected = len(nodes)
-    return len(nodes)
+        outcome.detail = {"nodes": node_summary(nodes)}
+        outcome.detail |= audit_and_publish(warehouse, run_id)
+        after = run_dbt(settings, warehouse, ["build", *AFTER_PUBLISH])
+        outcome.detail["nodes"] += node_summary(after)
+        outcome.rows_affected = len(nodes) + len(after)
+    return outcome.rows_affected
 
 
 def refresh_access(settings: Settings, warehouse: ConnParams, run_id: str) -> dict[str, Any]:
@@ -92,4 +95,5 @@ def build_scorecard(settings: Settings, warehouse: ConnParams, run_id: str) -> i
     with logged_step(conninfo(warehouse), run_id, "build_scorecard") as outcome:
         nodes = run_dbt(settings, warehouse, ["build", *QUALITY])
         outcome.rows_affected = len(nodes)
+        outcome.detail = {"nodes": node_summary(nodes)}
     return len(nodes)

@@ -27,6 +27,7 @@ class DbtNodeResult:
     unique_id: str
     status: str
     message: str | None
+    seconds: float | None = None
 
 
 def dbt_environment(params: ConnParams) -> dict[str, str]:
@@ -62,7 +63,9 @@ def run_dbt(settings: Settings, params: ConnParams, args: list[str]) -> list[Dbt
     logger.info("dbt %s", " ".join(args))
     result = dbtRunner().invoke(command)
     nodes = [
-        DbtNodeResult(r.node.unique_id, str(r.status), r.message)
+        DbtNodeResult(
+            r.node.unique_id, str(r.status), r.message, getattr(r, "execution_time", None)
+        )
         for r in (getattr(result.result, "results", None) or [])
     ]
     if not result.success:
@@ -73,4 +76,14 @@ def run_dbt(settings: Settings, params: ConnParams, args: list[str]) -> list[Dbt
             f"dbt {' '.join(args)} failed{cause}: {details or 'see ' + str(settings.dbt_log_dir)}"
         )
     logger.info("dbt %s: %d nodes ok", args[0], len(nodes))
+    for node in nodes:  # model-level results in the task log (and in ops.run_log via callers)
+        logger.info("dbt node %s: %s in %.2fs", node.unique_id, node.status, node.seconds or 0)
     return nodes
+
+
+def node_summary(nodes: list[DbtNodeResult]) -> list[dict[str, object]]:
+    """Per node: id, status and seconds, for ``ops.run_log.detail``."""
+    return [
+        {"node": n.unique_id, "status": n.status, "seconds": round(n.seconds or 0, 3)}
+        for n in nodes
+    ]

@@ -50,6 +50,19 @@ def test_every_live_source_record_is_in_exactly_one_xref_row(built, warehouse_ur
             assert live == matched == active > 100, (observations, live, matched, active)
 
 
+def test_model_level_results_are_in_the_run_log(built, warehouse_url):
+    with psycopg.connect(warehouse_url) as conn:
+        nodes = conn.execute(
+            """select node->>'node', node->>'status'
+               from ops.run_log, jsonb_array_elements(detail->'nodes') as node
+               where run_id = 'world' and step = 'build_repositories'"""
+        ).fetchall()
+    statuses = dict(nodes)
+    assert statuses["model.mdm.natural_person"] == "success"
+    assert statuses["snapshot.mdm.natural_person_history"] == "success"
+    assert any(node.startswith("test.mdm.") and s == "pass" for node, s in nodes)
+
+
 def test_resolution_is_stable_and_rerun_safe(built, warehouse_url, settings):
     warehouse = params_from_url(warehouse_url)
     with psycopg.connect(warehouse_url) as conn:
