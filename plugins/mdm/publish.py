@@ -22,7 +22,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from mdm.connections import ConnParams, conninfo
-from mdm.ingest.gate import GateResult, sqlalchemy_url, store
+from mdm.ingest.gate import GateResult, dispose, sqlalchemy_url, store
 from mdm.settings import PROJECT_ROOT
 
 logger = logging.getLogger(__name__)
@@ -72,6 +72,18 @@ def audit(warehouse: ConnParams, run_id: str) -> dict[str, GateResult]:
         "warehouse", connection_string=sqlalchemy_url(warehouse)
     )
     results: dict[str, GateResult] = {}
+    try:
+        _run_suites(context, source, suites, warehouse, run_id, results, low, high)
+    finally:
+        dispose(source)  # GX's connection pools: close them (see mdm.ingest.gate)
+    return results
+
+
+def _run_suites(  # type: ignore[no-untyped-def]
+    context, source, suites, warehouse: ConnParams, run_id: str, results, low, high
+) -> None:
+    import great_expectations as gx
+
     with psycopg.connect(conninfo(warehouse)) as conn:
         for table, build_suite in suites.SUITES.items():
             previous = _published_rows(conn, table)
@@ -108,7 +120,6 @@ def audit(warehouse: ConnParams, run_id: str) -> dict[str, GateResult]:
             store(conn, "publish", f"{run_id}:{table}", result)
             results[table] = result
         conn.commit()
-    return results
 
 
 def publish(warehouse: ConnParams, run_id: str) -> dict[str, int]:

@@ -305,3 +305,26 @@ def test_copy_as_delivered_and_copy_of_parsed_rows_load_the_same(
     ingest_all_files(warehouse_url, landing, "parsed")
     assert state_fingerprint(warehouse_url) == fast
     assert len(fast["ledger"]) == len(fulls) >= 5
+
+
+def test_validations_do_not_leak_connections(world, tmp_path, warehouse_url, clean_ingestion):
+    from mdm.ingest import raw_tables
+
+    landing = tmp_path / "landing"
+    first = next(d for d in world.deliveries if d.dataset == "scjgj_qydj")
+    write_delivery(landing, first, "市场监管局")
+    spec = dataset("scjgj_qydj")
+    warehouse = params_from_url(warehouse_url)
+    ingest_file_drops(warehouse, landing, spec, "leak")
+
+    def connections() -> int:
+        with psycopg.connect(warehouse_url) as conn:
+            return conn.execute(
+                "select count(*) from pg_stat_activity where datname = current_database()"
+            ).fetchone()[0]
+
+    before = connections()
+    partition = raw_tables.partition_name(spec, first.delivery_id)
+    for _ in range(5):
+        gate.validate(warehouse, spec, "full", "raw", partition, None, kind="profile")
+    assert connections() == before

@@ -68,6 +68,13 @@ def sqlalchemy_url(params: ConnParams) -> str:
     ).render_as_string(hide_password=False)
 
 
+def dispose(source: Any) -> None:
+    """Close the SQLAlchemy pools GX opened for a data source (its own and its execution
+    engine's): otherwise every validation leaves connections open for the process's life."""
+    for engine in (source.get_engine(), source.get_execution_engine().engine):
+        engine.dispose()
+
+
 def min_rows_for_full(previous_full_rows: int | None) -> int:
     suites = _suites()
     if not previous_full_rows:
@@ -96,15 +103,20 @@ def validate(
     source = context.data_sources.add_postgres(
         "warehouse", connection_string=sqlalchemy_url(warehouse)
     )
-    asset = source.add_table_asset(table, table_name=table, schema_name=schema)
-    batch = asset.add_batch_definition_whole_table("delivery")
-    suite = context.suites.add(suites.SUITES[kind](spec, mode))
-    definition = context.validation_definitions.add(
-        gx.ValidationDefinition(name=suite.name, data=batch, suite=suite)
-    )
-    outcome = definition.run(
-        expectation_parameters={suites.MIN_ROWS: min_rows_for_full(previous_full_rows)}
-    )
+    try:
+        asset = source.add_table_asset(table, table_name=table, schema_name=schema)
+        batch = asset.add_batch_definition_whole_table("delivery")
+        suite = context.suites.add(suites.SUITES[kind](spec, mode))
+        definition = context.validation_definitions.add(
+            gx.ValidationDefinition(name=suite.name, data=batch, suite=suite)
+        )
+        outcome = definition.run(
+            expectation_parameters={suites.MIN_ROWS: min_rows_for_full(previous_full_rows)}
+        )
+    finally:
+        # GX keeps a SQLAlchemy pool per data source: close it, or every validation in a
+        # long-running process holds connections until the server refuses new ones.
+        dispose(source)
     failures = []
     for item in outcome.results:
         config = item.expectation_config
