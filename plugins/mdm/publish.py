@@ -122,6 +122,17 @@ def _run_suites(  # type: ignore[no-untyped-def]
         conn.commit()
 
 
+def _columns(conn: psycopg.Connection, schema: str, table: str) -> list[str]:
+    return [
+        r[0]
+        for r in conn.execute(
+            "select column_name from information_schema.columns where table_schema = %s "
+            "and table_name = %s order by ordinal_position",
+            (schema, table),
+        )
+    ]
+
+
 def publish(warehouse: ConnParams, run_id: str) -> dict[str, int]:
     """Replace the published repositories with the audited build, in one transaction."""
     counts = {}
@@ -134,23 +145,7 @@ def publish(warehouse: ConnParams, run_id: str) -> dict[str, int]:
             published = sql.SQL("{}.{}").format(
                 sql.Identifier(PUBLISHED_SCHEMA), sql.Identifier(table)
             )
-            columns = [
-                r[0]
-                for r in conn.execute(
-                    "select column_name from information_schema.columns where table_schema = %s "
-                    "and table_name = %s order by ordinal_position",
-                    (BUILD_SCHEMA, table),
-                )
-            ]
-            current = [
-                r[0]
-                for r in conn.execute(
-                    "select column_name from information_schema.columns where table_schema = %s "
-                    "and table_name = %s order by ordinal_position",
-                    (PUBLISHED_SCHEMA, table),
-                )
-            ]
-            if current != columns:
+            if _columns(conn, PUBLISHED_SCHEMA, table) != _columns(conn, BUILD_SCHEMA, table):
                 # A new shape (or the first publish): recreate; dependent views are rebuilt next.
                 conn.execute(sql.SQL("drop table if exists {} cascade").format(published))
                 conn.execute(

@@ -216,27 +216,15 @@ def test_docs_generate_and_every_repository_column_is_described(built, settings,
 
 
 def test_resolution_quality_against_the_truth(built, warehouse_url):
-    from mdm.resolve.evaluate import pairwise
+    from mdm.resolve.evaluate import pairwise, predicted, split_truth
 
     summary, resolved = built
-    truth = summary.truth.records
+    truth = split_truth(summary.truth.records)
     with psycopg.connect(warehouse_url) as conn:
-        persons = {
-            (d, k): e
-            for d, k, e in conn.execute(
-                "select dataset, record_key, person_id from resolve.person_record"
-            )
-        }
-        organisations = {
-            (d, k): e
-            for d, k, e in conn.execute(
-                "select dataset, record_key, legal_person_id from resolve.legal_person_record"
-            )
-        }
-    person_truth = {key: eid for key, (kind, eid) in truth.items() if kind == "person"}
-    organisation_truth = {key: eid for key, (kind, eid) in truth.items() if kind != "person"}
+        current = predicted(conn)
+    persons, person_truth = current["person"], truth["person"]
     person = pairwise(persons, person_truth)
-    organisation = pairwise(organisations, organisation_truth)
+    organisation = pairwise(current["organisation"], truth["organisation"])
     logger.warning("persons: %s", person)
     logger.warning("organisations: %s", organisation)
     assert resolved["splink_person"]["linked"] > 0

@@ -453,10 +453,3 @@ def entry_attempts(conn: psycopg.Connection, dataset: str, delivery_id: str) -> 
         (dataset, delivery_id),
     ).fetchone()
     return int(row[0]) if row else 0
-
-
-def raw_row_count(conn: psycopg.Connection, spec: Dataset) -> int:
-    row = conn.execute(
-        sql.SQL("select count(*) from raw.{}").format(sql.Identifier(spec.code))
-    ).fetchone()
-    return int(row[0]) if row else 0

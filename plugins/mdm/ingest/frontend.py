@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
 
 import psycopg
 from psycopg import sql
 
 from mdm.connections import ConnParams, conninfo
-from mdm.ingest import gate, ledger, raw_tables
+from mdm.ingest import gate, ledger, load, raw_tables
 from mdm.ingest.errors import DeliveryRejectedError, SourceUnavailableError
 from mdm.ingest.files import DeliveryOutcome
 from mdm.registry import Dataset
@@ -186,7 +185,7 @@ def _pull(
             for chunk in out:
                 into.write(chunk)
         source.rollback()
-        loaded = _count(conn, spec, delivery_id)
+        loaded = load.rows_in(conn, spec, delivery_id)
         if loaded != declared:
             raise DeliveryRejectedError(
                 "row_count_mismatch", f"pulled {loaded} rows, the source counted {declared}", table
@@ -265,22 +264,3 @@ def _pull(
         extra_columns=extra,
         missing_columns=missing,
     )
-
-
-def _count(conn: psycopg.Connection, spec: Dataset, delivery_id: str) -> int:
-    row = conn.execute(
-        sql.SQL("select count(*) from raw.{}").format(
-            sql.Identifier(raw_tables.partition_name(spec, delivery_id))
-        )
-    ).fetchone()
-    return int(row[0]) if row else 0
-
-
-def availability(conn: psycopg.Connection, dataset: str) -> dict[str, Any]:
-    """Pull attempts and availability failures recorded for ``dataset``."""
-    row = conn.execute(
-        """select count(*), count(*) filter (where status = 'unavailable')
-           from ops.delivery where dataset = %s and channel = 'frontend_db'""",
-        (dataset,),
-    ).fetchone()
-    return {"attempts": row[0], "unavailable": row[1]} if row else {}

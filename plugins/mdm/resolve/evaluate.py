@@ -56,6 +56,27 @@ def pairwise(predicted: dict[Any, str], truth: dict[Any, str]) -> dict[str, Any]
     }
 
 
+def predicted(conn: psycopg.Connection) -> dict[str, dict[tuple[str, str], str]]:
+    """Record -> entity id, per kind, as the resolution output holds it now."""
+    return {
+        kind: {
+            (d, k): e
+            for d, k, e in conn.execute(
+                f"select dataset, record_key, {column} from {table}"  # noqa: S608 - constants
+            )
+        }
+        for kind, (table, column) in XREFS.items()
+    }
+
+
+def split_truth(records: dict[Any, tuple[str, str]]) -> dict[str, dict[Any, str]]:
+    """The generator's truth (record -> (entity type, id)) per kind of entity."""
+    truth: dict[str, dict[Any, str]] = {"person": {}, "organisation": {}}
+    for key, (entity_type, entity_id) in records.items():
+        truth["person" if entity_type == "person" else "organisation"][key] = entity_id
+    return truth
+
+
 def read_truth(truth_dir: Path) -> dict[str, dict[tuple[str, str], str]]:
     truth: dict[str, dict[tuple[str, str], str]] = {"person": {}, "organisation": {}}
     with open(truth_dir / "records.csv", encoding="utf-8") as handle:
@@ -67,14 +88,6 @@ def read_truth(truth_dir: Path) -> dict[str, dict[tuple[str, str], str]]:
 
 def evaluate(warehouse: ConnParams, truth_dir: Path) -> dict[str, dict[str, Any]]:
     truth = read_truth(truth_dir)
-    results = {}
     with psycopg.connect(conninfo(warehouse)) as conn:
-        for kind, (table, column) in XREFS.items():
-            predicted = {
-                (d, k): e
-                for d, k, e in conn.execute(
-                    f"select dataset, record_key, {column} from {table}"  # noqa: S608 - constants
-                )
-            }
-            results[kind] = pairwise(predicted, truth[kind])
-    return results
+        current = predicted(conn)
+    return {kind: pairwise(current[kind], truth[kind]) for kind in XREFS}
