@@ -51,7 +51,7 @@ def mdm_quality() -> None:
 
         settings = load_settings()
         return str(
-            report.write_report(params_from_airflow(WAREHOUSE_CONN_ID), settings.home / "reports")
+            report.write_report(params_from_airflow(WAREHOUSE_CONN_ID), settings.reports_dir)
         )
 
     build_scorecard() >> write_report()

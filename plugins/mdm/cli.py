@@ -296,7 +296,7 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     prepare_database(settings)
     warehouse = params_from_url(db.warehouse_url(settings))
     build.build_scorecard(settings, warehouse, f"cli__report__{time.strftime('%Y%m%dT%H%M%S')}")
-    path = report.write_report(warehouse, args.out or settings.home / "reports", args.quarter)
+    path = report.write_report(warehouse, args.out or settings.reports_dir, args.quarter)
     _out(f"written {path}")
     return 0
 
@@ -538,7 +538,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
             f"   resolution vs truth, {kind:<12} precision {r['precision']:.4f} "
             f"recall {r['recall']:.4f} F1 {r['f1']:.4f} ({r['records']} records)"
         )
-    reports = sorted((settings.home / "reports").glob("quality-*.html"))
+    reports = sorted((settings.reports_dir).glob("quality-*.html"))
     if reports:
         _out(f"Report:     {reports[-1]}")
     _out(f"Query it:   psql '{db.warehouse_url(settings)}'   (questions: docs/analyst-queries.md)")

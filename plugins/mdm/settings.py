@@ -10,6 +10,11 @@ settings from the same variables, so they all find the same database:
 - ``MDM_LANDING_DIR``: the landing zone for department file drops.
 - ``MDM_WAREHOUSE_DB`` / ``MDM_AIRFLOW_DB`` / ``MDM_FRONTEND_DB``: database names
   on the server (defaults ``mdm``, ``airflow``, ``frontend``).
+- ``MDM_SHARED_DIR``: files every worker must see (the quality reports, Spark's
+  checkpoints); default ``$MDM_HOME/shared``. With more than one worker it is a
+  shared volume, like the landing zone.
+- ``MDM_SPLINK_BACKEND``: where Splink runs, ``duckdb`` (in process, default) or
+  ``spark``; ``MDM_SPARK_MASTER`` names the Spark master (default ``local[2]``).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ DEFAULT_WAREHOUSE_DB = "mdm"
 DEFAULT_AIRFLOW_DB = "airflow"
 DEFAULT_FRONTEND_DB = "frontend"
 TIMEZONE = "Asia/Shanghai"
+SPLINK_BACKENDS = ("duckdb", "spark")
 # Airflow connection ids; deployments set AIRFLOW_CONN_<ID> or a secrets backend.
 WAREHOUSE_CONN_ID = "mdm_warehouse"
 FRONTEND_CONN_ID = "frontend_db"
@@ -46,6 +52,9 @@ class Settings:
     warehouse_db: str
     airflow_db: str
     frontend_db: str
+    shared_dir: Path
+    splink_backend: str = "duckdb"
+    spark_master: str = "local[2]"
 
     @property
     def uses_embedded_database(self) -> bool:
@@ -68,6 +77,14 @@ class Settings:
         return self.home / "dbt" / "logs"
 
     @property
+    def reports_dir(self) -> Path:
+        return self.shared_dir / "reports"
+
+    @property
+    def spark_checkpoint_dir(self) -> Path:
+        return self.shared_dir / "spark-checkpoints"
+
+    @property
     def database_names(self) -> tuple[str, str, str]:
         return (self.warehouse_db, self.airflow_db, self.frontend_db)
 
@@ -82,9 +99,18 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if external and not warehouse_db:
         # The database named in MDM_DATABASE_URL is the warehouse.
         warehouse_db = urlsplit(external).path.lstrip("/")
+    backend = (env.get("MDM_SPLINK_BACKEND") or "duckdb").strip().lower()
+    if backend not in SPLINK_BACKENDS:
+        raise ValueError(
+            f"MDM_SPLINK_BACKEND={backend!r} is not a Splink backend we run: "
+            f"set it to one of {', '.join(SPLINK_BACKENDS)}"
+        )
     return Settings(
         home=home,
         landing_dir=landing,
+        shared_dir=Path(env.get("MDM_SHARED_DIR") or home / "shared").expanduser().resolve(),
+        splink_backend=backend,
+        spark_master=env.get("MDM_SPARK_MASTER") or "local[2]",
         external_database_url=external,
         warehouse_db=warehouse_db or DEFAULT_WAREHOUSE_DB,
         airflow_db=env.get("MDM_AIRFLOW_DB") or DEFAULT_AIRFLOW_DB,

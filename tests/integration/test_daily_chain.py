@@ -27,7 +27,7 @@ def test_two_days_through_mdm_run(settings, warehouse_url, airflow_metadata, cap
     summary = generate(GenerateConfig(persons=800, orgs=80, days=2, seed=61, defects=True))
     write_all(summary, settings.landing_dir, settings.home / "truth")
     write_frontend(db.frontend_url(settings), summary.frontend_rows)
-    for report in (settings.home / "reports").glob("*.html"):
+    for report in settings.reports_dir.glob("*.html"):
         report.unlink()
 
     assert main(["run", "--date", "2026-11-01"]) == 0
@@ -61,4 +61,4 @@ def test_two_days_through_mdm_run(settings, warehouse_url, airflow_metadata, cap
     assert persons_day_two >= persons_day_one
     assert published_runs >= 2
     assert stars["mzt_shzz"] < stars_day_one["mzt_shzz"]
-    assert list((settings.home / "reports").glob("quality-*.html"))
+    assert list(settings.reports_dir.glob("quality-*.html"))

@@ -31,7 +31,7 @@ def decisions(*pairs: tuple[dict[str, object], dict[str, object]]) -> list[float
                 [(c, pa.date32() if c == "birth_date" else pa.string()) for c in COLUMNS]
             ),
         )
-        linker = Linker(DuckDBAPI().register(table), str(person_model.model_path()))
+        linker = Linker(DuckDBAPI().register(table), person_model.trained_settings("duckdb"))
         result = linker.inference.predict(threshold_match_probability=0.0).as_pyarrow_table()
         probabilities.append(result["match_probability"][0].as_py() if result.num_rows else 0.0)
     return probabilities
@@ -90,3 +90,34 @@ def test_a_newborn_links_to_its_register_record():
 def test_a_name_alone_never_links():
     (p,) = decisions((record("a", name_key="李娜"), record("b", name_key="李娜")))
     assert p < person_model.LINK_THRESHOLD
+
+
+def test_the_model_file_renders_for_spark_with_the_trained_numbers():
+    import json
+
+    trained = json.loads(person_model.model_path().read_text())
+    spark = person_model.trained_settings("spark")
+    assert spark["sql_dialect"] == "spark"
+    assert "`name_key`" in spark["blocking_rules_to_generate_predictions"][0]["blocking_rule"]
+    assert (
+        spark["probability_two_random_records_match"]
+        == trained["probability_two_random_records_match"]
+    )
+    for ours, theirs in zip(spark["comparisons"], trained["comparisons"], strict=True):
+        assert [level.get("m_probability") for level in ours["comparison_levels"]] == [
+            level.get("m_probability") for level in theirs["comparison_levels"]
+        ]
+        assert [level.get("u_probability") for level in ours["comparison_levels"]] == [
+            level.get("u_probability") for level in theirs["comparison_levels"]
+        ]
+
+
+def test_a_model_file_that_no_longer_matches_the_settings_is_refused(tmp_path, monkeypatch):
+    import json
+
+    trained = json.loads(person_model.model_path().read_text())
+    trained["comparisons"][0]["comparison_levels"].pop(2)  # a level removed in code since
+    monkeypatch.setattr(person_model, "MODELS_DIR", tmp_path)
+    person_model.model_path().write_text(json.dumps(trained))
+    with pytest.raises(ValueError, match="mdm resolve train"):
+        person_model.trained_settings("duckdb")

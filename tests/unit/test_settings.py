@@ -85,3 +85,21 @@ def test_airflow_urls_keep_host_port_and_database():
     url = "postgresql://postgres@127.0.0.1:5433/airflow"
     assert sqlalchemy_url(url) == "postgresql+psycopg2://postgres@127.0.0.1:5433/airflow"
     assert airflow_conn_uri(url) == "postgres://postgres@127.0.0.1:5433/airflow"
+
+
+def test_splink_backend_and_shared_dir_are_configured_not_hard_coded():
+    default = load_settings({"MDM_HOME": "/a"})
+    assert (default.splink_backend, default.spark_master) == ("duckdb", "local[2]")
+    assert default.reports_dir == Path("/a/shared/reports")
+    spark = load_settings(
+        {
+            "MDM_HOME": "/a",
+            "MDM_SPLINK_BACKEND": "Spark",
+            "MDM_SPARK_MASTER": "spark://spark-master:7077",
+            "MDM_SHARED_DIR": "/mnt/mdm",
+        }
+    )
+    assert (spark.splink_backend, spark.spark_master) == ("spark", "spark://spark-master:7077")
+    assert spark.spark_checkpoint_dir == Path("/mnt/mdm/spark-checkpoints")
+    with pytest.raises(ValueError, match="MDM_SPLINK_BACKEND='polars'"):
+        load_settings({"MDM_SPLINK_BACKEND": "polars"})

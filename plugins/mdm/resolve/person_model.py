@@ -71,6 +71,61 @@ def model_path(version: str = MODEL_VERSION) -> Path:
     return MODELS_DIR / f"{version}.json"
 
 
+# What training estimates, per comparison level; everything else comes from settings().
+_TRAINED_LEVEL_KEYS = ("m_probability", "u_probability")
+
+
+def trained_settings(sql_dialect: str, version: str = MODEL_VERSION) -> dict[str, Any]:
+    """The settings of this module in ``sql_dialect`` with the parameters of the trained model.
+
+    The artefact is written by DuckDB, so its SQL is DuckDB's; the comparisons and blocking
+    rules are rendered again for the backend that runs them (Spark's SQL differs), and only
+    the trained numbers are taken from the file. A model whose levels no longer match the
+    settings in code is refused: retrain it.
+    """
+    import json
+
+    path = model_path(version)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"Splink model {path} is missing: train it with `mdm resolve train`"
+        )
+    trained = json.loads(path.read_text())
+    rendered = settings().create_settings_dict(sql_dialect)
+    rendered["sql_dialect"] = sql_dialect
+    rendered["probability_two_random_records_match"] = trained[
+        "probability_two_random_records_match"
+    ]
+    if len(rendered["comparisons"]) != len(trained["comparisons"]):
+        raise ValueError(
+            f"{path} has {len(trained['comparisons'])} comparisons, the settings in code "
+            f"{len(rendered['comparisons'])}: run `mdm resolve train` and commit the new model file"
+        )
+    for comparison, trained_comparison in zip(
+        rendered["comparisons"], trained["comparisons"], strict=True
+    ):
+        levels, trained_levels = (
+            comparison["comparison_levels"],
+            trained_comparison["comparison_levels"],
+        )
+        labels = [level.get("label_for_charts") for level in levels]
+        trained_labels = [level.get("label_for_charts") for level in trained_levels]
+        if (
+            comparison["output_column_name"] != trained_comparison["output_column_name"]
+            or labels != trained_labels
+        ):
+            raise ValueError(
+                f"{path} does not match the settings in code (comparison "
+                f"{comparison['output_column_name']}: {labels} vs {trained_labels}); "
+                "run `mdm resolve train` and commit the new model file"
+            )
+        for level, trained_level in zip(levels, trained_levels, strict=True):
+            for key in _TRAINED_LEVEL_KEYS:
+                if key in trained_level:
+                    level[key] = trained_level[key]
+    return rendered
+
+
 def train(table: Any, version: str = MODEL_VERSION, seed: int = 1) -> Path:
     """Estimate u by random sampling and m from the ID-number labels; write the artefact."""
     from splink import DuckDBAPI, Linker, block_on

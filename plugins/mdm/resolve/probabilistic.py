@@ -1,4 +1,6 @@
-"""Probabilistic linking with Splink (DuckDB) for records the deterministic keys left alone.
+"""Probabilistic linking with Splink for records the deterministic keys left alone.
+
+Splink runs on DuckDB or on Spark (``backends``), with the same settings and model.
 
 After the deterministic step every record has an entity, but records without
 a usable key (a newborn, a legal representative without an ID number, an ID
@@ -23,6 +25,8 @@ from psycopg.types.json import Jsonb
 
 from mdm.connections import ConnParams, conninfo
 from mdm.resolve import person_model
+from mdm.resolve.backends import splink_api
+from mdm.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +78,40 @@ def load_observations(warehouse: ConnParams) -> Any:
     return table.drop(["division_raw"]).append_column("division", division)
 
 
-def link_singletons(warehouse: ConnParams, run_id: str) -> dict[str, int]:
+def score_pairs(
+    settings: Settings, left: Any, table: Any
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Splink predictions between ``left`` and ``table`` on the configured backend.
+
+    Returns the candidate pairs at or above ``PREDICT_THRESHOLD`` (ids, probability, weight
+    and the match weight of each comparison) and the names of those weight columns.
+    """
+    from splink import Linker
+
+    with splink_api(settings) as api:
+        model = person_model.trained_settings(api.sql_dialect.sql_dialect_str)
+        left_sdf = api.register(left, table_name="singleton_records")
+        right_sdf = api.register(table, table_name="all_records")
+        linker = Linker(right_sdf, model)
+        predictions = linker.inference.predict_between(
+            left_sdf,
+            right_sdf,
+            link_type="link_only",
+            threshold_match_probability=person_model.PREDICT_THRESHOLD,
+        ).as_pyarrow_table()
+    weights = [c for c in predictions.column_names if c.startswith("mw_")] or [
+        c for c in predictions.column_names if c.startswith("bf_")
+    ]
+    pairs = predictions.select(
+        ["unique_id_l", "unique_id_r", "match_probability", "match_weight", *weights]
+    ).to_pylist()
+    pairs.sort(key=lambda pair: (pair["unique_id_l"], pair["unique_id_r"]))
+    return pairs, weights
+
+
+def link_singletons(
+    warehouse: ConnParams, run_id: str, settings: Settings | None = None
+) -> dict[str, int]:
     """Move singleton person records into the entity of their best match above the threshold."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -93,29 +130,7 @@ def link_singletons(warehouse: ConnParams, run_id: str) -> dict[str, int]:
         return {"singletons_scored": 0, "candidate_pairs": 0, "linked": 0}
     # Incremental by construction: only the records without an entity key (about 1%) are
     # scored, against every record; keyed records never need Splink again.
-    from splink import DuckDBAPI, Linker
-
-    path = person_model.model_path()
-    if not path.exists():
-        raise FileNotFoundError(
-            f"Splink model {path} is missing: train it with `mdm resolve train`"
-        )
-    api = DuckDBAPI()
-    left_sdf = api.register(left, table_name="singleton_records")
-    right_sdf = api.register(table, table_name="all_records")
-    linker = Linker(right_sdf, str(path))
-    predictions = linker.inference.predict_between(
-        left_sdf,
-        right_sdf,
-        link_type="link_only",
-        threshold_match_probability=person_model.PREDICT_THRESHOLD,
-    ).as_pyarrow_table()
-    weights = [c for c in predictions.column_names if c.startswith("mw_")] or [
-        c for c in predictions.column_names if c.startswith("bf_")
-    ]
-    pairs = predictions.select(
-        ["unique_id_l", "unique_id_r", "match_probability", "match_weight", *weights]
-    ).to_pylist()
+    pairs, weights = score_pairs(settings or load_settings(), left, table)
     with psycopg.connect(conninfo(warehouse)) as conn:
         conn.execute("select pg_advisory_xact_lock(hashtext('mdm.resolve'))")
         entity = {
