@@ -52,6 +52,8 @@ def _spark_api(settings: Settings) -> Iterator[Any]:
         .config("spark.jars", similarity_jar_location())
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
+        # Not ./spark-warehouse in whatever directory the worker started in.
+        .config("spark.sql.warehouse.dir", str(settings.shared_dir / "spark-warehouse"))
         # Small inputs on one machine: few partitions; a cluster sets its own default.
         .config("spark.sql.shuffle.partitions", "8")
         .getOrCreate()

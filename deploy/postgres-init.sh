@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# First start of the compose PostgreSQL: the two owners and their databases.
+# The warehouse schemas, migrations and analyst roles are made by `mdm db start`
+# (the airflow-init service), the same code as everywhere else.
+set -euo pipefail
+psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \
+    -v airflow_password="$AIRFLOW_DB_PASSWORD" -v mdm_password="$MDM_DB_PASSWORD" <<'SQL'
+create role airflow login password :'airflow_password';
+-- mdm owns the warehouse; it creates the analyst/steward group roles and share views.
+create role mdm login createrole password :'mdm_password';
+create database airflow owner airflow;
+create database mdm owner mdm;
+create database frontend owner mdm;
+SQL
