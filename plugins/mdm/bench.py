@@ -6,6 +6,7 @@ measurements here. Speed targets live in these results, never in unit tests.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import logging
@@ -13,8 +14,9 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -191,8 +193,25 @@ def bench_ingest(url: str, rows: int = COPY_ROWS) -> dict[str, Any]:
     }
 
 
+def _peak_rss_mb() -> float:
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _database_mb(url: str) -> float:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("select pg_database_size(current_database())").fetchone()
+    return round((row[0] if row else 0) / 2**20, 1)
+
+
 def bench_pipeline(settings: Settings, persons: int) -> dict[str, Any]:
-    """End to end on a generated world: seconds per stage, and resolution quality."""
+    """Two days end to end on a generated world: seconds per stage, resolution quality.
+
+    Day 1 resolves every record from nothing (full resolution); day 2 ingests the day's
+    deltas and resolves only the new and changed records against the existing entities
+    (the daily, incremental run).
+    """
     import tempfile
 
     from mdm import build
@@ -203,10 +222,12 @@ def bench_pipeline(settings: Settings, persons: int) -> dict[str, Any]:
     from mdm.registry import datasets
     from mdm.resolve.evaluate import pairwise
 
-    warehouse = params_from_url(db.warehouse_url(settings))
+    url = db.warehouse_url(settings)
+    warehouse = params_from_url(url)
     frontend = params_from_url(db.frontend_url(settings))
+    config = GenerateConfig(persons=persons, orgs=persons // 10, days=2, seed=5)
     stages: dict[str, float] = {}
-    with psycopg.connect(db.warehouse_url(settings), autocommit=True) as conn:
+    with psycopg.connect(url, autocommit=True) as conn:
         # A clean slate for the measured world (the bench owns this database).
         conn.execute("drop schema if exists raw cascade")
         conn.execute("create schema raw")
@@ -218,36 +239,47 @@ def bench_pipeline(settings: Settings, persons: int) -> dict[str, Any]:
         ensure_all_raw_tables(conn)
     with psycopg.connect(db.frontend_url(settings), autocommit=True) as conn:
         conn.execute("drop table if exists public.swj_grnsr, public.swj_dwnsr")
+    resolved: dict[str, Any] = {}
+    records: dict[str, int] = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        stages["generate_s"], summary = _timed(
-            lambda: generate(GenerateConfig(persons=persons, orgs=persons // 10, days=2, seed=5))
-        )
+        stages["generate_s"], summary = _timed(lambda: generate(config))
         stages["write_s"], _ = _timed(
             lambda: (
                 write_all(summary, folder / "landing", folder / "truth"),
                 write_frontend(db.frontend_url(settings), summary.frontend_rows),
             )
         )
+        for day in (1, 2):
+            until = (config.start + dt.timedelta(days=day - 1)).strftime("%Y%m%d")
 
-        def ingest() -> None:
-            for spec in datasets().values():
-                if spec.channel == "file":
-                    ingest_file_drops(warehouse, folder / "landing", spec, "bench")
-                else:
-                    pull_frontend(warehouse, frontend, spec, "bench")
+            def ingest(until: str = until, day: int = day) -> None:
+                for spec in datasets().values():
+                    if spec.channel == "file":
+                        ingest_file_drops(warehouse, folder / "landing", spec, "bench", until=until)
+                    elif day == 1:  # the front end holds its final state: pulled once
+                        pull_frontend(warehouse, frontend, spec, "bench")
 
-        stages["ingest_s"], _ = _timed(ingest)
-    stages["build_observations_s"], _ = _timed(
-        lambda: build.build_observations(settings, warehouse, "bench")
-    )
-    stages["resolve_s"], resolved = _timed(lambda: build.resolve_entities(warehouse, "bench"))
-    stages["build_repositories_s"], _ = _timed(
-        lambda: build.build_repositories(settings, warehouse, "bench")
-    )
-    stages["resolve_again_s"], _ = _timed(lambda: build.resolve_entities(warehouse, "bench-2"))
+            run_id = f"bench-day{day}"
+            stages[f"day{day}_ingest_s"], _ = _timed(ingest)
+            stages[f"day{day}_observations_s"], _ = _timed(
+                partial(build.build_observations, settings, warehouse, run_id)
+            )
+            records[f"day{day}_person_records_new"] = _count(
+                url,
+                "select count(*) from intermediate.int_person_observations o where not "
+                "exists (select 1 from resolve.person_record r where r.dataset = o.dataset "
+                "and r.record_key = o.record_key)",
+            )
+            name = "resolve_full_s" if day == 1 else "resolve_incremental_s"
+            stages[f"day{day}_{name}"], resolved[f"day{day}"] = _timed(
+                partial(build.resolve_entities, warehouse, run_id)
+            )
+            stages[f"day{day}_repositories_s"], _ = _timed(
+                partial(build.build_repositories, settings, warehouse, run_id)
+            )
     truth = summary.truth.records
-    with psycopg.connect(db.warehouse_url(settings)) as conn:
+    with psycopg.connect(url) as conn:
         predicted = {
             (d, k): e
             for d, k, e in conn.execute(
@@ -260,10 +292,15 @@ def bench_pipeline(settings: Settings, persons: int) -> dict[str, Any]:
                 "select dataset, record_key, legal_person_id from resolve.legal_person_record"
             )
         }
+    records["person_records"] = len(predicted)
+    records["organisation_records"] = len(organisations)
     return {
         "persons": persons,
         "seconds": {k: round(v, 2) for k, v in stages.items()},
+        "records": records,
         "resolution": resolved,
+        "peak_rss_mb": _peak_rss_mb(),
+        "warehouse_mb": _database_mb(url),
         "person_quality": pairwise(
             predicted, {k: e for k, (kind, e) in truth.items() if kind == "person"}
         ),
@@ -273,39 +310,75 @@ def bench_pipeline(settings: Settings, persons: int) -> dict[str, Any]:
     }
 
 
-def run_benchmarks(settings: Settings) -> dict[str, Any]:
+def _count(url: str, query: str) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(query).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _size_label(persons: int) -> str:
+    return f"{persons // 1_000_000}m" if persons % 1_000_000 == 0 else f"{persons // 1000}k"
+
+
+def run_benchmarks(
+    settings: Settings, pipeline_sizes: Sequence[int] = (100_000,), only_pipeline: bool = False
+) -> dict[str, Any]:
     from mdm.cli import prepare_database
 
     seconds, description = _timed(lambda: prepare_database(settings))
     url = db.warehouse_url(settings)
     results: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"python": sys.version.split()[0], "platform": platform.platform()},
+        "machine": {
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+        },
         "database": description,
+        "splink_backend": settings.splink_backend,
         "prepare_database_s": round(seconds, 3),
-        "plain_copy_unindexed": bench_plain_copy(url),
-        "ingest_1m_row_csv_delivery": bench_ingest(url),
-        "dbt_build": bench_dbt_build(settings, url),
-        "generate_100k_persons": bench_generate(100_000),
     }
-    results["pipeline_100k_persons"] = bench_pipeline(settings, 100_000)
-    if os.environ.get("MDM_BENCH_1M_PERSONS"):  # long, and ~4.5 GB to generate: opt-in
-        results["generate_1m_persons"] = bench_generate(1_000_000)
-        results["pipeline_1m_persons"] = bench_pipeline(settings, 1_000_000)
+    if not only_pipeline:
+        results["plain_copy_unindexed"] = bench_plain_copy(url)
+        results["ingest_1m_row_csv_delivery"] = bench_ingest(url)
+        results["dbt_build"] = bench_dbt_build(settings, url)
+        results["generate_100k_persons"] = bench_generate(100_000)
+    sizes = list(pipeline_sizes)
+    if os.environ.get("MDM_BENCH_1M_PERSONS") and 1_000_000 not in sizes:
+        sizes.append(1_000_000)  # long, and ~4.5 GB to generate: opt-in
+    for persons in sizes:
+        logger.info("pipeline bench: %d persons", persons)
+        results[f"pipeline_{_size_label(persons)}_persons"] = bench_pipeline(settings, persons)
     return results
 
 
-def write_results(results: dict[str, Any], folder: Path = RESULTS_DIR) -> Path:
+def write_results(
+    results: dict[str, Any], folder: Path = RESULTS_DIR, name: str = "latest"
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "latest.json"
+    path = folder / f"{name}.json"
     path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     return path
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m mdm.bench", description=__doc__)
+    parser.add_argument(
+        "--pipeline-sizes",
+        default="100000",
+        help="comma-separated world sizes (persons) for the two-day pipeline bench",
+    )
+    parser.add_argument(
+        "--only-pipeline", action="store_true", help="skip the ingestion and dbt micro-benches"
+    )
+    parser.add_argument("--name", default="latest", help="results file bench-results/<name>.json")
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    results = run_benchmarks(load_settings())
-    path = write_results(results)
+    sizes = [int(size) for size in args.pipeline_sizes.split(",") if size.strip()]
+    results = run_benchmarks(load_settings(), sizes, args.only_pipeline)
+    path = write_results(results, name=args.name)
     sys.stdout.write(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     logger.info("results written to %s", path)
     return 0
