@@ -125,6 +125,15 @@ def apply_airflow_environment(settings: Settings) -> dict[str, str]:
     return env
 
 
+def airflow_subprocess_environment(settings: Settings) -> dict[str, str]:
+    """The environment of an ``airflow`` child process."""
+    env = {**os.environ, **airflow_environment(settings)}
+    # `airflow standalone` starts its components as `airflow ...` looked up on PATH: the
+    # virtualenv's bin must be on it even when we were started as .venv/bin/mdm.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
+
+
 def run_airflow_cli(
     settings: Settings, args: list[str], check: bool = True, quiet: bool = False
 ) -> int:
@@ -132,7 +141,7 @@ def run_airflow_cli(
 
     ``quiet``: the command's output goes to stderr, as log lines, not command output.
     """
-    env = {**os.environ, **airflow_environment(settings)}
+    env = airflow_subprocess_environment(settings)
     airflow_bin = Path(sys.executable).with_name("airflow")
     logger.info("airflow %s", " ".join(args))
     stdout = None

@@ -103,3 +103,17 @@ def test_splink_backend_and_shared_dir_are_configured_not_hard_coded():
     assert spark.spark_checkpoint_dir == Path("/mnt/mdm/spark-checkpoints")
     with pytest.raises(ValueError, match="MDM_SPLINK_BACKEND='polars'"):
         load_settings({"MDM_SPLINK_BACKEND": "polars"})
+
+
+def test_airflow_children_find_the_airflow_command_of_this_environment(monkeypatch):
+    """`mdm airflow standalone` from .venv/bin/mdm with a PATH that lacks the virtualenv."""
+    import shutil
+    import sys
+
+    from mdm.airflow_home import airflow_subprocess_environment
+
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    env = airflow_subprocess_environment(load_settings())
+    found = shutil.which("airflow", path=env["PATH"])
+    assert found is not None
+    assert Path(found).parent == Path(sys.executable).parent
