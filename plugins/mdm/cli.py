@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from mdm import db
+from mdm.connections import ConnParams
 from mdm.db import embedded
 from mdm.settings import Settings, load_settings
 
@@ -212,9 +213,41 @@ def cmd_resolve(settings: Settings, args: argparse.Namespace) -> int:
             return 2
         _out(f"written {person_model.train(table)} ({table.num_rows} records)")
         return 0
-    counts = build.resolve_entities(warehouse, f"cli__{time.strftime('%Y%m%dT%H%M%S')}")
+    run_id = f"cli__{time.strftime('%Y%m%dT%H%M%S')}"
+    if args.full:
+        return _resolve_full(settings, warehouse, run_id, args)
+    counts = build.resolve_entities(warehouse, run_id)
     _out(f"resolution: {counts}")
     return 0
+
+
+def _resolve_full(
+    settings: Settings, warehouse: ConnParams, run_id: str, args: argparse.Namespace
+) -> int:
+    import json
+
+    from mdm.resolve.full import SCRATCH_SCHEMA, compare_full_with_incremental
+
+    report = compare_full_with_incremental(warehouse, run_id, settings, keep=args.keep)
+    _out("full re-resolution vs the incremental result (published ids are not changed)")
+    _out(
+        f"{'':<13} {'records':>8} {'precision':>9} {'recall':>8} {'merged':>7} {'split':>6} "
+        f"{'agree':>6}"
+    )
+    for kind in ("person", "organisation"):
+        r = report[kind]
+        _out(
+            f"{kind:<13} {r['records']:>8} {r['precision']:>9.6f} {r['recall']:>8.6f} "
+            f"{r['over_merged_entities']:>7} {r['split_entities']:>6} {str(r['agree']):>6}"
+        )
+        for example in r["examples"]:
+            _out(f"  {example['entity_id']}: {example['records']} -> {example['full_run_groups']}")
+    if args.keep:
+        _out(f"the full run is kept in schema {SCRATCH_SCHEMA}")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        _out(f"written {args.json}")
+    return 0 if all(report[kind]["agree"] for kind in ("person", "organisation")) else 3
 
 
 def cmd_explain(settings: Settings, args: argparse.Namespace) -> int:
@@ -240,6 +273,9 @@ def cmd_explain(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_steward(settings: Settings, args: argparse.Namespace) -> int:
+    from mdm.connections import params_from_url
+    from mdm.resolve.steward import apply_steward_decisions
+
     prepare_database(settings)
     with db.connect(db.warehouse_url(settings)) as conn:
         if args.steward_command == "list":
@@ -254,15 +290,48 @@ def cmd_steward(settings: Settings, args: argparse.Namespace) -> int:
                     f"{row[5]:%Y-%m-%d}: {row[6]}"
                 )
             return 0
-        (dataset_a, key_a), (dataset_b, key_b) = (r.split("/", 1) for r in (args.a, args.b))
+        if args.steward_command == "withdraw":
+            withdrawn = conn.execute(
+                "update resolve.steward_decision set withdrawn_at = now() "
+                "where decision_id = %s and withdrawn_at is null",
+                (args.decision_id,),
+            ).rowcount
+            conn.commit()
+            _out(f"decision {args.decision_id} withdrawn" if withdrawn else "no such decision")
+            return 0 if withdrawn else 1
+        records = []
+        for value in (args.a, args.b):
+            dataset, _, record_key = value.partition("/")
+            if not record_key:
+                _out(f"{value!r}: expected DATASET/RECORD_KEY, e.g. gat_czrk/4501...#SELF")
+                return 2
+            records.append((dataset, record_key))
+        decision = "must_link" if args.steward_command == "merge" else "cannot_link"
+        # The new decision supersedes any earlier one on the same pair.
+        conn.execute(
+            """update resolve.steward_decision set withdrawn_at = now()
+               where withdrawn_at is null
+                 and ((dataset_a, record_key_a, dataset_b, record_key_b) = (%s, %s, %s, %s)
+                   or (dataset_a, record_key_a, dataset_b, record_key_b) = (%s, %s, %s, %s))""",
+            (*records[0], *records[1], *records[1], *records[0]),
+        )
         inserted = conn.execute(
             """insert into resolve.steward_decision
                    (decision, dataset_a, record_key_a, dataset_b, record_key_b, reason)
-               values ('cannot_link', %s, %s, %s, %s, %s) returning decision_id""",
-            (dataset_a, key_a, dataset_b, key_b, args.reason),
+               values (%s, %s, %s, %s, %s, %s) returning decision_id""",
+            (decision, *records[0], *records[1], args.reason),
         ).fetchone()
         conn.commit()
-    _out(f"decision {inserted[0] if inserted else '?'}: {args.a} and {args.b} are never linked")
+    counts = apply_steward_decisions(
+        params_from_url(db.warehouse_url(settings)), f"steward__{time.strftime('%Y%m%dT%H%M%S')}"
+    )
+    verb = "are one entity" if decision == "must_link" else "are never one entity"
+    _out(f"decision {inserted[0] if inserted else '?'}: {args.a} and {args.b} {verb}")
+    _out(
+        f"applied: {counts['merged']} merged, {counts['split']} split, "
+        f"{counts['conflicts']} conflicts, {counts['waiting_for_records']} waiting for records; "
+        "the repositories follow at the next mdm_build"
+    )
     return 0
 
 
@@ -278,11 +347,17 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
         f"{'':<13} {'records':>8} {'precision':>9} {'recall':>8} {'f1':>8} "
         f"{'over-merged':>11} {'split':>6}"
     )
-    for kind, r in results.items():
+    for kind in ("person", "organisation"):
+        r = results[kind]
         _out(
             f"{kind:<13} {r['records']:>8} {r['precision']:>9.4f} {r['recall']:>8.4f} "
             f"{r['f1']:>8.4f} {r['over_merged_entities']:>11} {r['split_entities']:>6}"
         )
+    churn = results["id_churn"]
+    _out(
+        f"id churn in the latest run ({churn['run_id']}): {churn['records_moved']} records "
+        f"moved between entities, {churn['ids_retired']} ids retired"
+    )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
         _out(f"written {args.json}")
@@ -533,7 +608,8 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from mdm.resolve.evaluate import evaluate
 
     quality = evaluate(params_from_url(db.warehouse_url(settings)), settings.home / "truth")
-    for kind, r in quality.items():
+    for kind in ("person", "organisation"):
+        r = quality[kind]
         _out(
             f"   resolution vs truth, {kind:<12} precision {r['precision']:.4f} "
             f"recall {r['recall']:.4f} F1 {r['f1']:.4f} ({r['records']} records)"
@@ -671,7 +747,18 @@ def build_parser() -> argparse.ArgumentParser:
     resolve_commands.add_parser(
         "train", help="train the Splink person model on the warehouse's observations"
     )
-    resolve_commands.add_parser("run", help="resolve unresolved records now")
+    resolve_run = resolve_commands.add_parser(
+        "run",
+        help="resolve unresolved records now; --full re-resolves everything and reports "
+        "the difference from the incremental result",
+    )
+    resolve_run.add_argument(
+        "--full",
+        action="store_true",
+        help="re-resolve every record in a scratch schema and compare (exit 3 if they differ)",
+    )
+    resolve_run.add_argument("--keep", action="store_true", help="keep the scratch schema")
+    resolve_run.add_argument("--json", type=Path, help="also write the comparison as JSON here")
     resolve.set_defaults(handler=cmd_resolve)
 
     report_parser = commands.add_parser(
@@ -691,13 +778,18 @@ def build_parser() -> argparse.ArgumentParser:
     steward_commands = steward.add_subparsers(
         dest="steward_command", required=True, metavar="ACTION"
     )
-    cannot = steward_commands.add_parser(
-        "cannot-link", help="two records that must never be one entity"
-    )
-    cannot.add_argument("a", help="DATASET/RECORD_KEY")
-    cannot.add_argument("b", help="DATASET/RECORD_KEY")
-    cannot.add_argument("--reason", required=True)
+    for action, help_text in (
+        ("merge", "two records are one entity (must-link): their entities merge now"),
+        ("split", "two records are different entities (cannot-link): B moves out now"),
+        ("cannot-link", "same as split"),
+    ):
+        decision = steward_commands.add_parser(action, help=help_text)
+        decision.add_argument("a", help="DATASET/RECORD_KEY")
+        decision.add_argument("b", help="DATASET/RECORD_KEY")
+        decision.add_argument("--reason", required=True, help="why: kept with the decision")
     steward_commands.add_parser("list", help="decisions in force")
+    withdraw = steward_commands.add_parser("withdraw", help="withdraw a decision (by its id)")
+    withdraw.add_argument("decision_id", type=int)
     steward.set_defaults(handler=cmd_steward)
 
     evaluation = commands.add_parser(

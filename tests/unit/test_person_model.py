@@ -121,3 +121,28 @@ def test_a_model_file_that_no_longer_matches_the_settings_is_refused(tmp_path, m
     person_model.model_path().write_text(json.dumps(trained))
     with pytest.raises(ValueError, match="mdm resolve train"):
         person_model.trained_settings("duckdb")
+
+
+def test_a_renamed_register_record_is_also_a_candidate_under_its_former_name():
+    from mdm.resolve.probabilistic import with_former_name_aliases
+
+    observed = pa.Table.from_pylist(
+        [
+            record("gat_czrk|R1", id_label="X1", name_key="李堃军", former_name_key="李月"),
+            record("gat_czrk|R2", name_key="王芳", former_name_key="王芳"),  # not renamed
+            record("wjw_csyxzm|T1#XSE", name_key="李月"),
+        ],
+        schema=pa.schema(
+            [(c, pa.date32() if c == "birth_date" else pa.string()) for c in COLUMNS]
+            + [("former_name_key", pa.string())]
+        ),
+    )
+    candidates, alias_of = with_former_name_aliases(observed)
+    assert "former_name_key" not in candidates.column_names
+    assert alias_of == {"gat_czrk|R1|former-name": "gat_czrk|R1"}
+    rows = {row["unique_id"]: row for row in candidates.to_pylist()}
+    assert len(rows) == 4
+    alias = rows["gat_czrk|R1|former-name"]
+    # The alias is the record under its old name, and is never a training label.
+    assert (alias["name_key"], alias["id_label"]) == ("李月", None)
+    assert rows["gat_czrk|R1"]["name_key"] == "李堃军"

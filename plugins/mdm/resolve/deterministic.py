@@ -28,9 +28,9 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class EntityKind:
-    table: str  # resolve.<table>
+    table: str  # <schema>.<table>
     id_column: str
-    sequence: str
+    sequence: str  # <schema>.<sequence>
     prefix: str
     observations: str  # intermediate.<model>
     key_expression: str  # SQL over the observation: the match key, null when none is valid
@@ -47,7 +47,7 @@ _ID_AGREES = (
 PERSON = EntityKind(
     table="person_record",
     id_column="person_id",
-    sequence="resolve.person_id_seq",
+    sequence="person_id_seq",
     prefix="P",
     observations="intermediate.int_person_observations",
     # A valid ID number that agrees with the record's own birth date and sex (a relative's
@@ -61,7 +61,7 @@ PERSON = EntityKind(
 LEGAL_PERSON = EntityKind(
     table="legal_person_record",
     id_column="legal_person_id",
-    sequence="resolve.legal_person_id_seq",
+    sequence="legal_person_id_seq",
     prefix="L",
     observations="intermediate.int_organisation_observations",
     # The organization code first: it is inside the credit code (positions 9-17) and inside a
@@ -89,7 +89,7 @@ with representative as (
     from intermediate.int_organisation_observations o
     join intermediate.int_person_observations p
         on p.dataset = o.dataset and p.record_key = o.legal_rep_record_key
-    join resolve.legal_person_record r
+    join {schema}.legal_person_record r
         on r.dataset = o.dataset and r.record_key = o.record_key
     where p.id_number_valid and o.name_key is not null
 ),
@@ -114,20 +114,21 @@ order by pairs.absorbed, pairs.survivor
 """
 
 
-def _merge_organisations(conn: psycopg.Connection, run_id: str) -> int:
+def _merge_organisations(conn: psycopg.Connection, run_id: str, schema: str) -> int:
     """Merge organisation entities sharing name and representative; the smaller id survives."""
     from psycopg.types.json import Jsonb
 
     merged = 0
     absorbed_into: dict[str, str] = {}
-    for survivor, absorbed in conn.execute(_SAME_NAME_AND_REPRESENTATIVE).fetchall():
+    query = _SAME_NAME_AND_REPRESENTATIVE.format(schema=schema)
+    for survivor, absorbed in conn.execute(query).fetchall():
         while survivor in absorbed_into:  # chains: follow to the final survivor
             survivor = absorbed_into[survivor]
         if absorbed in absorbed_into or survivor == absorbed:
             continue
         absorbed_into[absorbed] = survivor
         moved = conn.execute(
-            """update resolve.legal_person_record
+            f"""update {schema}.legal_person_record
                set legal_person_id = %s, match_method = 'name_and_representative',
                    resolved_at = now(), run_id = %s
                where legal_person_id = %s returning dataset, record_key""",
@@ -136,13 +137,13 @@ def _merge_organisations(conn: psycopg.Connection, run_id: str) -> int:
         evidence = Jsonb({"rule": "same name key and legal representative ID number"})
         for dataset, record_key in moved:
             conn.execute(
-                """insert into resolve.entity_event (entity_kind, event, entity_id, into_id,
+                f"""insert into {schema}.entity_event (entity_kind, event, entity_id, into_id,
                        dataset, record_key, evidence, run_id)
                    values ('legal_person', 'linked', %s, %s, %s, %s, %s, %s)""",
                 (survivor, survivor, dataset, record_key, evidence, run_id),
             )
         conn.execute(
-            """insert into resolve.entity_event (entity_kind, event, entity_id, into_id, evidence,
+            f"""insert into {schema}.entity_event (entity_kind, event, entity_id, into_id, evidence,
                    run_id) values ('legal_person', 'retired', %s, %s, %s, %s)""",
             (absorbed, survivor, evidence, run_id),
         )
@@ -150,9 +151,11 @@ def _merge_organisations(conn: psycopg.Connection, run_id: str) -> int:
     return merged
 
 
-def _resolve(conn: psycopg.Connection, kind: EntityKind, run_id: str) -> dict[str, int]:
-    table, id_col = f"resolve.{kind.table}", kind.id_column
-    new_id = f"'{kind.prefix}' || lpad(nextval('{kind.sequence}')::text, 10, '0')"
+def _resolve(
+    conn: psycopg.Connection, kind: EntityKind, run_id: str, schema: str
+) -> dict[str, int]:
+    table, id_col = f"{schema}.{kind.table}", kind.id_column
+    new_id = f"'{kind.prefix}' || lpad(nextval('{schema}.{kind.sequence}')::text, 10, '0')"
     conn.execute("drop table if exists pg_temp.unresolved, pg_temp.new_key")
     conn.execute(
         f"""create temporary table unresolved on commit drop as
@@ -203,15 +206,21 @@ def _resolve(conn: psycopg.Connection, kind: EntityKind, run_id: str) -> dict[st
     return {"joined_existing": joined, "new_keyed": keyed, "singletons": singletons}
 
 
-def resolve_deterministic(warehouse: ConnParams, run_id: str) -> dict[str, dict[str, int]]:
-    """Resolve every unresolved person and organisation record; return counts per kind."""
+def resolve_deterministic(
+    warehouse: ConnParams, run_id: str, schema: str = "resolve"
+) -> dict[str, dict[str, int]]:
+    """Resolve every unresolved person and organisation record; return counts per kind.
+
+    ``schema`` holds the record tables, the id sequences and the event log: ``resolve``,
+    or a scratch schema for a full re-resolution (``mdm resolve run --full``).
+    """
     results = {}
     with psycopg.connect(conninfo(warehouse)) as conn:
         conn.execute("select pg_advisory_xact_lock(hashtext('mdm.resolve'))")
         for kind in (PERSON, LEGAL_PERSON):
-            results[kind.table] = _resolve(conn, kind, run_id)
+            results[kind.table] = _resolve(conn, kind, run_id, schema)
         results["legal_person_record"]["merged_on_name_and_representative"] = _merge_organisations(
-            conn, run_id
+            conn, run_id, schema
         )
         conn.commit()
     logger.info("deterministic resolution: %s", results)

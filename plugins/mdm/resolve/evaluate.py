@@ -21,8 +21,8 @@ from mdm.connections import ConnParams, conninfo
 logger = logging.getLogger(__name__)
 
 XREFS = {
-    "person": ("resolve.person_record", "person_id"),
-    "organisation": ("resolve.legal_person_record", "legal_person_id"),
+    "person": ("person_record", "person_id"),
+    "organisation": ("legal_person_record", "legal_person_id"),
 }
 
 
@@ -56,13 +56,15 @@ def pairwise(predicted: dict[Any, str], truth: dict[Any, str]) -> dict[str, Any]
     }
 
 
-def predicted(conn: psycopg.Connection) -> dict[str, dict[tuple[str, str], str]]:
-    """Record -> entity id, per kind, as the resolution output holds it now."""
+def predicted(
+    conn: psycopg.Connection, schema: str = "resolve"
+) -> dict[str, dict[tuple[str, str], str]]:
+    """Record -> entity id, per kind, as the resolution output in ``schema`` holds it now."""
     return {
         kind: {
             (d, k): e
             for d, k, e in conn.execute(
-                f"select dataset, record_key, {column} from {table}"  # noqa: S608 - constants
+                f"select dataset, record_key, {column} from {schema}.{table}"  # noqa: S608
             )
         }
         for kind, (table, column) in XREFS.items()
@@ -86,8 +88,36 @@ def read_truth(truth_dir: Path) -> dict[str, dict[tuple[str, str], str]]:
     return truth
 
 
+def id_churn(conn: psycopg.Connection) -> dict[str, Any]:
+    """What the latest resolution run changed for records resolved before it.
+
+    Records moved between entities (linked, split) and ids retired, from the entity-event
+    log; new records getting new ids are not churn.
+    """
+    row = conn.execute(
+        "select run_id from resolve.entity_event where run_id is not null "
+        "order by event_id desc limit 1"
+    ).fetchone()
+    if row is None:
+        return {"run_id": None, "records_moved": 0, "ids_retired": 0, "records_split": 0}
+    counts: dict[str, int] = dict(
+        conn.execute(
+            "select event, count(*) from resolve.entity_event where run_id = %s group by event",
+            (row[0],),
+        ).fetchall()
+    )
+    return {
+        "run_id": row[0],
+        "records_moved": counts.get("linked", 0) + counts.get("split", 0),
+        "ids_retired": counts.get("retired", 0),
+        "records_split": counts.get("split", 0),
+    }
+
+
 def evaluate(warehouse: ConnParams, truth_dir: Path) -> dict[str, dict[str, Any]]:
     truth = read_truth(truth_dir)
     with psycopg.connect(conninfo(warehouse)) as conn:
         current = predicted(conn)
-    return {kind: pairwise(current[kind], truth[kind]) for kind in XREFS}
+        churn = id_churn(conn)
+    results = {kind: pairwise(current[kind], truth[kind]) for kind in XREFS}
+    return {**results, "id_churn": churn}

@@ -40,15 +40,19 @@ OBSERVATIONS_SQL = f"""
            case when o.id_number_valid and not ({_CONTRADICTED}) then o.id_number end
                as id_label,
            case when {_CONTRADICTED} then null else o.id_number end as id_number,
-           o.name_key, o.sex_code, o.birth_date,
+           o.name_key, std.name_key(o.former_name) as former_name_key, o.sex_code, o.birth_date,
            o.hukou_division_code as division_raw,
            o.mobile
     from intermediate.int_person_observations o
 """
 
 
-def load_observations(warehouse: ConnParams) -> Any:
-    """int_person_observations as an Arrow table of the model's columns (COPY, not row fetches)."""
+def load_observations(warehouse: ConnParams, with_former_names: bool = False) -> Any:
+    """int_person_observations as an Arrow table of the model's columns (COPY, not row fetches).
+
+    ``with_former_names`` adds ``former_name_key`` (the register's 曾用名), from which
+    :func:`with_former_name_aliases` makes candidate rows; the model never sees it.
+    """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -66,6 +70,7 @@ def load_observations(warehouse: ConnParams) -> Any:
                 "id_label": pa.string(),
                 "id_number": pa.string(),
                 "name_key": pa.string(),
+                "former_name_key": pa.string(),
                 "sex_code": pa.string(),
                 "birth_date": pa.date32(),
                 "division_raw": pa.string(),
@@ -75,7 +80,46 @@ def load_observations(warehouse: ConnParams) -> Any:
         ),
     )
     division = table["division_raw"]
-    return table.drop(["division_raw"]).append_column("division", division)
+    table = table.drop(["division_raw"]).append_column("division", division)
+    return table if with_former_names else table.drop(["former_name_key"])
+
+
+def with_former_name_aliases(table: Any) -> tuple[Any, dict[str, str]]:
+    """The candidate records for Splink: every record, plus one alias row per former name.
+
+    A renamed person's birth, marriage or tax records keep the old name, which the register
+    holds as the former name (曾用名). The alias row is the register record under its former
+    name, so the model compares names as it always does (exact, one character apart). Returns
+    the candidates without ``former_name_key`` and alias id -> the record it stands for.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    renamed = table.filter(
+        pc.and_(
+            pc.is_valid(table["former_name_key"]),
+            pc.not_equal(table["former_name_key"], pc.fill_null(table["name_key"], pa.scalar(""))),
+        )
+    )
+    base_ids = renamed["unique_id"].to_pylist()
+    alias_ids = [f"{uid}|former-name" for uid in base_ids]
+    aliases = (
+        renamed.set_column(
+            renamed.schema.get_field_index("unique_id"),
+            "unique_id",
+            pa.array(alias_ids, pa.string()),
+        )
+        .set_column(
+            renamed.schema.get_field_index("name_key"), "name_key", renamed["former_name_key"]
+        )
+        .set_column(
+            renamed.schema.get_field_index("id_label"),
+            "id_label",
+            pa.nulls(renamed.num_rows, pa.string()),
+        )
+    )
+    candidates = pa.concat_tables([table, aliases]).drop(["former_name_key"])
+    return candidates, dict(zip(alias_ids, base_ids, strict=True))
 
 
 def score_pairs(
@@ -110,18 +154,22 @@ def score_pairs(
 
 
 def link_singletons(
-    warehouse: ConnParams, run_id: str, settings: Settings | None = None
+    warehouse: ConnParams, run_id: str, settings: Settings | None = None, schema: str = "resolve"
 ) -> dict[str, int]:
-    """Move singleton person records into the entity of their best match above the threshold."""
+    """Move singleton person records into the entity of their best match above the threshold.
+
+    ``schema`` holds the record table and the event log (see ``resolve_deterministic``).
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    table = load_observations(warehouse)
+    observed = load_observations(warehouse, with_former_names=True)
+    table, alias_of = with_former_name_aliases(observed)
     with psycopg.connect(conninfo(warehouse)) as conn:
         singles = [
             f"{d}|{k}"
             for d, k in conn.execute(
-                "select dataset, record_key from resolve.person_record "
+                f"select dataset, record_key from {schema}.person_record "
                 "where match_method = 'singleton'"
             )
         ]
@@ -136,7 +184,7 @@ def link_singletons(
         entity = {
             f"{d}|{k}": (pid, method)
             for d, k, pid, method in conn.execute(
-                "select dataset, record_key, person_id, match_method from resolve.person_record"
+                f"select dataset, record_key, person_id, match_method from {schema}.person_record"
             )
         }
         # A steward's cannot-link keeps each record out of the entity holding the other.
@@ -160,7 +208,8 @@ def link_singletons(
                 (pair["unique_id_r"], pair["unique_id_l"]),
             ):
                 single_entity, method = entity.get(single, (None, None))
-                target_entity, target_method = entity.get(other, (None, None))
+                # An alias row stands for its register record under the former name.
+                target_entity, target_method = entity.get(alias_of.get(other, other), (None, None))
                 if method != "singleton" or target_method == "singleton" or target_entity is None:
                     continue
                 if (single, target_entity) in vetoed:
@@ -173,7 +222,7 @@ def link_singletons(
             dataset, record_key = single.split("|", 1)
             old_id = entity[single][0]
             conn.execute(
-                """update resolve.person_record
+                f"""update {schema}.person_record
                    set person_id = %s, match_method = 'splink', match_probability = %s,
                        resolved_at = now(), run_id = %s
                    where dataset = %s and record_key = %s""",
@@ -189,7 +238,7 @@ def link_singletons(
                 }
             )
             conn.execute(
-                """insert into resolve.entity_event
+                f"""insert into {schema}.entity_event
                        (entity_kind, event, entity_id, into_id, dataset, record_key, evidence,
                         run_id)
                    values ('person', 'linked', %s, %s, %s, %s, %s, %s),

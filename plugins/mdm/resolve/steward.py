@@ -1,0 +1,192 @@
+"""Steward decisions, applied by every resolution run after the automatic steps.
+
+A decision names two source records (``dataset/record_key``), of persons or of
+organisations:
+
+- ``must_link``: their entities become one. The smaller (older) id survives;
+  every record of the other entity moves into it (``linked`` events) and the
+  other id is ``retired``. It overrides the automatic rules, two different
+  valid ID numbers included: the steward has seen the evidence.
+- ``cannot_link``: the records must be in different entities. Splink never
+  links them (``probabilistic``); when they already share one (an ID number
+  typed into two people's records), the second record moves out into a new
+  entity (a ``split`` event) and the rest, the larger part, keeps the id.
+
+Applying is idempotent: a decision already satisfied changes nothing. A later
+decision on the same pair supersedes an earlier one. A must-link that would
+put two records under a cannot-link into one entity is refused and counted as
+a conflict. Decisions naming records not seen yet wait for them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from mdm.connections import ConnParams, conninfo
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Kind:
+    name: str  # entity_event.entity_kind
+    table: str
+    id_column: str
+    sequence: str
+    prefix: str
+
+
+_KINDS = (
+    _Kind("person", "person_record", "person_id", "person_id_seq", "P"),
+    _Kind("legal_person", "legal_person_record", "legal_person_id", "legal_person_id_seq", "L"),
+)
+
+# The decisions in force: per unordered pair of records, the latest one.
+_DECISIONS = """
+with decision as (
+    select *, least(dataset_a || '/' || record_key_a, dataset_b || '/' || record_key_b) as one,
+           greatest(dataset_a || '/' || record_key_a, dataset_b || '/' || record_key_b) as other
+    from resolve.steward_decision
+    where withdrawn_at is null
+)
+select decision_id, decision, dataset_a, record_key_a, dataset_b, record_key_b, reason,
+       decided_by
+from (select distinct on (one, other) * from decision order by one, other, decision_id desc) d
+order by decision_id
+"""
+
+
+def _locate(
+    conn: psycopg.Connection, schema: str, dataset: str, record_key: str
+) -> tuple[_Kind, str] | None:
+    for kind in _KINDS:
+        row = conn.execute(
+            f"select {kind.id_column} from {schema}.{kind.table} "  # noqa: S608 - constants
+            "where dataset = %s and record_key = %s",
+            (dataset, record_key),
+        ).fetchone()
+        if row:
+            return kind, row[0]
+    return None
+
+
+def _members(conn: psycopg.Connection, schema: str, kind: _Kind, entity_id: str) -> set[str]:
+    return {
+        f"{d}/{k}"
+        for d, k in conn.execute(
+            f"select dataset, record_key from {schema}.{kind.table} "  # noqa: S608 - constants
+            f"where {kind.id_column} = %s",
+            (entity_id,),
+        )
+    }
+
+
+def apply_steward_decisions(
+    warehouse: ConnParams, run_id: str, schema: str = "resolve"
+) -> dict[str, int]:
+    """Apply the decisions in force to the record tables of ``schema``; return counts."""
+    counts = {"merged": 0, "split": 0, "conflicts": 0, "waiting_for_records": 0}
+    with psycopg.connect(conninfo(warehouse)) as conn:
+        conn.execute("select pg_advisory_xact_lock(hashtext('mdm.resolve'))")
+        decisions = conn.execute(_DECISIONS).fetchall()
+        apart = {
+            frozenset((f"{a}/{b}", f"{c}/{d}"))
+            for _, decision, a, b, c, d, _, _ in decisions
+            if decision == "cannot_link"
+        }
+        # Must-links first, so that a split is never undone by a merge in the same run.
+        ordered = sorted(decisions, key=lambda row: (row[1] != "must_link", row[0]))
+        for decision_id, decision, dataset_a, key_a, dataset_b, key_b, reason, by in ordered:
+            found_a = _locate(conn, schema, dataset_a, key_a)
+            found_b = _locate(conn, schema, dataset_b, key_b)
+            if found_a is None or found_b is None or found_a[0] != found_b[0]:
+                counts["waiting_for_records"] += 1
+                continue
+            kind, entity_a = found_a
+            entity_b = found_b[1]
+            evidence = Jsonb(
+                {"decision_id": decision_id, "decision": decision, "by": by, "reason": reason}
+            )
+            if decision == "must_link" and entity_a != entity_b:
+                members = _members(conn, schema, kind, entity_a) | _members(
+                    conn, schema, kind, entity_b
+                )
+                if any(pair <= members for pair in apart):
+                    logger.warning(
+                        "steward decision %s (must-link %s/%s and %s/%s) conflicts with a "
+                        "cannot-link decision on records of those entities: not applied",
+                        decision_id, dataset_a, key_a, dataset_b, key_b,
+                    )  # fmt: skip
+                    counts["conflicts"] += 1
+                    continue
+                _merge(conn, schema, kind, sorted((entity_a, entity_b)), evidence, run_id)
+                counts["merged"] += 1
+            elif decision == "cannot_link" and entity_a == entity_b:
+                _split(conn, schema, kind, entity_a, (dataset_b, key_b), evidence, run_id)
+                counts["split"] += 1
+        conn.commit()
+    if any(counts.values()):
+        logger.info("steward decisions: %s", counts)
+    return counts
+
+
+def _merge(
+    conn: psycopg.Connection,
+    schema: str,
+    kind: _Kind,
+    entities: list[str],
+    evidence: Any,
+    run_id: str,
+) -> None:
+    survivor, absorbed = entities
+    moved = conn.execute(
+        f"""update {schema}.{kind.table}
+            set {kind.id_column} = %s, match_method = 'steward', resolved_at = now(), run_id = %s
+            where {kind.id_column} = %s returning dataset, record_key""",  # noqa: S608
+        (survivor, run_id, absorbed),
+    ).fetchall()
+    for dataset, record_key in moved:
+        conn.execute(
+            f"""insert into {schema}.entity_event (entity_kind, event, entity_id, into_id,
+                    dataset, record_key, evidence, run_id)
+                values (%s, 'linked', %s, %s, %s, %s, %s, %s)""",  # noqa: S608
+            (kind.name, survivor, survivor, dataset, record_key, evidence, run_id),
+        )
+    conn.execute(
+        f"""insert into {schema}.entity_event (entity_kind, event, entity_id, into_id, evidence,
+                run_id) values (%s, 'retired', %s, %s, %s, %s)""",  # noqa: S608
+        (kind.name, absorbed, survivor, evidence, run_id),
+    )
+
+
+def _split(
+    conn: psycopg.Connection,
+    schema: str,
+    kind: _Kind,
+    entity_id: str,
+    record: tuple[str, str],
+    evidence: Any,
+    run_id: str,
+) -> None:
+    row = conn.execute(
+        f"select '{kind.prefix}' || lpad(nextval('{schema}.{kind.sequence}')::text, 10, '0')"
+    ).fetchone()
+    new_id = row[0] if row else None
+    conn.execute(
+        f"""update {schema}.{kind.table}
+            set {kind.id_column} = %s, match_method = 'steward', match_probability = null,
+                resolved_at = now(), run_id = %s
+            where dataset = %s and record_key = %s""",  # noqa: S608
+        (new_id, run_id, *record),
+    )
+    conn.execute(
+        f"""insert into {schema}.entity_event (entity_kind, event, entity_id, into_id, dataset,
+                record_key, evidence, run_id)
+            values (%s, 'split', %s, %s, %s, %s, %s, %s)""",  # noqa: S608
+        (kind.name, entity_id, new_id, *record, evidence, run_id),
+    )
