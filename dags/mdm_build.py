@@ -13,6 +13,8 @@ run before the next step.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pendulum
 from airflow.sdk import Asset, AssetAny, dag, task
 
@@ -44,7 +46,7 @@ REPOSITORIES = [
 )
 def mdm_build() -> None:
     @task
-    def build_observations(**context: object) -> int:
+    def build_observations(**context: object) -> dict:
         from mdm import build
         from mdm.connections import params_from_airflow
         from mdm.settings import load_settings
@@ -63,14 +65,22 @@ def mdm_build() -> None:
         )
 
     @task(outlets=REPOSITORIES)
-    def build_repositories(**context: object) -> int:
+    def build_repositories(**context: Any) -> dict:
         from mdm import build
         from mdm.connections import params_from_airflow
         from mdm.settings import load_settings
 
-        return build.build_repositories(
+        detail = build.build_repositories(
             load_settings(), params_from_airflow(WAREHOUSE_CONN_ID), str(context["run_id"])
         )
+        # The asset events carry what was published, for the Assets view and downstream DAGs.
+        for asset in REPOSITORIES:
+            table = asset.name.removeprefix("mdm.")
+            context["outlet_events"][asset].extra = {
+                "rows_published": detail.get("published", {}).get(table),
+                "run_id": str(context["run_id"]),
+            }
+        return detail
 
     @task
     def refresh_access(**context: object) -> dict:

@@ -34,7 +34,7 @@ DEFAULT_ARGS = {
 )
 def mdm_quality() -> None:
     @task
-    def build_scorecard(**context: object) -> int:
+    def build_scorecard(**context: object) -> dict:
         from mdm import build
         from mdm.connections import params_from_airflow
         from mdm.settings import load_settings

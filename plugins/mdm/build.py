@@ -26,8 +26,12 @@ AFTER_RESOLUTION = ["--select", "source:resolve+", "survivorship_rules"]
 AFTER_PUBLISH = ["--select", "source:published+"]
 
 
-def build_observations(settings: Settings, warehouse: ConnParams, run_id: str) -> int:
-    """Staging, the standardised observations, and their tests."""
+def build_observations(settings: Settings, warehouse: ConnParams, run_id: str) -> dict[str, Any]:
+    """Staging, the standardised observations, and their tests.
+
+    Returns what ``ops.run_log.detail`` holds: every dbt node with its status and seconds
+    (the Airflow task returns it, so the UI shows it per run as the task's XCom).
+    """
     import psycopg
 
     from mdm.ingest.raw_tables import ensure_all_raw_tables
@@ -38,7 +42,7 @@ def build_observations(settings: Settings, warehouse: ConnParams, run_id: str) -
         nodes = run_dbt(settings, warehouse, ["build", *BEFORE_RESOLUTION])
         outcome.rows_affected = len(nodes)
         outcome.detail = {"nodes": node_summary(nodes)}
-    return len(nodes)
+    return outcome.detail
 
 
 def resolve_entities(warehouse: ConnParams, run_id: str) -> dict[str, Any]:
@@ -56,9 +60,11 @@ def resolve_entities(warehouse: ConnParams, run_id: str) -> dict[str, Any]:
     return counts
 
 
-def build_repositories(settings: Settings, warehouse: ConnParams, run_id: str) -> int:
+def build_repositories(settings: Settings, warehouse: ConnParams, run_id: str) -> dict[str, Any]:
     """Survivorship and the repositories into mdm_build, the publish gate, publication into
-    mdm, then the history snapshots and the analyst views over what was published."""
+    mdm, then the history snapshots and the analyst views over what was published.
+
+    Returns the dbt nodes (status, seconds) and the rows published per table."""
     import psycopg
 
     from mdm.access.roles import ensure_roles
@@ -74,7 +80,7 @@ def build_repositories(settings: Settings, warehouse: ConnParams, run_id: str) -
         after = run_dbt(settings, warehouse, ["build", *AFTER_PUBLISH])
         outcome.detail["nodes"] += node_summary(after)
         outcome.rows_affected = len(nodes) + len(after)
-    return outcome.rows_affected
+    return outcome.detail
 
 
 def refresh_access(settings: Settings, warehouse: ConnParams, run_id: str) -> dict[str, Any]:
@@ -92,10 +98,10 @@ def refresh_access(settings: Settings, warehouse: ConnParams, run_id: str) -> di
     return outcome.detail
 
 
-def build_scorecard(settings: Settings, warehouse: ConnParams, run_id: str) -> int:
+def build_scorecard(settings: Settings, warehouse: ConnParams, run_id: str) -> dict[str, Any]:
     """The quality scorecard (schema quality) from the ledger and the stored GX results."""
     with logged_step(conninfo(warehouse), run_id, "build_scorecard") as outcome:
         nodes = run_dbt(settings, warehouse, ["build", *QUALITY])
         outcome.rows_affected = len(nodes)
         outcome.detail = {"nodes": node_summary(nodes)}
-    return len(nodes)
+    return outcome.detail

@@ -62,3 +62,19 @@ def test_two_days_through_mdm_run(settings, warehouse_url, airflow_metadata, cap
     assert published_runs >= 2
     assert stars["mzt_shzz"] < stars_day_one["mzt_shzz"]
     assert list(settings.reports_dir.glob("quality-*.html"))
+    # What the Airflow UI shows of the build: every dbt node with its status in the task's
+    # XCom, and the rows published on the repository Assets' events.
+    with psycopg.connect(db.airflow_url(settings)) as conn:
+        xcom = conn.execute(
+            "select value from xcom where dag_id = 'mdm_build' "
+            "and task_id = 'build_repositories' and key = 'return_value' "
+            "order by timestamp desc limit 1"
+        ).fetchone()
+        event = conn.execute(
+            "select e.extra from asset_event e join asset a on a.id = e.asset_id "
+            "where a.name = 'mdm.natural_person' order by e.timestamp desc limit 1"
+        ).fetchone()
+    assert xcom is not None and event is not None
+    nodes = {n["node"]: n["status"] for n in xcom[0]["nodes"]}
+    assert nodes["model.mdm.natural_person"] == "success"
+    assert event[0]["rows_published"] == persons_day_two

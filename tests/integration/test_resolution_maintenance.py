@@ -65,9 +65,7 @@ def test_full_re_resolution_agrees_with_the_incremental_result(two_days, warehou
         ).fetchone()
 
 
-def test_the_full_run_reports_a_merge_the_incremental_result_does_not_have(
-    two_days, warehouse_url
-):
+def test_the_full_run_reports_a_merge_the_incremental_result_does_not_have(two_days, warehouse_url):
     with psycopg.connect(warehouse_url) as conn:
         a, b = conn.execute(
             "select dataset, record_key, person_id from resolve.person_record "
@@ -111,9 +109,12 @@ def test_steward_merge_then_split_applied_once_logged_and_ids_kept(two_days, war
         ).fetchall()
     assert a_id < b_id
 
-    assert mdm_main(
-        ["steward", "merge", f"gat_czrk/{a_key}", f"gat_czrk/{b_key}", "--reason", "same man"]
-    ) == 0
+    assert (
+        mdm_main(
+            ["steward", "merge", f"gat_czrk/{a_key}", f"gat_czrk/{b_key}", "--reason", "same man"]
+        )
+        == 0
+    )
     with psycopg.connect(warehouse_url) as conn:
         ids = dict(
             conn.execute(
@@ -135,9 +136,12 @@ def test_steward_merge_then_split_applied_once_logged_and_ids_kept(two_days, war
     assert _state(warehouse_url) == merged_state
 
     # A later cannot-link on the same pair supersedes the merge: b moves out to a new id.
-    assert mdm_main(
-        ["steward", "split", f"gat_czrk/{a_key}", f"gat_czrk/{b_key}", "--reason", "twins"]
-    ) == 0
+    assert (
+        mdm_main(
+            ["steward", "split", f"gat_czrk/{a_key}", f"gat_czrk/{b_key}", "--reason", "twins"]
+        )
+        == 0
+    )
     with psycopg.connect(warehouse_url) as conn:
         in_force = conn.execute(
             "select decision from resolve.steward_decision where withdrawn_at is null"
