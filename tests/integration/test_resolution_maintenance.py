@@ -65,6 +65,29 @@ def test_full_re_resolution_agrees_with_the_incremental_result(two_days, warehou
         ).fetchone()
 
 
+def test_scoring_only_the_candidates_gives_the_pairs_of_scoring_every_record(two_days, settings):
+    from mdm.resolve.probabilistic import (
+        load_candidates,
+        load_observations,
+        score_pairs,
+        with_former_name_aliases,
+    )
+
+    left, candidates = load_candidates(two_days)
+    everything = load_observations(two_days, with_former_names=True)
+    assert 0 < left.num_rows < candidates.num_rows < everything.num_rows
+    from_candidates, _ = score_pairs(settings, left, with_former_name_aliases(candidates)[0])
+    from_everything, _ = score_pairs(settings, left, with_former_name_aliases(everything)[0])
+
+    def decisions(pairs):  # type: ignore[no-untyped-def]
+        return [
+            (p["unique_id_l"], p["unique_id_r"], round(p["match_probability"], 9)) for p in pairs
+        ]
+
+    assert from_everything
+    assert decisions(from_candidates) == decisions(from_everything)
+
+
 def test_the_full_run_reports_a_merge_the_incremental_result_does_not_have(two_days, warehouse_url):
     with psycopg.connect(warehouse_url) as conn:
         a, b = conn.execute(

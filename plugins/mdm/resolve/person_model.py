@@ -34,6 +34,16 @@ COLUMNS = (
 )
 
 
+# Candidate pairs share all the columns of at least one of these keys. Also used to fetch
+# only the records that can pair with the ones being scored (probabilistic.CANDIDATES_SQL).
+BLOCKING_KEYS = (
+    ("name_key", "birth_date"),
+    ("id_number",),
+    ("name_key", "sex_code", "division"),
+    ("birth_date", "sex_code", "division"),
+)
+
+
 def settings() -> Any:
     """Splink settings: comparisons and the blocking rules that generate candidate pairs."""
     import splink.comparison_library as cl
@@ -57,12 +67,7 @@ def settings() -> Any:
             cl.ExactMatch("mobile"),
         ],
         # Blocking rules and the columns they use change together (see ADR 0009).
-        blocking_rules_to_generate_predictions=[
-            block_on("name_key", "birth_date"),
-            block_on("id_number"),
-            block_on("name_key", "sex_code", "division"),
-            block_on("birth_date", "sex_code", "division"),
-        ],
+        blocking_rules_to_generate_predictions=[block_on(*key) for key in BLOCKING_KEYS],
         retain_intermediate_calculation_columns=True,
     )
 
