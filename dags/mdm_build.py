@@ -1,14 +1,14 @@
 """Build the natural-person and legal-person repositories from what ingestion loaded.
 
 Scheduled on the raw tables' Assets (any ingestion DAG that loaded something
-triggers it): dbt builds staging (current state of every source record,
-standardised) and the observations, entity resolution gives every source
-record its persistent entity id, then dbt builds survivorship, the
-repositories (``mdm.natural_person``, ``mdm.legal_person``), the cross
-references, the relations, their history and the masked analyst views;
-finally new persons get their pseudonyms and expired share grants are
-dropped. Every dbt test and contract runs in the build; a failure stops the
-run before the next step.
+triggers it) and daily at 08:00 as a fallback: dbt builds staging (current
+state of every source record, standardised) and the observations, entity
+resolution gives every source record its persistent entity id, then dbt
+builds survivorship, the repositories (``mdm.natural_person``,
+``mdm.legal_person``), the cross references, the relations, their history and
+the masked analyst views; finally new persons get their pseudonyms and expired
+share grants are dropped. Every dbt test and contract runs in the build; a
+failure stops the run before the next step.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import pendulum
-from airflow.sdk import Asset, AssetAny, dag, task
+from airflow.sdk import Asset, AssetAny, AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 
 from mdm.assets import mart_asset_uri, raw_asset_uri
 from mdm.registry import datasets
@@ -36,7 +36,12 @@ REPOSITORIES = [
 
 @dag(
     dag_id="mdm_build",
-    schedule=AssetAny(*RAW_TABLES),
+    # Whenever an ingestion DAG loaded something, and at 08:00 in any case (a day on which
+    # nothing arrived still ages the data, and a stuck trigger must not stop the build).
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable("0 8 * * *", timezone="Asia/Shanghai"),
+        assets=AssetAny(*RAW_TABLES),
+    ),
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
     max_active_runs=1,

@@ -46,6 +46,16 @@ def test_dags_follow_conventions(dag_bag):
         assert dag.doc_md, f"{dag_id}: needs a docstring (doc_md)"
 
 
+def test_the_build_runs_on_any_raw_asset_and_daily_as_a_fallback(dag_bag):
+    from mdm.registry import datasets
+
+    timetable = dag_bag.dags["mdm_build"].timetable
+    assert type(timetable).__name__ == "AssetOrTimeSchedule"
+    assert timetable.timetable.expression == "0 8 * * *"
+    names = {asset.name for asset in timetable.asset_condition.objects}
+    assert names == {f"raw.{code}" for code in datasets()}
+
+
 def test_no_dbt_prefixed_modules_on_sys_path():
     # dbt imports every top-level module named dbt_* it finds on sys.path.
     for folder in (DAGS_DIR, DAGS_DIR.parent / "plugins"):
