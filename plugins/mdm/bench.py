@@ -300,19 +300,60 @@ def bench_pipeline(settings: Settings, persons: int) -> dict[str, Any]:
         }
     records["person_records"] = len(predicted)
     records["organisation_records"] = len(organisations)
+    person_quality = pairwise(
+        predicted, {k: e for k, (kind, e) in truth.items() if kind == "person"}
+    )
+    organisation_quality = pairwise(
+        organisations, {k: e for k, (kind, e) in truth.items() if kind != "person"}
+    )
+    delta = bench_resolve_delta(url)
     return {
         "persons": persons,
         "seconds": {k: round(v, 2) for k, v in stages.items()},
         "records": records,
         "resolution": resolved,
+        "resolve_delta_1pct": delta,
         "peak_rss_mb": _peak_rss_mb(),
         "warehouse_mb": _database_mb(url),
-        "person_quality": pairwise(
-            predicted, {k: e for k, (kind, e) in truth.items() if kind == "person"}
-        ),
-        "organisation_quality": pairwise(
-            organisations, {k: e for k, (kind, e) in truth.items() if kind != "person"}
-        ),
+        "person_quality": person_quality,
+        "organisation_quality": organisation_quality,
+    }
+
+
+def bench_resolve_delta(url: str, fraction: float = 0.01, seed: float = 0.42) -> dict[str, Any]:
+    """Resolve a daily delta of ``fraction`` of the records against everything else.
+
+    A sample of resolved records is forgotten (as if delivered today), then the daily
+    resolution runs. The entities they end up in are compared with before: same partition
+    of the records (ids of singletons are new by design; everything else keeps its id).
+    """
+    from mdm.resolve.evaluate import pairwise, predicted
+
+    warehouse = params_from_url(url)
+    with psycopg.connect(url) as conn:
+        before = predicted(conn)
+        conn.execute("select setseed(%s)", (seed,))
+        forgotten = conn.execute(
+            "delete from resolve.person_record where random() < %s", (fraction,)
+        ).rowcount
+        forgotten += conn.execute(
+            "delete from resolve.legal_person_record where random() < %s", (fraction,)
+        ).rowcount
+    from mdm import build
+
+    seconds, counts = _timed(lambda: build.resolve_entities(warehouse, "bench-delta"))
+    with psycopg.connect(url) as conn:
+        after = predicted(conn)
+    agreement = {kind: pairwise(after[kind], before[kind]) for kind in before}
+    return {
+        "fraction": fraction,
+        "records": forgotten,
+        "seconds": round(seconds, 2),
+        "resolution": counts,
+        "same_entities": {
+            kind: {k: v for k, v in r.items() if k in ("precision", "recall", "records")}
+            for kind, r in agreement.items()
+        },
     }
 
 
