@@ -357,6 +357,37 @@ def bench_resolve_delta(url: str, fraction: float = 0.01, seed: float = 0.42) ->
     }
 
 
+def bench_splink_backends(settings: Settings) -> dict[str, Any]:
+    """Splink scoring of the warehouse's current singletons on DuckDB and on Spark (local).
+
+    Same input, same model: seconds per backend (Spark's includes starting its session)
+    and whether the scored pairs are the same.
+    """
+    import dataclasses
+
+    from mdm.resolve.probabilistic import load_candidates, score_pairs, with_former_name_aliases
+
+    warehouse = params_from_url(db.warehouse_url(settings))
+    load_s, (left, candidates) = _timed(lambda: load_candidates(warehouse))
+    table, _ = with_former_name_aliases(candidates)
+    results: dict[str, Any] = {
+        "singletons": left.num_rows,
+        "candidate_records": candidates.num_rows,
+        "load_candidates_s": round(load_s, 2),
+    }
+    decisions = {}
+    for backend in ("duckdb", "spark"):
+        on = dataclasses.replace(settings, splink_backend=backend)
+        seconds, (pairs, _) = _timed(partial(score_pairs, on, left, table))
+        decisions[backend] = [
+            (p["unique_id_l"], p["unique_id_r"], round(p["match_probability"], 9)) for p in pairs
+        ]
+        results[f"{backend}_s"] = round(seconds, 2)
+        results[f"{backend}_pairs"] = len(pairs)
+    results["same_pairs_and_scores"] = decisions["duckdb"] == decisions["spark"]
+    return results
+
+
 def _count(url: str, query: str) -> int:
     with psycopg.connect(url) as conn:
         row = conn.execute(query).fetchone()
@@ -400,6 +431,8 @@ def run_benchmarks(
     for persons in sizes:
         logger.info("pipeline bench: %d persons", persons)
         results[f"pipeline_{_size_label(persons)}_persons"] = bench_pipeline(settings, persons)
+        # On the world just built: the same scoring on DuckDB and on Spark.
+        results[f"splink_backends_{_size_label(persons)}_persons"] = bench_splink_backends(settings)
         write_results(results, name=name)
     return results
 
@@ -426,8 +459,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--only-pipeline", action="store_true", help="skip the ingestion and dbt micro-benches"
     )
     parser.add_argument("--name", default="latest", help="results file bench-results/<name>.json")
+    parser.add_argument(
+        "--splink-backends-only",
+        action="store_true",
+        help="only time Splink on DuckDB and on Spark over the warehouse's current singletons",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    if args.splink_backends_only:
+        settings = load_settings()
+        from mdm.cli import prepare_database
+
+        prepare_database(settings)
+        path = write_results({"splink_backends": bench_splink_backends(settings)}, name=args.name)
+        logger.info("results written to %s", path)
+        return 0
     sizes = [int(size) for size in args.pipeline_sizes.split(",") if size.strip()]
     results = run_benchmarks(load_settings(), sizes, args.only_pipeline, args.name)
     path = write_results(results, name=args.name)
