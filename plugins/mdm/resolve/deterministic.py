@@ -37,11 +37,15 @@ class EntityKind:
     method_expression: str
 
 
+# id_number_valid (staging: std.is_valid_id_number) guarantees an 18-digit number with a real
+# date: its date and sex digits are read directly, not validated again per call.
 _ID_AGREES = (
     "o.id_number_valid"
-    " and (o.birth_date is null or o.birth_date = std.id_birth_date(o.id_number))"
+    " and (o.birth_date is null"
+    "      or o.birth_date = to_date(substr(o.id_number, 7, 8), 'YYYYMMDD'))"
     " and (o.sex_code is null or o.sex_code not in ('1', '2')"
-    "      or o.sex_code = std.id_sex_code(o.id_number))"
+    "      or o.sex_code = case when substr(o.id_number, 17, 1)::int % 2 = 1"
+    "                           then '1' else '2' end)"
 )
 
 PERSON = EntityKind(
