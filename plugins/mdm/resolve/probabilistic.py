@@ -243,19 +243,27 @@ def link_singletons(
     pairs, weights = score_pairs(settings or load_settings(), left, table)
     with psycopg.connect(conninfo(warehouse)) as conn:
         conn.execute("select pg_advisory_xact_lock(hashtext('mdm.resolve'))")
+        cannot_link = conn.execute(
+            """select dataset_a, record_key_a, dataset_b, record_key_b
+               from resolve.steward_decision
+               where decision = 'cannot_link' and withdrawn_at is null"""
+        ).fetchall()
+        # The entities of the records in play only (candidates and steward decisions), not
+        # of every record: the daily run stays proportional to what it scores.
+        in_play = set(candidates["unique_id"].to_pylist())
+        in_play.update(f"{a}|{b}" for a, b, _, _ in cannot_link)
+        in_play.update(f"{c}|{d}" for _, _, c, d in cannot_link)
         entity = {
             f"{d}|{k}": (pid, method)
             for d, k, pid, method in conn.execute(
                 f"select dataset, record_key, person_id, match_method from {schema}.person_record"
+                " join unnest(%s::text[]) as play(id) on play.id = dataset || '|' || record_key",
+                (sorted(in_play),),
             )
         }
         # A steward's cannot-link keeps each record out of the entity holding the other.
         vetoed: set[tuple[str, str]] = set()
-        for a, b, c, d in conn.execute(
-            """select dataset_a, record_key_a, dataset_b, record_key_b
-               from resolve.steward_decision
-               where decision = 'cannot_link' and withdrawn_at is null"""
-        ):
+        for a, b, c, d in cannot_link:
             first, second = f"{a}|{b}", f"{c}|{d}"
             if second in entity:
                 vetoed.add((first, entity[second][0]))
