@@ -38,7 +38,9 @@ def _restore_deterministic_state(warehouse_url: str) -> None:
     with psycopg.connect(warehouse_url) as conn:
         conn.execute("delete from resolve.person_record")
         conn.execute("insert into resolve.person_record select * from deterministic_state")
-        conn.execute("delete from resolve.entity_event where run_id like 'splink-%'")
+        conn.execute(
+            "delete from resolve.entity_event where entity_kind = 'person' and run_id = 'spark'"
+        )
 
 
 @pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs a Java runtime")
@@ -55,14 +57,15 @@ def test_spark_backend_links_exactly_what_duckdb_links(settings, warehouse_url, 
         conn.execute("create table deterministic_state as select * from resolve.person_record")
     try:
         on_duckdb = dataclasses.replace(settings, splink_backend="duckdb")
-        duckdb_counts = link_singletons(warehouse, "splink-duckdb", on_duckdb)
+        # The same run as the deterministic step, as in resolve_entities.
+        duckdb_counts = link_singletons(warehouse, "spark", on_duckdb)
         duckdb_state = _snapshot(warehouse_url)
         _restore_deterministic_state(warehouse_url)
 
         on_spark = dataclasses.replace(
             settings, splink_backend="spark", spark_master="local[2]", shared_dir=tmp_path
         )
-        spark_counts = link_singletons(warehouse, "splink-spark", on_spark)
+        spark_counts = link_singletons(warehouse, "spark", on_spark)
         spark_state = _snapshot(warehouse_url)
     finally:
         with psycopg.connect(warehouse_url) as conn:

@@ -53,7 +53,27 @@ OBSERVATIONS_SQL = f"""
 """
 
 
-def _candidates_statements(schema: str) -> tuple[list[str], str]:
+def _key_match(ours: str, theirs: str) -> str:
+    """SQL: record ``ours`` shares a blocking key with some record of table ``theirs``.
+
+    A register record's former-name alias pairs like the record with ``former_name_key`` in
+    place of ``name_key``, on either side.
+    """
+    conditions = []
+    for key in person_model.BLOCKING_KEYS:
+        variants: list[tuple[tuple[str, ...], tuple[str, ...]]] = [(key, key)]
+        if "name_key" in key:
+            former = tuple("former_name_key" if c == "name_key" else c for c in key)
+            variants += [(former, key), (key, former)]
+        for left, right in variants:
+            mine = ", ".join(f"{ours}.{c}" for c in left)
+            conditions.append(f"({mine}) in (select {', '.join(right)} from {theirs})")
+    return "\n           or ".join(conditions)
+
+
+def _candidates_statements(
+    schema: str, run_id: str | None = None
+) -> tuple[list[tuple[str, dict[str, Any]]], str]:
     """The records to score (singletons) and every record that can pair with one of them.
 
     A pair needs equal values on all columns of one blocking key (``BLOCKING_KEYS``); a
@@ -62,31 +82,48 @@ def _candidates_statements(schema: str) -> tuple[list[str], str]:
     singletons if it were given every record: same pairs, same scores, and the daily run
     moves a few thousand rows out of PostgreSQL instead of all of them.
 
+    With ``run_id`` (the daily run), a singleton resolved before is scored again only when
+    a record of this run shares a blocking key with it: it was scored against everything
+    else before and did not link. ``mdm resolve run --full`` reports any difference.
+
     Returns set-up statements and the query. The singletons go to an analysed temporary
     table: with a true row count the planner hashes each ``in (select ...)`` (one pass over
     the observations); estimated from a CTE it probed them row by row (minutes at 25k).
     """
-    conditions = ["o.unique_id in (select unique_id from mdm_singles)"]
-    for key in person_model.BLOCKING_KEYS:
-        variants: list[tuple[str, ...]] = [key]
-        if "name_key" in key:
-            variants.append(tuple("former_name_key" if c == "name_key" else c for c in key))
-        for variant in variants:
-            ours = ", ".join(f"o.{c}" for c in variant)
-            theirs = ", ".join(key)
-            conditions.append(f"({ours}) in (select {theirs} from mdm_singles)")
-    where = "\n           or ".join(conditions)
-    setup = [
-        "drop table if exists pg_temp.mdm_observations, pg_temp.mdm_singles",
-        f"""create temporary table mdm_observations as
-            select x.*, x.division_raw as division from ({OBSERVATIONS_SQL}) as x""",
-        f"""create temporary table mdm_singles as
-            select o.* from mdm_observations o
-            join {schema}.person_record r on r.dataset || '|' || r.record_key = o.unique_id
-            where r.match_method = 'singleton'""",
-        "analyze mdm_observations",
-        "analyze mdm_singles",
+    setup: list[tuple[str, dict[str, Any]]] = [
+        ("drop table if exists pg_temp.mdm_observations, pg_temp.mdm_singles, pg_temp.mdm_new", {}),
+        (
+            f"""create temporary table mdm_observations as
+                select x.*, x.division_raw as division, r.match_method, r.run_id as resolved_by
+                from ({OBSERVATIONS_SQL}) as x
+                join {schema}.person_record r on r.dataset || '|' || r.record_key = x.unique_id""",
+            {},
+        ),
+        ("analyze mdm_observations", {}),
+        (
+            "create temporary table mdm_singles as "
+            "select * from mdm_observations where match_method = 'singleton'",
+            {},
+        ),
     ]
+    if run_id is not None:
+        setup += [
+            (
+                "create temporary table mdm_new as "
+                "select * from mdm_observations where resolved_by = %(run_id)s",
+                {"run_id": run_id},
+            ),
+            ("analyze mdm_new", {}),
+            (
+                "delete from mdm_singles s where s.resolved_by is distinct from %(run_id)s "
+                f"and not ({_key_match('s', 'mdm_new')})",
+                {"run_id": run_id},
+            ),
+        ]
+    setup.append(("analyze mdm_singles", {}))
+    where = "o.unique_id in (select unique_id from mdm_singles)\n           or " + _key_match(
+        "o", "mdm_singles"
+    )
     query = f"""
         select o.unique_id, o.id_label, o.id_number, o.name_key, o.former_name_key, o.sex_code,
                o.birth_date, o.division_raw, o.mobile,
@@ -97,9 +134,14 @@ def _candidates_statements(schema: str) -> tuple[list[str], str]:
     return setup, query
 
 
-def load_candidates(warehouse: ConnParams, schema: str = "resolve") -> tuple[Any, Any]:
-    """(the singleton records, every record that can pair with one) as Arrow tables."""
-    setup, query = _candidates_statements(schema)
+def load_candidates(
+    warehouse: ConnParams, schema: str = "resolve", run_id: str | None = None
+) -> tuple[Any, Any]:
+    """(the singleton records to score, every record that can pair with one) as Arrow tables.
+
+    ``run_id``: only the singletons this run can change (see ``_candidates_statements``).
+    """
+    setup, query = _candidates_statements(schema, run_id)
     table = _copy_to_arrow(warehouse, query, {"is_singleton": "bool"}, setup)
     left = table.filter(table["is_singleton"]).drop(["is_singleton", "former_name_key"])
     return left, table.drop(["is_singleton"])
@@ -109,7 +151,7 @@ def _copy_to_arrow(
     warehouse: ConnParams,
     query: str,
     extra: dict[str, str] | None = None,
-    setup: list[str] | None = None,
+    setup: list[tuple[str, dict[str, Any]]] | None = None,
 ) -> Any:
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -117,8 +159,8 @@ def _copy_to_arrow(
     buffer = io.BytesIO()
     statement = f"copy ({query}) to stdout (format csv, header true)"
     with psycopg.connect(conninfo(warehouse)) as conn, conn.cursor() as cur:
-        for step in setup or []:
-            cur.execute(step)
+        for step, params in setup or []:
+            cur.execute(step, params or None)
         with cur.copy(statement) as copy:
             for chunk in copy:
                 buffer.write(chunk)
@@ -236,7 +278,7 @@ def link_singletons(
     # Incremental by construction: only the records without an entity key (about 1%) are
     # scored, against the records that share a blocking key with one of them; keyed records
     # never need Splink again.
-    left, candidates = load_candidates(warehouse, schema)
+    left, candidates = load_candidates(warehouse, schema, run_id)
     if left.num_rows == 0:
         return {"singletons_scored": 0, "candidate_records": 0, "candidate_pairs": 0, "linked": 0}
     table, alias_of = with_former_name_aliases(candidates)
