@@ -43,6 +43,9 @@ def _spark_api(settings: Settings) -> Iterator[Any]:
     from splink import SparkAPI
     from splink.backends.spark import similarity_jar_location
 
+    # py4j logs every connection at INFO, the last ones at interpreter exit, after logging's
+    # streams may be closed ("--- Logging error ---"); its warnings are enough.
+    logging.getLogger("py4j").setLevel(logging.WARNING)
     checkpoints = settings.spark_checkpoint_dir
     checkpoints.mkdir(parents=True, exist_ok=True)
     spark = (
