@@ -28,20 +28,25 @@ def _row_count(suite: gx.ExpectationSuite) -> None:
     )
 
 
+def _mostly_valid(description: str, column: str, check: str) -> gxe.UnexpectedRowsExpectation:
+    """At most MAX_INVALID_SHARE of the filled ``column`` fails ``std.<check>``."""
+    return gxe.UnexpectedRowsExpectation(
+        description=description,
+        unexpected_rows_query=(
+            f"select share from (select count(*) filter (where not std.{check}({column}))"
+            "::float / nullif(count(*), 0) as share "
+            f"from {{batch}} where {column} is not null) s "
+            f"where share > {MAX_INVALID_SHARE}"
+        ),
+    )
+
+
 def natural_person() -> gx.ExpectationSuite:
     suite = gx.ExpectationSuite(name="publish.natural_person")
     suite.add_expectation(gxe.ExpectColumnValuesToBeUnique(column="person_id"))
     suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column="person_id"))
     suite.add_expectation(
-        gxe.UnexpectedRowsExpectation(
-            description="golden ID numbers are valid (GB 11643)",
-            unexpected_rows_query=(
-                "select share from (select count(*) filter (where not "
-                "std.is_valid_id_number(id_number))::float / nullif(count(*), 0) as share "
-                "from {batch} where id_number is not null) s "
-                f"where share > {MAX_INVALID_SHARE}"
-            ),
-        )
+        _mostly_valid("golden ID numbers are valid (GB 11643)", "id_number", "is_valid_id_number")
     )
     suite.add_expectation(
         gxe.UnexpectedRowsExpectation(
@@ -62,15 +67,7 @@ def legal_person() -> gx.ExpectationSuite:
     suite = gx.ExpectationSuite(name="publish.legal_person")
     suite.add_expectation(gxe.ExpectColumnValuesToBeUnique(column="legal_person_id"))
     suite.add_expectation(
-        gxe.UnexpectedRowsExpectation(
-            description="golden credit codes are valid (GB 32100)",
-            unexpected_rows_query=(
-                "select share from (select count(*) filter (where not "
-                "std.is_valid_uscc(uscc))::float / nullif(count(*), 0) as share "
-                "from {batch} where uscc is not null) s "
-                f"where share > {MAX_INVALID_SHARE}"
-            ),
-        )
+        _mostly_valid("golden credit codes are valid (GB 32100)", "uscc", "is_valid_uscc")
     )
     suite.add_expectation(
         gxe.UnexpectedRowsExpectation(

@@ -101,6 +101,29 @@ def build_world(  # type: ignore[no-untyped-def]
     return summary, resolved
 
 
+def resolve_day(  # type: ignore[no-untyped-def]
+    settings, warehouse_url: str, folder: Path, persons: int, seed: int, days: int
+):
+    """Deliver day ``days`` of a generated world (the landing zone keeps earlier days), ingest
+    what is new, build the observations and resolve: the daily run up to resolution."""
+    from mdm import build, db
+    from mdm.generate import GenerateConfig, generate, write_all, write_frontend
+    from mdm.ingest.frontend import pull_frontend
+    from mdm.registry import dataset
+
+    summary = generate(GenerateConfig(persons=persons, orgs=persons // 10, days=days, seed=seed))
+    write_all(summary, folder / "landing", folder / f"truth-{days}")
+    write_frontend(db.frontend_url(settings), summary.frontend_rows)
+    warehouse = params_from_url(warehouse_url)
+    ingest_all_files(warehouse_url, folder / "landing", f"day-{days}")
+    frontend = params_from_url(db.frontend_url(settings))
+    for code in ("swj_grnsr", "swj_dwnsr"):
+        pull_frontend(warehouse, frontend, dataset(code), f"day-{days}")
+    build.build_observations(settings, warehouse, f"day-{days}")
+    build.resolve_entities(warehouse, f"day-{days}")
+    return summary
+
+
 def reset_world(settings, warehouse_url: str) -> None:  # type: ignore[no-untyped-def]
     """An empty deployment: nothing ingested, resolved or published, no front-end tables."""
     from mdm import db

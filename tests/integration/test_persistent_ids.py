@@ -5,28 +5,9 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from ingest_support import ingest_all_files, reset_ingestion
-
-from mdm import build, db
-from mdm.connections import params_from_url
-from mdm.generate import GenerateConfig, generate, write_all, write_frontend
-from mdm.ingest.frontend import pull_frontend
-from mdm.registry import dataset
+from ingest_support import reset_world, resolve_day
 
 pytestmark = pytest.mark.integration
-
-
-def _day(settings, warehouse_url, folder, days: int) -> None:  # type: ignore[no-untyped-def]
-    summary = generate(GenerateConfig(persons=800, orgs=80, days=days, seed=57))
-    write_all(summary, folder / "landing", folder / f"truth-{days}")
-    write_frontend(db.frontend_url(settings), summary.frontend_rows)
-    warehouse = params_from_url(warehouse_url)
-    ingest_all_files(warehouse_url, folder / "landing", f"day-{days}")
-    frontend = params_from_url(db.frontend_url(settings))
-    for code in ("swj_grnsr", "swj_dwnsr"):
-        pull_frontend(warehouse, frontend, dataset(code), f"day-{days}")
-    build.build_observations(settings, warehouse, f"day-{days}")
-    build.resolve_entities(warehouse, f"day-{days}")
 
 
 def _mapping(warehouse_url: str) -> dict[tuple[str, str], str]:
@@ -42,17 +23,10 @@ def _mapping(warehouse_url: str) -> dict[tuple[str, str], str]:
 
 
 def test_a_day_of_deltas_keeps_the_ids_of_unchanged_entities(settings, warehouse_url, tmp_path):
-    reset_ingestion(warehouse_url)
-    with psycopg.connect(warehouse_url, autocommit=True) as conn:
-        conn.execute(
-            "truncate resolve.person_record, resolve.legal_person_record, resolve.entity_event, "
-            "resolve.steward_decision"
-        )
-    with psycopg.connect(db.frontend_url(settings), autocommit=True) as conn:
-        conn.execute("drop table if exists public.swj_grnsr, public.swj_dwnsr")
-    _day(settings, warehouse_url, tmp_path, days=1)
+    reset_world(settings, warehouse_url)
+    resolve_day(settings, warehouse_url, tmp_path, persons=800, seed=57, days=1)
     before = _mapping(warehouse_url)
-    _day(settings, warehouse_url, tmp_path, days=2)
+    resolve_day(settings, warehouse_url, tmp_path, persons=800, seed=57, days=2)
     after = _mapping(warehouse_url)
     with psycopg.connect(warehouse_url) as conn:
         events = conn.execute(

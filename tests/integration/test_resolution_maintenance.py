@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from ingest_support import ingest_all_files, reset_world
+from ingest_support import reset_world, resolve_day
 
-from mdm import build, db
+from mdm import build
 from mdm.cli import main as mdm_main
 from mdm.connections import params_from_url
-from mdm.generate import GenerateConfig, generate, write_all, write_frontend
-from mdm.ingest.frontend import pull_frontend
-from mdm.registry import dataset
 from mdm.resolve.full import SCRATCH_SCHEMA, compare_full_with_incremental
 from mdm.resolve.steward import apply_steward_decisions
 
@@ -35,17 +32,9 @@ def two_days(settings, warehouse_url, tmp_path_factory):  # type: ignore[no-unty
     """Day 1 resolved from nothing, then day 2's deltas resolved incrementally."""
     folder = tmp_path_factory.mktemp("maintenance")
     reset_world(settings, warehouse_url)
-    warehouse = params_from_url(warehouse_url)
-    frontend = params_from_url(db.frontend_url(settings))
     for days in (1, 2):
-        summary = generate(GenerateConfig(persons=900, orgs=90, days=days, seed=71))
-        write_all(summary, folder / "landing", folder / f"truth-{days}")
-        write_frontend(db.frontend_url(settings), summary.frontend_rows)
-        ingest_all_files(warehouse_url, folder / "landing", f"day-{days}")
-        for code in ("swj_grnsr", "swj_dwnsr"):
-            pull_frontend(warehouse, frontend, dataset(code), f"day-{days}")
-        build.build_observations(settings, warehouse, f"day-{days}")
-        build.resolve_entities(warehouse, f"day-{days}")
+        resolve_day(settings, warehouse_url, folder, persons=900, seed=71, days=days)
+    warehouse = params_from_url(warehouse_url)
     return warehouse
 
 

@@ -39,7 +39,7 @@ class EntityKind:
 
 # id_number_valid (staging: std.is_valid_id_number) guarantees an 18-digit number with a real
 # date: its date and sex digits are read directly, not validated again per call.
-_ID_AGREES = (
+ID_AGREES_WITH_RECORD = (
     "o.id_number_valid"
     " and (o.birth_date is null"
     "      or o.birth_date = to_date(substr(o.id_number, 7, 8), 'YYYYMMDD'))"
@@ -57,9 +57,9 @@ PERSON = EntityKind(
     # A valid ID number that agrees with the record's own birth date and sex (a relative's
     # number typed into the wrong record does not: that record is left to Splink); for
     # foreigners the passport number (certificate type 414).
-    key_expression=f"case when {_ID_AGREES} then o.id_number "
+    key_expression=f"case when {ID_AGREES_WITH_RECORD} then o.id_number "
     "when o.id_type = '414' and o.id_number is not null then 'passport:' || o.id_number end",
-    method_expression=f"case when {_ID_AGREES} then 'id_number' "
+    method_expression=f"case when {ID_AGREES_WITH_RECORD} then 'id_number' "
     "when o.id_type = '414' and o.id_number is not null then 'passport' else 'singleton' end",
 )
 LEGAL_PERSON = EntityKind(

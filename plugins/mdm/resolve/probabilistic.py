@@ -26,6 +26,7 @@ from psycopg.types.json import Jsonb
 from mdm.connections import ConnParams, conninfo
 from mdm.resolve import person_model
 from mdm.resolve.backends import splink_api
+from mdm.resolve.deterministic import ID_AGREES_WITH_RECORD
 from mdm.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -33,17 +34,10 @@ logger = logging.getLogger(__name__)
 # A valid ID number that contradicts the record's own birth date or sex is someone else's (a
 # relative's, typed into the wrong record): it says nothing about this person, so it is
 # left out of the comparison (null, a neutral level) rather than counted against a match.
-# id_number_valid (staging: std.is_valid_id_number) already guarantees an 18-digit number
-# with a real date, so its date and sex digits are read directly: std.id_birth_date and
-# std.id_sex_code would validate it again, four times a row (most of the cost at 1M).
-_CONTRADICTED = """o.id_number_valid and (
-        o.birth_date <> to_date(substr(o.id_number, 7, 8), 'YYYYMMDD')
-        or o.sex_code in ('1', '2')
-           and o.sex_code <> case when substr(o.id_number, 17, 1)::int % 2 = 1
-                                  then '1' else '2' end)"""
+_CONTRADICTED = f"o.id_number_valid and not ({ID_AGREES_WITH_RECORD})"
 OBSERVATIONS_SQL = f"""
     select o.dataset || '|' || o.record_key as unique_id,
-           case when o.id_number_valid and not ({_CONTRADICTED}) then o.id_number end
+           case when {ID_AGREES_WITH_RECORD} then o.id_number end
                as id_label,
            case when {_CONTRADICTED} then null else o.id_number end as id_number,
            o.name_key, std.name_key(o.former_name) as former_name_key, o.sex_code, o.birth_date,
@@ -142,7 +136,7 @@ def load_candidates(
     ``run_id``: only the singletons this run can change (see ``_candidates_statements``).
     """
     setup, query = _candidates_statements(schema, run_id)
-    table = _copy_to_arrow(warehouse, query, {"is_singleton": "bool"}, setup)
+    table = _copy_to_arrow(warehouse, query, setup, bool_columns=("is_singleton",))
     left = table.filter(table["is_singleton"]).drop(["is_singleton", "former_name_key"])
     return left, table.drop(["is_singleton"])
 
@@ -150,9 +144,10 @@ def load_candidates(
 def _copy_to_arrow(
     warehouse: ConnParams,
     query: str,
-    extra: dict[str, str] | None = None,
     setup: list[tuple[str, dict[str, Any]]] | None = None,
+    bool_columns: tuple[str, ...] = (),
 ) -> Any:
+    """COPY the rows of ``query`` (after the ``setup`` statements, same session) into Arrow."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -174,7 +169,7 @@ def _copy_to_arrow(
         "birth_date": pa.date32(),
         "division_raw": pa.string(),
         "mobile": pa.string(),
-    } | {name: pa.bool_() for name, kind in (extra or {}).items() if kind == "bool"}
+    } | {name: pa.bool_() for name in bool_columns}
     table = pacsv.read_csv(
         pa.py_buffer(buffer.getvalue()),
         convert_options=pacsv.ConvertOptions(
