@@ -3,6 +3,7 @@
 # The warehouse schemas, migrations and analyst roles are made by `mdm db start`
 # (the airflow-init service), the same code as everywhere else.
 set -euo pipefail
+# The passwords are psql variables filled from the container's environment (.env), never here.
 psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \
     -v airflow_password="$AIRFLOW_DB_PASSWORD" -v mdm_password="$MDM_DB_PASSWORD" <<'SQL'
 create role airflow login password :'airflow_password';
