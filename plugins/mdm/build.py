@@ -48,12 +48,13 @@ def build_observations(settings: Settings, warehouse: ConnParams, run_id: str) -
 def resolve_entities(warehouse: ConnParams, run_id: str) -> dict[str, Any]:
     """Source records -> persistent entity ids: deterministic keys, then Splink for the rest."""
     from mdm.resolve.deterministic import resolve_deterministic
-    from mdm.resolve.probabilistic import link_singletons
+    from mdm.resolve.probabilistic import ORGANISATIONS, PERSONS, link_singletons
     from mdm.resolve.steward import apply_steward_decisions
 
     with logged_step(conninfo(warehouse), run_id, "resolve_entities") as outcome:
         counts: dict[str, Any] = dict(resolve_deterministic(warehouse, run_id))
-        counts["splink_person"] = link_singletons(warehouse, run_id)
+        counts["splink_person"] = link_singletons(warehouse, run_id, linkage=PERSONS)
+        counts["splink_organisation"] = link_singletons(warehouse, run_id, linkage=ORGANISATIONS)
         counts["steward"] = apply_steward_decisions(warehouse, run_id)
         outcome.detail = counts
         outcome.rows_affected = sum(sum(kind.values()) for kind in counts.values())

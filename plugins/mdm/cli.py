@@ -204,14 +204,16 @@ def cmd_resolve(settings: Settings, args: argparse.Namespace) -> int:
     prepare_database(settings)
     warehouse = params_from_url(db.warehouse_url(settings))
     if args.resolve_command == "train":
-        from mdm.resolve import person_model
-        from mdm.resolve.probabilistic import load_observations
+        from mdm.resolve.probabilistic import LINKAGES, load_observations
 
-        table = load_observations(warehouse)
-        if table.num_rows == 0:
-            _out("no person observations: run the pipeline first (mdm run)")
-            return 2
-        _out(f"written {person_model.train(table)} ({table.num_rows} records)")
+        for linkage in LINKAGES:
+            if args.model not in ("all", linkage.entity_kind):
+                continue
+            table = load_observations(warehouse, linkage=linkage)
+            if table.num_rows == 0:
+                _out(f"no {linkage.entity_kind} observations: run the pipeline first (mdm run)")
+                return 2
+            _out(f"written {linkage.model.train(table)} ({table.num_rows} records)")
         return 0
     run_id = f"cli__{time.strftime('%Y%m%dT%H%M%S')}"
     if args.full:
@@ -744,8 +746,15 @@ def build_parser() -> argparse.ArgumentParser:
     resolve_commands = resolve.add_subparsers(
         dest="resolve_command", required=True, metavar="ACTION"
     )
-    resolve_commands.add_parser(
-        "train", help="train the Splink person model on the warehouse's observations"
+    resolve_train = resolve_commands.add_parser(
+        "train",
+        help="train the Splink models on the warehouse's observations and write their files",
+    )
+    resolve_train.add_argument(
+        "--model",
+        choices=("all", "person", "legal_person"),
+        default="all",
+        help="which model to train (default: all)",
     )
     resolve_run = resolve_commands.add_parser(
         "run",

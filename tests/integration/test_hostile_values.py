@@ -110,7 +110,7 @@ def test_hostile_values_arrive_unchanged(tmp_path, settings, warehouse_url):
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
         conn.execute("truncate resolve.person_record, resolve.entity_event")
     resolved = build.resolve_entities(warehouse, "hostile")
-    assert resolved["splink_person"]["singletons_scored"] == 1
+    assert resolved["splink_person"]["records_scored"] == 1
     with psycopg.connect(warehouse_url) as conn:
         people = conn.execute(
             "select count(distinct person_id), count(*) from resolve.person_record "

@@ -7,7 +7,7 @@ import datetime as dt
 import pyarrow as pa
 import pytest
 
-from mdm.resolve import person_model
+from mdm.resolve import person_model, splink_artefact
 
 pytestmark = pytest.mark.unit
 
@@ -117,7 +117,7 @@ def test_a_model_file_that_no_longer_matches_the_settings_is_refused(tmp_path, m
 
     trained = json.loads(person_model.model_path().read_text())
     trained["comparisons"][0]["comparison_levels"].pop(2)  # a level removed in code since
-    monkeypatch.setattr(person_model, "MODELS_DIR", tmp_path)
+    monkeypatch.setattr(splink_artefact, "MODELS_DIR", tmp_path)
     person_model.model_path().write_text(json.dumps(trained))
     with pytest.raises(ValueError, match="mdm resolve train"):
         person_model.trained_settings("duckdb")

@@ -21,7 +21,7 @@ import psycopg
 from mdm.connections import ConnParams, conninfo
 from mdm.resolve.deterministic import resolve_deterministic
 from mdm.resolve.evaluate import pairwise, predicted
-from mdm.resolve.probabilistic import link_singletons
+from mdm.resolve.probabilistic import ORGANISATIONS, PERSONS, link_singletons
 from mdm.resolve.steward import apply_steward_decisions
 from mdm.settings import Settings
 
@@ -81,7 +81,10 @@ def compare_full_with_incremental(
     try:
         counts = {
             "deterministic": resolve_deterministic(warehouse, run_id, SCRATCH_SCHEMA),
-            "splink_person": link_singletons(warehouse, run_id, settings, SCRATCH_SCHEMA),
+            "splink_person": link_singletons(warehouse, run_id, settings, SCRATCH_SCHEMA, PERSONS),
+            "splink_organisation": link_singletons(
+                warehouse, run_id, settings, SCRATCH_SCHEMA, ORGANISATIONS
+            ),
             "steward": apply_steward_decisions(warehouse, run_id, SCRATCH_SCHEMA),
         }
         with psycopg.connect(conninfo(warehouse)) as conn:

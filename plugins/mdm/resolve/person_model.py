@@ -12,10 +12,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from mdm.resolve import splink_artefact
+
 logger = logging.getLogger(__name__)
 
 MODEL_VERSION = "person-v1"
-MODELS_DIR = Path(__file__).parent / "models"
 # A record without a usable key joins an entity only above this match probability.
 LINK_THRESHOLD = 0.995
 # Pairs scored below this are not even returned by prediction.
@@ -73,77 +74,14 @@ def settings() -> Any:
 
 
 def model_path(version: str = MODEL_VERSION) -> Path:
-    return MODELS_DIR / f"{version}.json"
-
-
-# What training estimates, per comparison level; everything else comes from settings().
-_TRAINED_LEVEL_KEYS = ("m_probability", "u_probability")
+    return splink_artefact.model_path(version)
 
 
 def trained_settings(sql_dialect: str, version: str = MODEL_VERSION) -> dict[str, Any]:
-    """The settings of this module in ``sql_dialect`` with the parameters of the trained model.
-
-    The artefact is written by DuckDB, so its SQL is DuckDB's; the comparisons and blocking
-    rules are rendered again for the backend that runs them (Spark's SQL differs), and only
-    the trained numbers are taken from the file. A model whose levels no longer match the
-    settings in code is refused: retrain it.
-    """
-    import json
-
-    path = model_path(version)
-    if not path.exists():
-        raise FileNotFoundError(
-            f"Splink model {path} is missing: train it with `mdm resolve train`"
-        )
-    trained = json.loads(path.read_text())
-    rendered = settings().create_settings_dict(sql_dialect)
-    rendered["sql_dialect"] = sql_dialect
-    rendered["probability_two_random_records_match"] = trained[
-        "probability_two_random_records_match"
-    ]
-    if len(rendered["comparisons"]) != len(trained["comparisons"]):
-        raise ValueError(
-            f"{path} has {len(trained['comparisons'])} comparisons, the settings in code "
-            f"{len(rendered['comparisons'])}: run `mdm resolve train` and commit the new model file"
-        )
-    for comparison, trained_comparison in zip(
-        rendered["comparisons"], trained["comparisons"], strict=True
-    ):
-        levels, trained_levels = (
-            comparison["comparison_levels"],
-            trained_comparison["comparison_levels"],
-        )
-        labels = [level.get("label_for_charts") for level in levels]
-        trained_labels = [level.get("label_for_charts") for level in trained_levels]
-        if (
-            comparison["output_column_name"] != trained_comparison["output_column_name"]
-            or labels != trained_labels
-        ):
-            raise ValueError(
-                f"{path} does not match the settings in code (comparison "
-                f"{comparison['output_column_name']}: {labels} vs {trained_labels}); "
-                "run `mdm resolve train` and commit the new model file"
-            )
-        for level, trained_level in zip(levels, trained_levels, strict=True):
-            for key in _TRAINED_LEVEL_KEYS:
-                if key in trained_level:
-                    level[key] = trained_level[key]
-    return rendered
+    """The settings of this module in ``sql_dialect`` with the parameters of the trained model."""
+    return splink_artefact.trained_settings(settings(), version, sql_dialect)
 
 
 def train(table: Any, version: str = MODEL_VERSION, seed: int = 1) -> Path:
     """Estimate u by random sampling and m from the ID-number labels; write the artefact."""
-    from splink import DuckDBAPI, Linker, block_on
-
-    api = DuckDBAPI()
-    linker = Linker(api.register(table), settings())
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("id_label")], recall=0.9
-    )
-    linker.training.estimate_u_using_random_sampling(max_pairs=2_000_000, seed=seed)
-    linker.training.estimate_m_from_label_column("id_label")
-    path = model_path(version)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    linker.misc.save_model_to_json(str(path), overwrite=True)
-    logger.info("trained %s on %d records -> %s", version, table.num_rows, path)
-    return path
+    return splink_artefact.train(settings(), version, table, seed)

@@ -1,30 +1,37 @@
 """Probabilistic linking with Splink for records the deterministic keys left alone.
 
 Splink runs on DuckDB or on Spark (``backends``), with the same settings and model.
+There is one model per kind of entity (``person_model``, ``organisation_model``) and one
+:class:`Linkage` that says where its records are and which of them Splink may move.
 
-After the deterministic step every record has an entity, but records without
-a usable key (a newborn, a legal representative without an ID number, an ID
-number with a wrong check character) are singletons. This step scores them
-against all person records and moves a singleton record into the entity of
-its best match when the match probability is at least ``LINK_THRESHOLD``.
+After the deterministic step every record has an entity, but records without a
+trusted key are entities of their own: a newborn, a legal representative without an
+ID number, an ID number with a wrong check character; an organisation known only by
+its registration number, an individual business taxed under its operator's ID number.
+This step scores those records against the records that share a blocking key with
+them, and moves the entity of such a record into the entity of its best match when
+the match probability is at least the model's ``LINK_THRESHOLD``.
 
-Constraints by construction: two entities with different valid ID numbers
-are never merged (only singleton records move); a steward's cannot-link
-decision vetoes a link. Every move is an entity event with the evidence (match
-weights); the singleton's old id is retired, and never reused.
+Constraints by construction: only entities without a trusted key move, and only into
+an entity with one, so two entities with different valid ID numbers (or credit codes)
+are never merged; a steward's cannot-link between two entities vetoes the move. Every
+moved record is an entity event with the evidence (match weights); the id it left is
+retired, and never reused.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
 
 from mdm.connections import ConnParams, conninfo
-from mdm.resolve import person_model
+from mdm.resolve import organisation_model, person_model
 from mdm.resolve.backends import splink_api
 from mdm.resolve.deterministic import ID_AGREES_WITH_RECORD
 from mdm.settings import Settings, load_settings
@@ -41,24 +48,76 @@ OBSERVATIONS_SQL = f"""
                as id_label,
            case when {_CONTRADICTED} then null else o.id_number end as id_number,
            o.name_key, std.name_key(o.former_name) as former_name_key, o.sex_code, o.birth_date,
-           o.hukou_division_code as division_raw,
+           o.hukou_division_code as division,
            o.mobile
     from intermediate.int_person_observations o
 """
+ORGANISATION_OBSERVATIONS_SQL = """
+    select o.dataset || '|' || o.record_key as unique_id,
+           o.organization_code as id_label,
+           o.credit_code, left(o.credit_code, 17) as credit_code_body,
+           o.name_key, std.org_name_key(o.name_raw) as org_name_key, o.address,
+           o.legal_rep_name_key, o.legal_rep_id_number
+    from intermediate.int_organisation_observations o
+"""
 
 
-def _key_match(ours: str, theirs: str) -> str:
+@dataclass(frozen=True)
+class Linkage:
+    """One kind of entity for Splink: its records, its model, and which records may move."""
+
+    entity_kind: str  # resolve.entity_event.entity_kind
+    record_table: str  # in the resolution schema
+    id_column: str
+    model: ModuleType  # COLUMNS, BLOCKING_KEYS, thresholds, MODEL_VERSION, trained_settings()
+    observations_sql: str  # the model's columns (and the alias columns) per source record
+    # Records resolved with these methods are scored (they hold no trusted key).
+    scored_methods: tuple[str, ...]
+    # SQL over ``r``, a row of the record table: this record's key makes its entity trusted.
+    trusted_key_sql: str
+    # Alias columns: a record is also a candidate with the alias in place of the column.
+    aliases: dict[str, str] = field(default_factory=dict)
+    date_columns: tuple[str, ...] = ()
+
+
+PERSONS = Linkage(
+    entity_kind="person",
+    record_table="person_record",
+    id_column="person_id",
+    model=person_model,
+    observations_sql=OBSERVATIONS_SQL,
+    scored_methods=("singleton",),
+    trusted_key_sql="r.match_key is not null",
+    aliases={"name_key": "former_name_key"},
+    date_columns=("birth_date",),
+)
+ORGANISATIONS = Linkage(
+    entity_kind="legal_person",
+    record_table="legal_person_record",
+    id_column="legal_person_id",
+    model=organisation_model,
+    observations_sql=ORGANISATION_OBSERVATIONS_SQL,
+    # A registration number alone is a key (it joins later records of that registration),
+    # but no other department knows it: its entity may still move to a coded one.
+    scored_methods=("singleton", "registration_number"),
+    trusted_key_sql="split_part(r.match_key, ':', 1) in ('org', 'uscc')",
+)
+LINKAGES = (PERSONS, ORGANISATIONS)
+
+
+def _key_match(ours: str, theirs: str, linkage: Linkage) -> str:
     """SQL: record ``ours`` shares a blocking key with some record of table ``theirs``.
 
-    A register record's former-name alias pairs like the record with ``former_name_key`` in
-    place of ``name_key``, on either side.
+    An alias (a register record's former name) pairs like the record with the alias column
+    in place of the column, on either side.
     """
     conditions = []
-    for key in person_model.BLOCKING_KEYS:
+    for key in linkage.model.BLOCKING_KEYS:
         variants: list[tuple[tuple[str, ...], tuple[str, ...]]] = [(key, key)]
-        if "name_key" in key:
-            former = tuple("former_name_key" if c == "name_key" else c for c in key)
-            variants += [(former, key), (key, former)]
+        for column, alias in linkage.aliases.items():
+            if column in key:
+                aliased = tuple(alias if c == column else c for c in key)
+                variants += [(aliased, key), (key, aliased)]
         for left, right in variants:
             mine = ", ".join(f"{ours}.{c}" for c in left)
             conditions.append(f"({mine}) in (select {', '.join(right)} from {theirs})")
@@ -66,38 +125,39 @@ def _key_match(ours: str, theirs: str) -> str:
 
 
 def _candidates_statements(
-    schema: str, run_id: str | None = None
+    linkage: Linkage, schema: str, run_id: str | None = None
 ) -> tuple[list[tuple[str, dict[str, Any]]], str]:
-    """The records to score (singletons) and every record that can pair with one of them.
+    """The records to score and every record that can pair with one of them.
 
-    A pair needs equal values on all columns of one blocking key (``BLOCKING_KEYS``); a
-    register record's former-name alias pairs like the record with ``former_name_key`` in
-    place of ``name_key``. So these are exactly the records Splink would pair with the
-    singletons if it were given every record: same pairs, same scores, and the daily run
-    moves a few thousand rows out of PostgreSQL instead of all of them.
+    A pair needs equal values on all columns of one blocking key (``BLOCKING_KEYS``); an
+    alias pairs like its record with the alias in place of the column. So these are exactly
+    the records Splink would pair with the scored records if it were given every record:
+    same pairs, same scores, and the daily run moves a few thousand rows out of PostgreSQL
+    instead of all of them.
 
-    With ``run_id`` (the daily run), a singleton resolved before is scored again only when
-    a record of this run shares a blocking key with it: it was scored against everything
+    With ``run_id`` (the daily run), a record resolved before is scored again only when a
+    record of this run shares a blocking key with it: it was scored against everything
     else before and did not link. ``mdm resolve run --full`` reports any difference.
 
-    Returns set-up statements and the query. The singletons go to an analysed temporary
+    Returns set-up statements and the query. The scored records go to an analysed temporary
     table: with a true row count the planner hashes each ``in (select ...)`` (one pass over
     the observations); estimated from a CTE it probed them row by row (minutes at 25k).
     """
+    table = f"{schema}.{linkage.record_table}"
     setup: list[tuple[str, dict[str, Any]]] = [
         ("drop table if exists pg_temp.mdm_observations, pg_temp.mdm_singles, pg_temp.mdm_new", {}),
         (
             f"""create temporary table mdm_observations as
-                select x.*, x.division_raw as division, r.match_method, r.run_id as resolved_by
-                from ({OBSERVATIONS_SQL}) as x
-                join {schema}.person_record r on r.dataset || '|' || r.record_key = x.unique_id""",
+                select x.*, r.match_method, r.run_id as resolved_by
+                from ({linkage.observations_sql}) as x
+                join {table} r on r.dataset || '|' || r.record_key = x.unique_id""",
             {},
         ),
         ("analyze mdm_observations", {}),
         (
-            "create temporary table mdm_singles as "
-            "select * from mdm_observations where match_method = 'singleton'",
-            {},
+            "create temporary table mdm_singles as select * from mdm_observations "
+            "where match_method = any(%(scored)s)",
+            {"scored": list(linkage.scored_methods)},
         ),
     ]
     if run_id is not None:
@@ -110,40 +170,48 @@ def _candidates_statements(
             ("analyze mdm_new", {}),
             (
                 "delete from mdm_singles s where s.resolved_by is distinct from %(run_id)s "
-                f"and not ({_key_match('s', 'mdm_new')})",
+                f"and not ({_key_match('s', 'mdm_new', linkage)})",
                 {"run_id": run_id},
             ),
         ]
     setup.append(("analyze mdm_singles", {}))
     where = "o.unique_id in (select unique_id from mdm_singles)\n           or " + _key_match(
-        "o", "mdm_singles"
+        "o", "mdm_singles", linkage
     )
+    columns = ", ".join(f"o.{c}" for c in _selected_columns(linkage))
     query = f"""
-        select o.unique_id, o.id_label, o.id_number, o.name_key, o.former_name_key, o.sex_code,
-               o.birth_date, o.division_raw, o.mobile,
-               o.unique_id in (select unique_id from mdm_singles) as is_singleton
+        select {columns},
+               o.unique_id in (select unique_id from mdm_singles) as is_scored
         from mdm_observations as o
         where {where}
     """
     return setup, query
 
 
-def load_candidates(
-    warehouse: ConnParams, schema: str = "resolve", run_id: str | None = None
-) -> tuple[Any, Any]:
-    """(the singleton records to score, every record that can pair with one) as Arrow tables.
+def _selected_columns(linkage: Linkage) -> tuple[str, ...]:
+    return (*linkage.model.COLUMNS, *linkage.aliases.values())
 
-    ``run_id``: only the singletons this run can change (see ``_candidates_statements``).
+
+def load_candidates(
+    warehouse: ConnParams,
+    schema: str = "resolve",
+    run_id: str | None = None,
+    linkage: Linkage = PERSONS,
+) -> tuple[Any, Any]:
+    """(the records to score, every record that can pair with one) as Arrow tables.
+
+    ``run_id``: only the records this run can change (see ``_candidates_statements``).
     """
-    setup, query = _candidates_statements(schema, run_id)
-    table = _copy_to_arrow(warehouse, query, setup, bool_columns=("is_singleton",))
-    left = table.filter(table["is_singleton"]).drop(["is_singleton", "former_name_key"])
-    return left, table.drop(["is_singleton"])
+    setup, query = _candidates_statements(linkage, schema, run_id)
+    table = _copy_to_arrow(warehouse, query, linkage, setup, bool_columns=("is_scored",))
+    left = table.filter(table["is_scored"]).drop(["is_scored", *linkage.aliases.values()])
+    return left, table.drop(["is_scored"])
 
 
 def _copy_to_arrow(
     warehouse: ConnParams,
     query: str,
+    linkage: Linkage,
     setup: list[tuple[str, dict[str, Any]]] | None = None,
     bool_columns: tuple[str, ...] = (),
 ) -> Any:
@@ -160,17 +228,10 @@ def _copy_to_arrow(
             for chunk in copy:
                 buffer.write(chunk)
     types = {
-        "unique_id": pa.string(),
-        "id_label": pa.string(),
-        "id_number": pa.string(),
-        "name_key": pa.string(),
-        "former_name_key": pa.string(),
-        "sex_code": pa.string(),
-        "birth_date": pa.date32(),
-        "division_raw": pa.string(),
-        "mobile": pa.string(),
+        column: pa.date32() if column in linkage.date_columns else pa.string()
+        for column in _selected_columns(linkage)
     } | {name: pa.bool_() for name in bool_columns}
-    table = pacsv.read_csv(
+    return pacsv.read_csv(
         pa.py_buffer(buffer.getvalue()),
         convert_options=pacsv.ConvertOptions(
             column_types=types,
@@ -179,18 +240,20 @@ def _copy_to_arrow(
             false_values=["f"],
         ),
     )
-    division = table["division_raw"]
-    return table.drop(["division_raw"]).append_column("division", division)
 
 
-def load_observations(warehouse: ConnParams, with_former_names: bool = False) -> Any:
-    """int_person_observations as an Arrow table of the model's columns (COPY, not row fetches).
+def load_observations(
+    warehouse: ConnParams, with_aliases: bool = False, linkage: Linkage = PERSONS
+) -> Any:
+    """The linkage's observations as an Arrow table of the model's columns (COPY).
 
-    ``with_former_names`` adds ``former_name_key`` (the register's 曾用名), from which
-    :func:`with_former_name_aliases` makes candidate rows; the model never sees it.
+    ``with_aliases`` adds the alias columns (the register's former name, 曾用名), from
+    which :func:`with_former_name_aliases` makes candidate rows; the model never sees them.
     """
-    table = _copy_to_arrow(warehouse, OBSERVATIONS_SQL)
-    return table if with_former_names else table.drop(["former_name_key"])
+    columns = ", ".join(_selected_columns(linkage))
+    query = f"select {columns} from ({linkage.observations_sql}) as x"
+    table = _copy_to_arrow(warehouse, query, linkage)
+    return table if with_aliases else table.drop(list(linkage.aliases.values()))
 
 
 def with_former_name_aliases(table: Any) -> tuple[Any, dict[str, str]]:
@@ -232,25 +295,26 @@ def with_former_name_aliases(table: Any) -> tuple[Any, dict[str, str]]:
 
 
 def score_pairs(
-    settings: Settings, left: Any, table: Any
+    settings: Settings, left: Any, table: Any, model: ModuleType = person_model
 ) -> tuple[list[dict[str, Any]], list[str]]:
-    """Splink predictions between ``left`` and ``table`` on the configured backend.
+    """Splink predictions of ``model`` between ``left`` and ``table`` on the configured backend.
 
-    Returns the candidate pairs at or above ``PREDICT_THRESHOLD`` (ids, probability, weight
-    and the match weight of each comparison) and the names of those weight columns.
+    Returns the candidate pairs at or above the model's ``PREDICT_THRESHOLD`` (ids,
+    probability, weight and the match weight of each comparison) and the names of those
+    weight columns.
     """
     from splink import Linker
 
     with splink_api(settings) as api:
-        model = person_model.trained_settings(api.sql_dialect.sql_dialect_str)
-        left_sdf = api.register(left, table_name="singleton_records")
-        right_sdf = api.register(table, table_name="all_records")
-        linker = Linker(right_sdf, model)
+        trained = model.trained_settings(api.sql_dialect.sql_dialect_str)
+        left_sdf = api.register(left, table_name="scored_records")
+        right_sdf = api.register(table, table_name="candidate_records")
+        linker = Linker(right_sdf, trained)
         predictions = linker.inference.predict_between(
             left_sdf,
             right_sdf,
             link_type="link_only",
-            threshold_match_probability=person_model.PREDICT_THRESHOLD,
+            threshold_match_probability=model.PREDICT_THRESHOLD,
         ).as_pyarrow_table()
     weights = [c for c in predictions.column_names if c.startswith("mw_")] or [
         c for c in predictions.column_names if c.startswith("bf_")
@@ -262,22 +326,58 @@ def score_pairs(
     return pairs, weights
 
 
+def _entities(
+    conn: psycopg.Connection, linkage: Linkage, schema: str, records: set[str]
+) -> tuple[dict[str, str], set[str]]:
+    """The entity of each of ``records`` (dataset|record_key), and which of those entities
+    are trusted (hold a record with a trusted key). Index lookups: the records in play only,
+    not every record, so the daily run stays proportional to what it scores."""
+    table, id_column = f"{schema}.{linkage.record_table}", linkage.id_column
+    entity = {
+        f"{d}|{k}": e
+        for d, k, e in conn.execute(
+            f"select dataset, record_key, {id_column} from {table}"
+            " join unnest(%s::text[]) as play(id) on play.id = dataset || '|' || record_key",
+            (sorted(records),),
+        )
+    }
+    trusted = {
+        e
+        for (e,) in conn.execute(
+            f"select r.{id_column} from {table} r where r.{id_column} = any(%s::text[]) "
+            f"group by r.{id_column} having bool_or({linkage.trusted_key_sql})",
+            (sorted(set(entity.values())),),
+        )
+    }
+    return entity, trusted
+
+
 def link_singletons(
-    warehouse: ConnParams, run_id: str, settings: Settings | None = None, schema: str = "resolve"
+    warehouse: ConnParams,
+    run_id: str,
+    settings: Settings | None = None,
+    schema: str = "resolve",
+    linkage: Linkage = PERSONS,
 ) -> dict[str, int]:
-    """Move singleton person records into the entity of their best match above the threshold.
+    """Move each entity without a trusted key into the trusted entity of its best match
+    above the model's threshold.
 
     ``schema`` holds the record table and the event log (see ``resolve_deterministic``).
     """
 
-    # Incremental by construction: only the records without an entity key (about 1%) are
+    # Incremental by construction: only the records without a trusted key (about 1%) are
     # scored, against the records that share a blocking key with one of them; keyed records
     # never need Splink again.
-    left, candidates = load_candidates(warehouse, schema, run_id)
+    left, candidates = load_candidates(warehouse, schema, run_id, linkage)
     if left.num_rows == 0:
-        return {"singletons_scored": 0, "candidate_records": 0, "candidate_pairs": 0, "linked": 0}
-    table, alias_of = with_former_name_aliases(candidates)
-    pairs, weights = score_pairs(settings or load_settings(), left, table)
+        return {"records_scored": 0, "candidate_records": 0, "candidate_pairs": 0, "linked": 0}
+    if linkage.aliases:
+        table, alias_of = with_former_name_aliases(candidates)
+    else:
+        table, alias_of = candidates, {}
+    model = linkage.model
+    pairs, weights = score_pairs(settings or load_settings(), left, table, model)
+    table_name, id_column = f"{schema}.{linkage.record_table}", linkage.id_column
     with psycopg.connect(conninfo(warehouse)) as conn:
         conn.execute("select pg_advisory_xact_lock(hashtext('mdm.resolve'))")
         cannot_link = conn.execute(
@@ -285,84 +385,89 @@ def link_singletons(
                from resolve.steward_decision
                where decision = 'cannot_link' and withdrawn_at is null"""
         ).fetchall()
-        # The entities of the records in play only (candidates and steward decisions), not
-        # of every record: the daily run stays proportional to what it scores.
         in_play = set(candidates["unique_id"].to_pylist())
         in_play.update(f"{a}|{b}" for a, b, _, _ in cannot_link)
         in_play.update(f"{c}|{d}" for _, _, c, d in cannot_link)
-        entity = {
-            f"{d}|{k}": (pid, method)
-            for d, k, pid, method in conn.execute(
-                f"select dataset, record_key, person_id, match_method from {schema}.person_record"
-                " join unnest(%s::text[]) as play(id) on play.id = dataset || '|' || record_key",
-                (sorted(in_play),),
-            )
-        }
-        # A steward's cannot-link keeps each record out of the entity holding the other.
+        entity, trusted = _entities(conn, linkage, schema, in_play)
+        # A steward's cannot-link keeps the entities of its two records apart.
         vetoed: set[tuple[str, str]] = set()
         for a, b, c, d in cannot_link:
-            first, second = f"{a}|{b}", f"{c}|{d}"
-            if second in entity:
-                vetoed.add((first, entity[second][0]))
-            if first in entity:
-                vetoed.add((second, entity[first][0]))
+            first, second = entity.get(f"{a}|{b}"), entity.get(f"{c}|{d}")
+            if first and second:
+                vetoed.update({(first, second), (second, first)})
+        scored = set(left["unique_id"].to_pylist())
+        # The best trusted entity for each untrusted entity, over all its scored records.
         best: dict[str, dict[str, Any]] = {}
         for pair in pairs:
-            if pair["match_probability"] < person_model.LINK_THRESHOLD:
+            if pair["match_probability"] < model.LINK_THRESHOLD:
                 continue
-            for single, other in (
+            for record, other in (
                 (pair["unique_id_l"], pair["unique_id_r"]),
                 (pair["unique_id_r"], pair["unique_id_l"]),
             ):
-                single_entity, method = entity.get(single, (None, None))
+                source = entity.get(record)
                 # An alias row stands for its register record under the former name.
-                target_entity, target_method = entity.get(alias_of.get(other, other), (None, None))
-                if method != "singleton" or target_method == "singleton" or target_entity is None:
+                target = entity.get(alias_of.get(other, other))
+                if record not in scored or source is None or source in trusted:
                     continue
-                if (single, target_entity) in vetoed:
+                if target is None or target not in trusted or (source, target) in vetoed:
                     continue
-                current = best.get(single)
-                if current is None or pair["match_probability"] > current["match_probability"]:
-                    best[single] = {**pair, "target": target_entity, "other": other}
+                current = best.get(source)
+                candidate = (pair["match_probability"], record, target)
+                if current is None or candidate > (
+                    current["match_probability"],
+                    current["record"],
+                    current["target"],
+                ):
+                    best[source] = {**pair, "record": record, "other": other, "target": target}
         linked = 0
-        for single, decision in sorted(best.items()):
-            dataset, record_key = single.split("|", 1)
-            old_id = entity[single][0]
-            conn.execute(
-                f"""update {schema}.person_record
-                   set person_id = %s, match_method = 'splink', match_probability = %s,
-                       resolved_at = now(), run_id = %s
-                   where dataset = %s and record_key = %s""",
-                (decision["target"], decision["match_probability"], run_id, dataset, record_key),
-            )
+        for source, decision in sorted(best.items()):
             evidence = Jsonb(
                 {
-                    "model": person_model.MODEL_VERSION,
+                    "model": model.MODEL_VERSION,
+                    "record": decision["record"],
                     "matched_record": decision["other"],
                     "match_probability": decision["match_probability"],
                     "match_weight": decision["match_weight"],
                     "weights": {w: decision[w] for w in weights},
                 }
             )
+            moved = conn.execute(
+                f"""update {table_name}
+                   set {id_column} = %s, match_method = 'splink', match_probability = %s,
+                       resolved_at = now(), run_id = %s
+                   where {id_column} = %s returning dataset, record_key""",
+                (decision["target"], decision["match_probability"], run_id, source),
+            ).fetchall()
+            for dataset, record_key in sorted(moved):
+                conn.execute(
+                    f"""insert into {schema}.entity_event
+                           (entity_kind, event, entity_id, into_id, dataset, record_key,
+                            evidence, run_id)
+                       values (%s, 'linked', %s, %s, %s, %s, %s, %s)""",
+                    (linkage.entity_kind, decision["target"], decision["target"], dataset,
+                     record_key, evidence, run_id),
+                )  # fmt: skip
+            dataset, record_key = decision["record"].split("|", 1)
             conn.execute(
                 f"""insert into {schema}.entity_event
                        (entity_kind, event, entity_id, into_id, dataset, record_key, evidence,
                         run_id)
-                   values ('person', 'linked', %s, %s, %s, %s, %s, %s),
-                          ('person', 'retired', %s, %s, %s, %s, %s, %s)""",
-                (decision["target"], decision["target"], dataset, record_key, evidence, run_id,
-                 old_id, decision["target"], dataset, record_key, evidence, run_id),
+                   values (%s, 'retired', %s, %s, %s, %s, %s, %s)""",
+                (linkage.entity_kind, source, decision["target"], dataset, record_key, evidence,
+                 run_id),
             )  # fmt: skip
-            linked += 1
+            linked += len(moved)
         conn.commit()
     logger.info(
-        "splink: %d singleton records scored, %d candidate pairs, %d linked",
+        "splink %s: %d records scored, %d candidate pairs, %d records linked",
+        linkage.entity_kind,
         left.num_rows,
         len(pairs),
         linked,
     )
     return {
-        "singletons_scored": left.num_rows,
+        "records_scored": left.num_rows,
         "candidate_records": candidates.num_rows,
         "candidate_pairs": len(pairs),
         "linked": linked,

@@ -72,6 +72,24 @@ def name_key(value: str | None) -> str | None:
     return name.translate(_TRAD).replace(MIDDLE_DOT, "") if name else None
 
 
+# Company forms a registration may spell out or leave off (有限公司 / 有限责任公司 in one
+# department, the bare trade name in another). A branch (分公司) is a different organisation
+# from its parent: its name is kept whole.
+_COMPANY_FORM = re.compile(
+    r"(股份有限公司|有限责任公司|有限公司|公司|\((?:特殊普通合伙|普通合伙|有限合伙)\))$"
+)
+
+
+def org_name_key(value: str | None) -> str | None:
+    """Organisation name for matching: the name key without its company form or brackets."""
+    key = name_key(value)
+    if not key:
+        return None
+    if not key.endswith(("分公司", "分支机构")):
+        key = _COMPANY_FORM.sub("", key)
+    return key.replace("(", "").replace(")", "") or None
+
+
 def clean_code(value: str | None) -> str | None:
     """Credit codes, organization codes, registration numbers: folded, no spaces or hyphens."""
     return _text(value).replace("-", "").upper() or None

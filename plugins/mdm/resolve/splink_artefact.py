@@ -1,0 +1,88 @@
+"""Splink models as code plus a trained artefact: shared by the person and organisation models.
+
+Settings (comparisons, blocking rules) live in code; training writes only what it
+estimates (m and u per comparison level, the prior) into
+``models/<version>.json``. A run renders the settings in code for its backend's
+SQL and takes the trained numbers from the file, so DuckDB and Spark run the same
+model. A file that no longer matches the settings in code is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+MODELS_DIR = Path(__file__).parent / "models"
+
+# What training estimates, per comparison level; everything else comes from the code.
+_TRAINED_LEVEL_KEYS = ("m_probability", "u_probability")
+
+
+def model_path(version: str) -> Path:
+    return MODELS_DIR / f"{version}.json"
+
+
+def trained_settings(creator: Any, version: str, sql_dialect: str) -> dict[str, Any]:
+    """``creator`` (a ``SettingsCreator``) rendered for ``sql_dialect``, with the trained
+    parameters of model ``version``."""
+    path = model_path(version)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"Splink model {path} is missing: train it with `mdm resolve train`"
+        )
+    trained = json.loads(path.read_text())
+    rendered = creator.create_settings_dict(sql_dialect)
+    rendered["sql_dialect"] = sql_dialect
+    rendered["probability_two_random_records_match"] = trained[
+        "probability_two_random_records_match"
+    ]
+    if len(rendered["comparisons"]) != len(trained["comparisons"]):
+        raise ValueError(
+            f"{path} has {len(trained['comparisons'])} comparisons, the settings in code "
+            f"{len(rendered['comparisons'])}: run `mdm resolve train` and commit the new model file"
+        )
+    for comparison, trained_comparison in zip(
+        rendered["comparisons"], trained["comparisons"], strict=True
+    ):
+        levels, trained_levels = (
+            comparison["comparison_levels"],
+            trained_comparison["comparison_levels"],
+        )
+        labels = [level.get("label_for_charts") for level in levels]
+        trained_labels = [level.get("label_for_charts") for level in trained_levels]
+        if (
+            comparison["output_column_name"] != trained_comparison["output_column_name"]
+            or labels != trained_labels
+        ):
+            raise ValueError(
+                f"{path} does not match the settings in code (comparison "
+                f"{comparison['output_column_name']}: {labels} vs {trained_labels}); "
+                "run `mdm resolve train` and commit the new model file"
+            )
+        for level, trained_level in zip(levels, trained_levels, strict=True):
+            for key in _TRAINED_LEVEL_KEYS:
+                if key in trained_level:
+                    level[key] = trained_level[key]
+    return rendered
+
+
+def train(creator: Any, version: str, table: Any, seed: int = 1) -> Path:
+    """Estimate the prior and m from the ``id_label`` column (identifiers the deterministic
+    step already trusts), u by random sampling; write the artefact of ``version``."""
+    from splink import DuckDBAPI, Linker, block_on
+
+    linker = Linker(DuckDBAPI().register(table), creator)
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("id_label")], recall=0.9
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=2_000_000, seed=seed)
+    linker.training.estimate_m_from_label_column("id_label")
+    path = model_path(version)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    linker.misc.save_model_to_json(str(path), overwrite=True)
+    logger.info("trained %s on %d records -> %s", version, table.num_rows, path)
+    return path
