@@ -86,33 +86,38 @@ LEGAL_PERSON = EntityKind(
 # registration number, an individual business taxed under its owner's ID number) are one
 # organisation when a record of each has the same name and the same legal representative's
 # valid ID number, unless both hold different valid credit codes.
-_SAME_NAME_AND_REPRESENTATIVE = """
-with representative as (
-    select o.dataset, o.record_key, o.name_key, o.uscc, o.uscc_valid, p.id_number as rep_id,
-           r.legal_person_id
-    from intermediate.int_organisation_observations o
-    join intermediate.int_person_observations p
-        on p.dataset = o.dataset and p.record_key = o.legal_rep_record_key
-    join {schema}.legal_person_record r
-        on r.dataset = o.dataset and r.record_key = o.record_key
-    where p.id_number_valid and o.name_key is not null
-),
-entity_codes as (
-    select legal_person_id, array_agg(distinct uscc) filter (where uscc_valid) as codes
-    from representative group by legal_person_id
-),
-pairs as (
+#
+# Temporary tables, analysed, not CTEs: estimated at one row, a CTE joined to itself was
+# a nested loop over every pair of organisation records (10M comparisons at 20k persons).
+_SAME_NAME_AND_REPRESENTATIVE = [
+    "drop table if exists pg_temp.mdm_representative, pg_temp.mdm_entity_codes",
+    """create temporary table mdm_representative on commit drop as
+       select o.dataset, o.record_key, o.name_key, o.uscc, o.uscc_valid,
+              o.legal_rep_id_number as rep_id, r.legal_person_id
+       from intermediate.int_organisation_observations o
+       join {schema}.legal_person_record r
+           on r.dataset = o.dataset and r.record_key = o.record_key
+       where o.name_key is not null and std.is_valid_id_number(o.legal_rep_id_number)""",
+    "analyze mdm_representative",
+    """create temporary table mdm_entity_codes on commit drop as
+       select legal_person_id, array_agg(distinct uscc order by uscc) filter (where uscc_valid)
+                  as codes
+       from mdm_representative group by legal_person_id""",
+    "analyze mdm_entity_codes",
+]
+_SAME_NAME_AND_REPRESENTATIVE_PAIRS = """
+with pairs as (
     select distinct least(a.legal_person_id, b.legal_person_id) as survivor,
                     greatest(a.legal_person_id, b.legal_person_id) as absorbed
-    from representative a
-    join representative b
+    from mdm_representative a
+    join mdm_representative b
         on a.name_key = b.name_key and a.rep_id = b.rep_id
         and a.legal_person_id < b.legal_person_id
 )
 select pairs.survivor, pairs.absorbed
 from pairs
-join entity_codes ca on ca.legal_person_id = pairs.survivor
-join entity_codes cb on cb.legal_person_id = pairs.absorbed
+join mdm_entity_codes ca on ca.legal_person_id = pairs.survivor
+join mdm_entity_codes cb on cb.legal_person_id = pairs.absorbed
 where ca.codes is null or cb.codes is null or ca.codes = cb.codes
 order by pairs.absorbed, pairs.survivor
 """
@@ -124,8 +129,9 @@ def _merge_organisations(conn: psycopg.Connection, run_id: str, schema: str) -> 
 
     merged = 0
     absorbed_into: dict[str, str] = {}
-    query = _SAME_NAME_AND_REPRESENTATIVE.format(schema=schema)
-    for survivor, absorbed in conn.execute(query).fetchall():
+    for statement in _SAME_NAME_AND_REPRESENTATIVE:
+        conn.execute(statement.format(schema=schema))
+    for survivor, absorbed in conn.execute(_SAME_NAME_AND_REPRESENTATIVE_PAIRS).fetchall():
         while survivor in absorbed_into:  # chains: follow to the final survivor
             survivor = absorbed_into[survivor]
         if absorbed in absorbed_into or survivor == absorbed:

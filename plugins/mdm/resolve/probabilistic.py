@@ -42,24 +42,6 @@ logger = logging.getLogger(__name__)
 # relative's, typed into the wrong record): it says nothing about this person, so it is
 # left out of the comparison (null, a neutral level) rather than counted against a match.
 _CONTRADICTED = f"o.id_number_valid and not ({ID_AGREES_WITH_RECORD})"
-OBSERVATIONS_SQL = f"""
-    select o.dataset || '|' || o.record_key as unique_id,
-           case when {ID_AGREES_WITH_RECORD} then o.id_number end
-               as id_label,
-           case when {_CONTRADICTED} then null else o.id_number end as id_number,
-           o.name_key, std.name_key(o.former_name) as former_name_key, o.sex_code, o.birth_date,
-           o.hukou_division_code as division,
-           o.mobile
-    from intermediate.int_person_observations o
-"""
-ORGANISATION_OBSERVATIONS_SQL = """
-    select o.dataset || '|' || o.record_key as unique_id,
-           o.organization_code as id_label,
-           o.credit_code, left(o.credit_code, 17) as credit_code_body,
-           o.name_key, std.org_name_key(o.name_raw) as org_name_key, o.address,
-           o.legal_rep_name_key, o.legal_rep_id_number
-    from intermediate.int_organisation_observations o
-"""
 
 
 @dataclass(frozen=True)
@@ -70,7 +52,13 @@ class Linkage:
     record_table: str  # in the resolution schema
     id_column: str
     model: ModuleType  # COLUMNS, BLOCKING_KEYS, thresholds, MODEL_VERSION, trained_settings()
-    observations_sql: str  # the model's columns (and the alias columns) per source record
+    observations: str  # the dbt model of the source records, read as ``o``
+    # Splink column -> SQL over ``o``: the model's columns (and the alias columns).
+    columns_sql: dict[str, str]
+    # Blocking column -> SQL over ``o`` that equals the Splink value wherever that is not
+    # null, and is cheap: candidates are chosen on these in one pass over the observations,
+    # and the Splink columns are computed for the chosen rows only.
+    blocking_sql: dict[str, str]
     # Records resolved with these methods are scored (they hold no trusted key).
     scored_methods: tuple[str, ...]
     # SQL over ``r``, a row of the record table: this record's key makes its entity trusted.
@@ -79,13 +67,37 @@ class Linkage:
     aliases: dict[str, str] = field(default_factory=dict)
     date_columns: tuple[str, ...] = ()
 
+    def select_sql(self) -> str:
+        return ", ".join(f"{sql} as {column}" for column, sql in self.columns_sql.items())
+
 
 PERSONS = Linkage(
     entity_kind="person",
     record_table="person_record",
     id_column="person_id",
     model=person_model,
-    observations_sql=OBSERVATIONS_SQL,
+    observations="intermediate.int_person_observations",
+    columns_sql={
+        "unique_id": "o.dataset || '|' || o.record_key",
+        "id_label": f"case when {ID_AGREES_WITH_RECORD} then o.id_number end",
+        "id_number": f"case when {_CONTRADICTED} then null else o.id_number end",
+        "name_key": "o.name_key",
+        "sex_code": "o.sex_code",
+        "birth_date": "o.birth_date",
+        "division": "o.hukou_division_code",
+        "mobile": "o.mobile",
+        "former_name_key": "std.name_key(o.former_name)",
+    },
+    blocking_sql={
+        "id_number": "o.id_number",  # the Splink value is this number, or null
+        "name_key": "o.name_key",
+        "sex_code": "o.sex_code",
+        "birth_date": "o.birth_date",
+        "division": "o.hukou_division_code",
+        # most records have no former name: the function runs for the few that do
+        "former_name_key": "case when o.former_name is not null "
+        "then std.name_key(o.former_name) end",
+    },
     scored_methods=("singleton",),
     trusted_key_sql="r.match_key is not null",
     aliases={"name_key": "former_name_key"},
@@ -96,7 +108,24 @@ ORGANISATIONS = Linkage(
     record_table="legal_person_record",
     id_column="legal_person_id",
     model=organisation_model,
-    observations_sql=ORGANISATION_OBSERVATIONS_SQL,
+    observations="intermediate.int_organisation_observations",
+    columns_sql={
+        "unique_id": "o.dataset || '|' || o.record_key",
+        "id_label": "o.organization_code",
+        "credit_code": "o.credit_code",
+        "credit_code_body": "left(o.credit_code, 17)",
+        "name_key": "o.name_key",
+        "org_name_key": "std.org_name_key(o.name_raw)",
+        "address": "o.address",
+        "legal_rep_name_key": "o.legal_rep_name_key",
+        "legal_rep_id_number": "o.legal_rep_id_number",
+    },
+    blocking_sql={
+        "org_name_key": "std.org_name_key(o.name_raw)",
+        "credit_code_body": "left(o.credit_code, 17)",
+        "legal_rep_id_number": "o.legal_rep_id_number",
+        "address": "o.address",
+    },
     # A registration number alone is a key (it joins later records of that registration),
     # but no other department knows it: its entity may still move to a coded one.
     scored_methods=("singleton", "registration_number"),
@@ -105,22 +134,38 @@ ORGANISATIONS = Linkage(
 LINKAGES = (PERSONS, ORGANISATIONS)
 
 
-def _key_match(ours: str, theirs: str, linkage: Linkage) -> str:
-    """SQL: record ``ours`` shares a blocking key with some record of table ``theirs``.
+def _key_variants(linkage: Linkage) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """(columns of ours, columns of theirs) that must be equal for a pair, per blocking key.
 
-    An alias (a register record's former name) pairs like the record with the alias column
+    An alias (a register record's former name) pairs like its record with the alias column
     in place of the column, on either side.
     """
-    conditions = []
+    variants: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
     for key in linkage.model.BLOCKING_KEYS:
-        variants: list[tuple[tuple[str, ...], tuple[str, ...]]] = [(key, key)]
+        variants.append((key, key))
         for column, alias in linkage.aliases.items():
             if column in key:
                 aliased = tuple(alias if c == column else c for c in key)
                 variants += [(aliased, key), (key, aliased)]
-        for left, right in variants:
-            mine = ", ".join(f"{ours}.{c}" for c in left)
-            conditions.append(f"({mine}) in (select {', '.join(right)} from {theirs})")
+    return variants
+
+
+def _key_match(ours: str, theirs: str, linkage: Linkage, raw: bool = False) -> str:
+    """SQL: record ``ours`` shares a blocking key with some record of table ``theirs``.
+
+    ``raw``: ``ours`` is an observation row ``o`` (its blocking values from ``blocking_sql``);
+    else a row with the Splink columns.
+    """
+    conditions = []
+    for left, right in _key_variants(linkage):
+        mine = ", ".join(linkage.blocking_sql[c] if raw else f"{ours}.{c}" for c in left)
+        # A null never pairs, but "null in (...)" is unknown, not false, and so is its
+        # negation: the daily run's "not (...)" kept every record with a null key column.
+        present = " and ".join(f"{c} is not null" for c in right)
+        conditions.append(
+            f"coalesce(({mine}) in (select {', '.join(right)} from {theirs} where {present}),"
+            " false)"
+        )
     return "\n           or ".join(conditions)
 
 
@@ -139,51 +184,52 @@ def _candidates_statements(
     record of this run shares a blocking key with it: it was scored against everything
     else before and did not link. ``mdm resolve run --full`` reports any difference.
 
-    Returns set-up statements and the query. The scored records go to an analysed temporary
-    table: with a true row count the planner hashes each ``in (select ...)`` (one pass over
-    the observations); estimated from a CTE it probed them row by row (minutes at 25k).
+    Returns set-up statements and the query. Two passes over the observations, each a
+    hash join: one for the records in play (scored, or new in this run), one for the
+    candidates, chosen on plain columns; the Splink columns (ID-number checks, name keys)
+    are computed only for the rows chosen. The small tables are analysed: with a true row
+    count the planner hashes each ``in (select ...)``; estimated, it probed them row by
+    row (minutes at 25k).
     """
     table = f"{schema}.{linkage.record_table}"
+    # (A statement with parameters doubles the % of the modulo in the ID-number check.)
+    in_play = "r.match_method = any(%(scored)s)"
+    if run_id is not None:
+        in_play += " or r.run_id = %(run_id)s"
+    params: dict[str, Any] = {"scored": list(linkage.scored_methods), "run_id": run_id}
     setup: list[tuple[str, dict[str, Any]]] = [
-        ("drop table if exists pg_temp.mdm_observations, pg_temp.mdm_singles, pg_temp.mdm_new", {}),
+        ("drop table if exists pg_temp.mdm_play, pg_temp.mdm_singles, pg_temp.mdm_new", {}),
         (
-            f"""create temporary table mdm_observations as
-                select x.*, r.match_method, r.run_id as resolved_by
-                from ({linkage.observations_sql}) as x
-                join {table} r on r.dataset || '|' || r.record_key = x.unique_id""",
-            {},
+            f"""create temporary table mdm_play as
+                select o.dataset, o.record_key, {linkage.select_sql().replace("%", "%%")},
+                       r.match_method = any(%(scored)s) as is_scored,
+                       coalesce(r.run_id = %(run_id)s, false) as is_new
+                from {table} r
+                join {linkage.observations} o
+                    on o.dataset = r.dataset and o.record_key = r.record_key
+                where {in_play}""",
+            params,
         ),
-        ("analyze mdm_observations", {}),
-        (
-            "create temporary table mdm_singles as select * from mdm_observations "
-            "where match_method = any(%(scored)s)",
-            {"scored": list(linkage.scored_methods)},
-        ),
+        ("create temporary table mdm_singles as select * from mdm_play where is_scored", {}),
     ]
     if run_id is not None:
         setup += [
-            (
-                "create temporary table mdm_new as "
-                "select * from mdm_observations where resolved_by = %(run_id)s",
-                {"run_id": run_id},
-            ),
+            ("create temporary table mdm_new as select * from mdm_play where is_new", {}),
             ("analyze mdm_new", {}),
             (
-                "delete from mdm_singles s where s.resolved_by is distinct from %(run_id)s "
+                "delete from mdm_singles s where not s.is_new "
                 f"and not ({_key_match('s', 'mdm_new', linkage)})",
-                {"run_id": run_id},
+                {},
             ),
         ]
     setup.append(("analyze mdm_singles", {}))
-    where = "o.unique_id in (select unique_id from mdm_singles)\n           or " + _key_match(
-        "o", "mdm_singles", linkage
-    )
-    columns = ", ".join(f"o.{c}" for c in _selected_columns(linkage))
+    scored = "(o.dataset, o.record_key) in (select dataset, record_key from mdm_singles)"
+    columns = ", ".join(f"{linkage.columns_sql[c]} as {c}" for c in _selected_columns(linkage))
     query = f"""
-        select {columns},
-               o.unique_id in (select unique_id from mdm_singles) as is_scored
-        from mdm_observations as o
-        where {where}
+        select {columns}, {scored} as is_scored
+        from {linkage.observations} o
+        where {scored}
+           or {_key_match("o", "mdm_singles", linkage, raw=True)}
     """
     return setup, query
 
@@ -250,9 +296,8 @@ def load_observations(
     ``with_aliases`` adds the alias columns (the register's former name, 曾用名), from
     which :func:`with_former_name_aliases` makes candidate rows; the model never sees them.
     """
-    columns = ", ".join(_selected_columns(linkage))
-    query = f"select {columns} from ({linkage.observations_sql}) as x"
-    table = _copy_to_arrow(warehouse, query, linkage)
+    columns = ", ".join(f"{linkage.columns_sql[c]} as {c}" for c in _selected_columns(linkage))
+    table = _copy_to_arrow(warehouse, f"select {columns} from {linkage.observations} o", linkage)
     return table if with_aliases else table.drop(list(linkage.aliases.values()))
 
 
@@ -333,12 +378,14 @@ def _entities(
     are trusted (hold a record with a trusted key). Index lookups: the records in play only,
     not every record, so the daily run stays proportional to what it scores."""
     table, id_column = f"{schema}.{linkage.record_table}", linkage.id_column
+    keys = [record.split("|", 1) for record in sorted(records)]
     entity = {
         f"{d}|{k}": e
         for d, k, e in conn.execute(
             f"select dataset, record_key, {id_column} from {table}"
-            " join unnest(%s::text[]) as play(id) on play.id = dataset || '|' || record_key",
-            (sorted(records),),
+            " join unnest(%s::text[], %s::text[]) as play(dataset, record_key)"
+            " using (dataset, record_key)",
+            ([d for d, _ in keys], [k for _, k in keys]),
         )
     }
     trusted = {
