@@ -355,6 +355,11 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
             f"{kind:<13} {r['records']:>8} {r['precision']:>9.4f} {r['recall']:>8.4f} "
             f"{r['f1']:>8.4f} {r['over_merged_entities']:>11} {r['split_entities']:>6}"
         )
+    person = results["person"]
+    _out(
+        f"twin pairs merged into one person: {person['twin_pairs_merged']} "
+        f"of {person['twin_pairs']}"
+    )
     churn = results["id_churn"]
     _out(
         f"id churn in the latest run ({churn['run_id']}): {churn['records_moved']} records "

@@ -244,6 +244,30 @@ def test_resolution_quality_against_the_truth(built, warehouse_url):
     assert merged == []
 
 
+def test_mdm_evaluate_reports_against_a_truth_folder(built, warehouse_url, tmp_path):
+    import json
+
+    from mdm.cli import main as mdm_main
+    from mdm.generate import write_all
+    from mdm.resolve.evaluate import pairwise, predicted, split_truth
+
+    summary, _ = built
+    write_all(summary, tmp_path / "landing", tmp_path / "truth")
+    out = tmp_path / "evaluation.json"
+    assert mdm_main(["evaluate", "--truth", str(tmp_path / "truth"), "--json", str(out)]) == 0
+    reported = json.loads(out.read_text())
+    with psycopg.connect(warehouse_url) as conn:
+        current = predicted(conn)
+    truth = split_truth(summary.truth.records)
+    for kind in ("person", "organisation"):
+        expected = pairwise(current[kind], truth[kind])
+        assert {k: reported[kind][k] for k in expected} == expected
+    twins = [p for p in summary.world.persons.values() if p.twin_of]
+    assert twins and reported["person"]["twin_pairs"] > 0
+    assert reported["person"]["twin_pairs_merged"] == 0
+    assert reported["id_churn"]["run_id"]
+
+
 def test_a_steward_cannot_link_keeps_a_record_out_of_the_entity(built, warehouse_url):
     warehouse = params_from_url(warehouse_url)
     with psycopg.connect(warehouse_url) as conn:

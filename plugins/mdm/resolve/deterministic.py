@@ -233,5 +233,9 @@ def resolve_deterministic(
             conn, run_id, schema
         )
         conn.commit()
+        # Fresh statistics for the steps that follow: after a bulk load (a full run, a new
+        # deployment) the planner would otherwise take the record tables for empty.
+        conn.execute(f"analyze {schema}.{PERSON.table}, {schema}.{LEGAL_PERSON.table}")
+        conn.commit()
     logger.info("deterministic resolution: %s", results)
     return results

@@ -3,7 +3,9 @@
 A pair is two source records of the same entity. Predicted pairs come from the
 xref tables, true pairs from ``truth/records.csv``; only records present in
 both count. Over-merged: predicted entities holding records of several true
-entities; split: true entities spread over several predicted ones.
+entities; split: true entities spread over several predicted ones. Twins (born the
+same day to the same parent, from ``truth/relations.csv``) merged into one person
+are counted apart: they are the pairs most alike that must stay two people.
 """
 
 from __future__ import annotations
@@ -114,10 +116,34 @@ def id_churn(conn: psycopg.Connection) -> dict[str, Any]:
     }
 
 
+def read_twin_pairs(truth_dir: Path) -> set[tuple[str, str]]:
+    """True persons born on the same day to the same parent (``truth/relations.csv``)."""
+    children: dict[tuple[str, str], set[str]] = {}
+    with open(truth_dir / "relations.csv", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if row["relation_type"] == "parent":
+                children.setdefault((row["from_id"], row["valid_from"]), set()).add(row["to_id"])
+    return {(a, b) for siblings in children.values() for a in siblings for b in siblings if a < b}
+
+
+def twins_merged(
+    predicted_person: dict[Any, str], person_truth: dict[Any, str], twins: set[tuple[str, str]]
+) -> int:
+    """Twin pairs with a record of each in one predicted person: two people made one."""
+    entities: dict[str, set[str]] = {}
+    for record, true_id in person_truth.items():
+        if record in predicted_person:
+            entities.setdefault(true_id, set()).add(predicted_person[record])
+    return sum(1 for a, b in twins if entities.get(a, set()) & entities.get(b, set()))
+
+
 def evaluate(warehouse: ConnParams, truth_dir: Path) -> dict[str, dict[str, Any]]:
     truth = read_truth(truth_dir)
     with psycopg.connect(conninfo(warehouse)) as conn:
         current = predicted(conn)
         churn = id_churn(conn)
     results = {kind: pairwise(current[kind], truth[kind]) for kind in XREFS}
+    twins = read_twin_pairs(truth_dir)
+    results["person"]["twin_pairs"] = len(twins)
+    results["person"]["twin_pairs_merged"] = twins_merged(current["person"], truth["person"], twins)
     return {**results, "id_churn": churn}

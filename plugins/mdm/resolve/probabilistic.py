@@ -399,6 +399,67 @@ def _entities(
     return entity, trusted
 
 
+def _move_entities(
+    conn: psycopg.Connection,
+    linkage: Linkage,
+    schema: str,
+    run_id: str,
+    best: dict[str, dict[str, Any]],
+    weights: list[str],
+) -> int:
+    """Move each source entity of ``best`` into its target, log the events; records moved.
+
+    Set-based: one update and two inserts whatever the number of links (a statement per
+    link was thousands of round trips on a full run).
+    """
+    table_name, id_column = f"{schema}.{linkage.record_table}", linkage.id_column
+    conn.execute(
+        "create temporary table mdm_move (source text primary key, target text, "
+        "record text, probability float8, evidence jsonb) on commit drop"
+    )
+    with conn.cursor().copy(
+        "copy mdm_move (source, target, record, probability, evidence) from stdin"
+    ) as copy:
+        for source, decision in sorted(best.items()):
+            evidence = {
+                "model": linkage.model.MODEL_VERSION,
+                "record": decision["record"],
+                "matched_record": decision["other"],
+                "match_probability": decision["match_probability"],
+                "match_weight": decision["match_weight"],
+                "weights": {w: decision[w] for w in weights},
+            }
+            copy.write_row(
+                (source, decision["target"], decision["record"],
+                 decision["match_probability"], Jsonb(evidence))
+            )  # fmt: skip
+    conn.execute("analyze mdm_move")
+    linked = conn.execute(
+        f"""with moved as (
+                update {table_name} as t
+                set {id_column} = m.target, match_method = 'splink',
+                    match_probability = m.probability, resolved_at = now(), run_id = %(run)s
+                from mdm_move as m
+                where t.{id_column} = m.source
+                returning t.dataset, t.record_key, m.target, m.evidence
+            )
+            insert into {schema}.entity_event
+                (entity_kind, event, entity_id, into_id, dataset, record_key, evidence, run_id)
+            select %(kind)s, 'linked', target, target, dataset, record_key, evidence, %(run)s
+            from moved order by target, dataset, record_key""",
+        {"run": run_id, "kind": linkage.entity_kind},
+    ).rowcount
+    conn.execute(
+        f"""insert into {schema}.entity_event
+                (entity_kind, event, entity_id, into_id, dataset, record_key, evidence, run_id)
+            select %(kind)s, 'retired', source, target, split_part(record, '|', 1),
+                   substr(record, strpos(record, '|') + 1), evidence, %(run)s
+            from mdm_move order by source""",
+        {"run": run_id, "kind": linkage.entity_kind},
+    )
+    return linked
+
+
 def link_singletons(
     warehouse: ConnParams,
     run_id: str,
@@ -424,7 +485,6 @@ def link_singletons(
         table, alias_of = candidates, {}
     model = linkage.model
     pairs, weights = score_pairs(settings or load_settings(), left, table, model)
-    table_name, id_column = f"{schema}.{linkage.record_table}", linkage.id_column
     with psycopg.connect(conninfo(warehouse)) as conn:
         conn.execute("select pg_advisory_xact_lock(hashtext('mdm.resolve'))")
         cannot_link = conn.execute(
@@ -467,44 +527,7 @@ def link_singletons(
                     current["target"],
                 ):
                     best[source] = {**pair, "record": record, "other": other, "target": target}
-        linked = 0
-        for source, decision in sorted(best.items()):
-            evidence = Jsonb(
-                {
-                    "model": model.MODEL_VERSION,
-                    "record": decision["record"],
-                    "matched_record": decision["other"],
-                    "match_probability": decision["match_probability"],
-                    "match_weight": decision["match_weight"],
-                    "weights": {w: decision[w] for w in weights},
-                }
-            )
-            moved = conn.execute(
-                f"""update {table_name}
-                   set {id_column} = %s, match_method = 'splink', match_probability = %s,
-                       resolved_at = now(), run_id = %s
-                   where {id_column} = %s returning dataset, record_key""",
-                (decision["target"], decision["match_probability"], run_id, source),
-            ).fetchall()
-            for dataset, record_key in sorted(moved):
-                conn.execute(
-                    f"""insert into {schema}.entity_event
-                           (entity_kind, event, entity_id, into_id, dataset, record_key,
-                            evidence, run_id)
-                       values (%s, 'linked', %s, %s, %s, %s, %s, %s)""",
-                    (linkage.entity_kind, decision["target"], decision["target"], dataset,
-                     record_key, evidence, run_id),
-                )  # fmt: skip
-            dataset, record_key = decision["record"].split("|", 1)
-            conn.execute(
-                f"""insert into {schema}.entity_event
-                       (entity_kind, event, entity_id, into_id, dataset, record_key, evidence,
-                        run_id)
-                   values (%s, 'retired', %s, %s, %s, %s, %s, %s)""",
-                (linkage.entity_kind, source, decision["target"], dataset, record_key, evidence,
-                 run_id),
-            )  # fmt: skip
-            linked += len(moved)
+        linked = _move_entities(conn, linkage, schema, run_id, best, weights)
         conn.commit()
     logger.info(
         "splink %s: %d records scored, %d candidate pairs, %d records linked",

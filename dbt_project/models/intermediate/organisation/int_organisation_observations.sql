@@ -36,12 +36,12 @@ with observation as (
         tax_credit_rating_year, record_key || '#FDDBR', updated_at, delivery_id,
         -- An individual business may be taxed under its operator's ID number: that is the
         -- operator's (legal representative's) number, not a credit code.
-        case when length(taxpayer_number) = 18 and not std.is_valid_id_number(taxpayer_number)
+        case when length(taxpayer_number) = 18 and operator_id_number is null
              then taxpayer_number end,
         legal_rep_name_key,
         coalesce(
             case when legal_rep_id_number_valid then legal_rep_id_number end,
-            case when std.is_valid_id_number(taxpayer_number) then taxpayer_number end,
+            operator_id_number,
             legal_rep_id_number
         )
     from {{ ref('stg_swj_dwnsr__taxpayers') }}

@@ -1,0 +1,49 @@
+"""Resolution quality measures against a truth: pairwise metrics and twins made one."""
+
+from __future__ import annotations
+
+import pytest
+
+from mdm.resolve.evaluate import pairwise, read_twin_pairs, twins_merged
+
+pytestmark = pytest.mark.unit
+
+TRUTH = {"a1": "A", "a2": "A", "b1": "B", "c1": "C", "c2": "C"}
+
+
+@pytest.mark.parametrize(
+    ("predicted", "precision", "recall", "over_merged", "split"),
+    [
+        ({"a1": "1", "a2": "1", "b1": "2", "c1": "3", "c2": "3"}, 1.0, 1.0, 0, 0),
+        # A and B made one: one false pair of three predicted (a1-b1, a2-b1 wrong)
+        ({"a1": "1", "a2": "1", "b1": "1", "c1": "3", "c2": "3"}, 0.5, 1.0, 1, 0),
+        # C split in two: no false pair, one of two true pairs missed
+        ({"a1": "1", "a2": "1", "b1": "2", "c1": "3", "c2": "4"}, 1.0, 0.5, 0, 1),
+    ],
+)
+def test_pairwise(predicted, precision, recall, over_merged, split):
+    result = pairwise(predicted, TRUTH)
+    assert (result["precision"], result["recall"]) == (precision, recall)
+    assert (result["over_merged_entities"], result["split_entities"]) == (over_merged, split)
+
+
+def test_twins_are_children_of_one_parent_born_the_same_day(tmp_path):
+    (tmp_path / "relations.csv").write_text(
+        "relation_type,from_id,to_id,valid_from,valid_to\n"
+        "parent,M1,T1,2020-05-01,\n"
+        "parent,M1,T2,2020-05-01,\n"
+        "parent,F1,T1,2020-05-01,\n"
+        "parent,F1,T2,2020-05-01,\n"
+        "parent,M1,S1,2022-01-09,\n"  # a sibling born another day
+        "spouse,F1,M1,2015-01-01,\n",
+        encoding="utf-8",
+    )
+    assert read_twin_pairs(tmp_path) == {("T1", "T2")}
+
+
+def test_a_twin_pair_counts_as_merged_when_a_record_of_each_is_in_one_person():
+    truth = {"r1": "T1", "r2": "T1", "r3": "T2"}
+    twins = {("T1", "T2")}
+    assert twins_merged({"r1": "P1", "r2": "P1", "r3": "P2"}, truth, twins) == 0
+    assert twins_merged({"r1": "P1", "r2": "P2", "r3": "P2"}, truth, twins) == 1
+    assert twins_merged({"r1": "P1", "r2": "P1"}, truth, twins) == 0  # a twin not resolved
