@@ -90,3 +90,20 @@ def test_two_different_credit_codes_keep_the_same_name_at_the_same_address_apart
 
 def test_a_name_alone_never_links():
     assert probability(record("a"), record("b")) < THRESHOLD
+
+
+@pytest.mark.parametrize("model", ["person_model", "organisation_model"])
+def test_every_level_of_a_committed_model_has_its_numbers(model):
+    """No level is left to Splink's silent defaults: trained, or a prior set in code."""
+    import importlib
+
+    settings = importlib.import_module(f"mdm.resolve.{model}").trained_settings("duckdb")
+    missing = [
+        (comparison["output_column_name"], level.get("label_for_charts"), key)
+        for comparison in settings["comparisons"]
+        for level in comparison["comparison_levels"]
+        if not level.get("is_null_level")
+        for key in ("m_probability", "u_probability")
+        if level.get(key) is None
+    ]
+    assert missing == []

@@ -54,9 +54,16 @@ def settings() -> Any:
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
         comparisons=[
+            # Levels the ID-number labels never show (a name one character apart, a birth
+            # date one digit or a month off, another division) get m in code, as priors:
+            # Splink's own defaults, written down so the model file holds every number.
             # exact, one character apart (a typo, a traditional character), else
-            cl.LevenshteinAtThresholds("name_key", [1]),
-            cl.DateOfBirthComparison("birth_date", input_is_string=False),
+            cl.LevenshteinAtThresholds("name_key", [1]).configure(
+                m_probabilities=[0.95, 0.025, 0.025]
+            ),
+            cl.DateOfBirthComparison("birth_date", input_is_string=False).configure(
+                m_probabilities=[0.95, 0.01, 0.01, 0.01, 0.01, 0.01]
+            ),
             cl.ExactMatch("sex_code"),
             # exact, one character apart (a wrong check character, a typo), else. Twins'
             # numbers differ in the sequence and the check: two or more characters, "else".
@@ -64,7 +71,7 @@ def settings() -> Any:
             cl.LevenshteinAtThresholds("id_number", [1]).configure(
                 m_probabilities=[0.92, 0.07, 0.01]
             ),
-            cl.ExactMatch("division"),
+            cl.ExactMatch("division").configure(m_probabilities=[0.95, 0.05]),
             cl.ExactMatch("mobile"),
         ],
         # Blocking rules and the columns they use change together (see ADR 0009).
