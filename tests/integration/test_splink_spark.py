@@ -14,11 +14,15 @@ import psycopg
 import pytest
 from ingest_support import ingest_all_files, reset_world
 
-from mdm import build
+from mdm import build, db
 from mdm.connections import params_from_url
-from mdm.generate import GenerateConfig, generate, write_all
+from mdm.generate import GenerateConfig, generate, write_all, write_frontend
+from mdm.generate.noise import NoiseRates
+from mdm.ingest.frontend import pull_frontend
+from mdm.registry import dataset
+from mdm.resolve import organisation_model
 from mdm.resolve.deterministic import resolve_deterministic
-from mdm.resolve.probabilistic import link_singletons
+from mdm.resolve.probabilistic import ORGANISATIONS, link_singletons, load_candidates, score_pairs
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -46,10 +50,14 @@ def _restore_deterministic_state(warehouse_url: str) -> None:
 @pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs a Java runtime")
 def test_spark_backend_links_exactly_what_duckdb_links(settings, warehouse_url, tmp_path):
     reset_world(settings, warehouse_url)
-    summary = generate(GenerateConfig(persons=700, orgs=70, days=1, seed=23))
+    # Many credit codes with a wrong check character: organisation records for Splink too.
+    rates = dataclasses.replace(NoiseRates(), uscc_wrong_check=0.25)
+    summary = generate(GenerateConfig(persons=700, orgs=140, days=1, seed=23, rates=rates))
     write_all(summary, tmp_path / "landing", tmp_path / "truth")
+    write_frontend(db.frontend_url(settings), summary.frontend_rows)
     warehouse = params_from_url(warehouse_url)
     ingest_all_files(warehouse_url, tmp_path / "landing", "spark")
+    pull_frontend(warehouse, params_from_url(db.frontend_url(settings)), dataset("swj_dwnsr"), "s")
     build.build_observations(settings, warehouse, "spark")
     resolve_deterministic(warehouse, "spark")
     with psycopg.connect(warehouse_url) as conn:
@@ -67,6 +75,15 @@ def test_spark_backend_links_exactly_what_duckdb_links(settings, warehouse_url, 
         )
         spark_counts = link_singletons(warehouse, "spark", on_spark)
         spark_state = _snapshot(warehouse_url)
+        # The organisation model too: the same pairs and scores on both backends.
+        left, candidates = load_candidates(warehouse, linkage=ORGANISATIONS)
+        organisation_pairs = {
+            name: [
+                (p["unique_id_l"], p["unique_id_r"], round(p["match_probability"], 9))
+                for p in score_pairs(on, left, candidates, organisation_model)[0]
+            ]
+            for name, on in (("duckdb", on_duckdb), ("spark", on_spark))
+        }
     finally:
         with psycopg.connect(warehouse_url) as conn:
             conn.execute("drop table if exists deterministic_state")
@@ -75,5 +92,7 @@ def test_spark_backend_links_exactly_what_duckdb_links(settings, warehouse_url, 
     assert duckdb_counts["linked"] > 0
     assert spark_counts == duckdb_counts
     assert spark_state == duckdb_state
+    assert organisation_pairs["duckdb"]
+    assert organisation_pairs["spark"] == organisation_pairs["duckdb"]
     # Spark's intermediate tables went to the configured shared folder, not to local /tmp.
     assert any((tmp_path / "spark-checkpoints").iterdir())

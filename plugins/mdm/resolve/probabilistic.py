@@ -158,13 +158,16 @@ def _key_match(ours: str, theirs: str, linkage: Linkage, raw: bool = False) -> s
     """
     conditions = []
     for left, right in _key_variants(linkage):
-        mine = ", ".join(linkage.blocking_sql[c] if raw else f"{ours}.{c}" for c in left)
-        # A null never pairs, but "null in (...)" is unknown, not false, and so is its
-        # negation: the daily run's "not (...)" kept every record with a null key column.
-        present = " and ".join(f"{c} is not null" for c in right)
+        mine = [linkage.blocking_sql[c] if raw else f"{ours}.{c}" for c in left]
+        # A null never pairs, so both sides leave nulls out, ours before the lookup. "null
+        # in (...)" is unknown, not false (the daily run's "not (...)" kept every record
+        # with a null key column), and PostgreSQL answers it by scanning the whole hash
+        # table: a probe per null was quadratic (a minute for 3,500 records at 100k).
+        ours_present = " and ".join(f"{value} is not null" for value in mine)
+        theirs_present = " and ".join(f"{c} is not null" for c in right)
         conditions.append(
-            f"coalesce(({mine}) in (select {', '.join(right)} from {theirs} where {present}),"
-            " false)"
+            f"({ours_present} and ({', '.join(mine)}) in "
+            f"(select {', '.join(right)} from {theirs} where {theirs_present}))"
         )
     return "\n           or ".join(conditions)
 
