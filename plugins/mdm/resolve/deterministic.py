@@ -97,7 +97,7 @@ _SAME_NAME_AND_REPRESENTATIVE = [
        from intermediate.int_organisation_observations o
        join {schema}.legal_person_record r
            on r.dataset = o.dataset and r.record_key = o.record_key
-       where o.name_key is not null and std.is_valid_id_number(o.legal_rep_id_number)""",
+       where o.name_key is not null and o.legal_rep_id_number_valid""",
     "analyze mdm_representative",
     """create temporary table mdm_entity_codes on commit drop as
        select legal_person_id, array_agg(distinct uscc order by uscc) filter (where uscc_valid)

@@ -73,21 +73,31 @@ def name_key(value: str | None) -> str | None:
 
 
 # Company forms a registration may spell out or leave off (有限公司 / 有限责任公司 in one
-# department, the bare trade name in another). A branch (分公司) is a different organisation
-# from its parent: its name is kept whole.
-_COMPANY_FORM = re.compile(
-    r"(股份有限公司|有限责任公司|有限公司|公司|\((?:特殊普通合伙|普通合伙|有限合伙)\))$"
-)
+# department, the bare trade name in another), longest first. A branch (分公司) is a
+# different organisation from its parent: its name is kept whole.
+_COMPANY_FORMS = (
+    "股份有限公司", "有限责任公司", "有限公司",
+    "(特殊普通合伙)", "(普通合伙)", "(有限合伙)",
+    "公司",
+)  # fmt: skip
+_BRANCH_SUFFIXES = ("分公司", "分支机构")
+
+
+def strip_company_form(key: str | None) -> str | None:
+    """A name key without its company form or brackets (SQL: plain suffix tests, no regex)."""
+    if not key:
+        return None
+    if not key.endswith(_BRANCH_SUFFIXES):
+        for form in _COMPANY_FORMS:
+            if key.endswith(form):
+                key = key[: -len(form)]
+                break
+    return key.replace("(", "").replace(")", "") or None
 
 
 def org_name_key(value: str | None) -> str | None:
     """Organisation name for matching: the name key without its company form or brackets."""
-    key = name_key(value)
-    if not key:
-        return None
-    if not key.endswith(("分公司", "分支机构")):
-        key = _COMPANY_FORM.sub("", key)
-    return key.replace("(", "").replace(")", "") or None
+    return strip_company_form(name_key(value))
 
 
 def clean_code(value: str | None) -> str | None:

@@ -10,7 +10,7 @@ with observation as (
         null::text as tax_credit_rating, null::int as tax_credit_rating_year,
         record_key || '#FDDBR' as legal_rep_record_key, updated_at, delivery_id,
         uscc as credit_code, legal_rep_name_key,
-        legal_rep_id_number
+        legal_rep_id_number, legal_rep_id_number_valid
     from {{ ref('stg_scjgj_qydj__enterprises') }}
 
     union all
@@ -18,7 +18,7 @@ with observation as (
         'bb_sydwdj', record_key, uscc, uscc_valid, organization_code, null, name_raw, name,
         name_key, org_kind, false, status, establishment_date, registered_capital_cny, address,
         null, null, null, null, record_key || '#FDDBR', updated_at, delivery_id,
-        uscc, legal_rep_name_key, legal_rep_id_number
+        uscc, legal_rep_name_key, legal_rep_id_number, legal_rep_id_number_valid
     from {{ ref('stg_bb_sydwdj__public_institutions') }}
 
     union all
@@ -26,7 +26,7 @@ with observation as (
         'mzt_shzz', record_key, uscc, uscc_valid, organization_code, null, name_raw, name,
         name_key, org_kind, false, status, establishment_date, registered_capital_cny, address,
         null, null, null, null, record_key || '#FDDBR', updated_at, delivery_id,
-        uscc, legal_rep_name_key, legal_rep_id_number
+        uscc, legal_rep_name_key, legal_rep_id_number, legal_rep_id_number_valid
     from {{ ref('stg_mzt_shzz__social_organisations') }}
 
     union all
@@ -43,7 +43,8 @@ with observation as (
             case when legal_rep_id_number_valid then legal_rep_id_number end,
             operator_id_number,
             legal_rep_id_number
-        )
+        ),
+        coalesce(legal_rep_id_number_valid, false) or operator_id_number is not null
     from {{ ref('stg_swj_dwnsr__taxpayers') }}
 )
 
