@@ -204,6 +204,7 @@ def cmd_resolve(settings: Settings, args: argparse.Namespace) -> int:
     prepare_database(settings)
     warehouse = params_from_url(db.warehouse_url(settings))
     if args.resolve_command == "train":
+        from mdm.resolve import splink_artefact
         from mdm.resolve.probabilistic import LINKAGES, load_observations
 
         for linkage in LINKAGES:
@@ -213,7 +214,9 @@ def cmd_resolve(settings: Settings, args: argparse.Namespace) -> int:
             if table.num_rows == 0:
                 _out(f"no {linkage.entity_kind} observations: run the pipeline first (mdm run)")
                 return 2
-            _out(f"written {linkage.model.train(table)} ({table.num_rows} records)")
+            _out(
+                f"written {splink_artefact.train(linkage.model, table)} ({table.num_rows} records)"
+            )
         return 0
     run_id = f"cli__{time.strftime('%Y%m%dT%H%M%S')}"
     if args.full:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from mdm.resolve import organisation_model
+from mdm.resolve import organisation_model, splink_artefact
 from mdm.standardize.values import name_key, org_name_key
 
 pytestmark = pytest.mark.unit
@@ -39,7 +39,9 @@ def probability(left: dict[str, object], right: dict[str, object]) -> float:
     table = pa.Table.from_pylist(
         [left, right], schema=pa.schema([(c, pa.string()) for c in organisation_model.COLUMNS])
     )
-    linker = Linker(DuckDBAPI().register(table), organisation_model.trained_settings("duckdb"))
+    linker = Linker(
+        DuckDBAPI().register(table), splink_artefact.trained_settings(organisation_model, "duckdb")
+    )
     result = linker.inference.predict(threshold_match_probability=0.0).as_pyarrow_table()
     return result["match_probability"][0].as_py() if result.num_rows else 0.0
 
@@ -97,7 +99,9 @@ def test_every_level_of_a_committed_model_has_its_numbers(model):
     """No level is left to Splink's silent defaults: trained, or a prior set in code."""
     import importlib
 
-    settings = importlib.import_module(f"mdm.resolve.{model}").trained_settings("duckdb")
+    settings = splink_artefact.trained_settings(
+        importlib.import_module(f"mdm.resolve.{model}"), "duckdb"
+    )
     missing = [
         (comparison["output_column_name"], level.get("label_for_charts"), key)
         for comparison in settings["comparisons"]

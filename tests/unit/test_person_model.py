@@ -31,7 +31,9 @@ def decisions(*pairs: tuple[dict[str, object], dict[str, object]]) -> list[float
                 [(c, pa.date32() if c == "birth_date" else pa.string()) for c in COLUMNS]
             ),
         )
-        linker = Linker(DuckDBAPI().register(table), person_model.trained_settings("duckdb"))
+        linker = Linker(
+            DuckDBAPI().register(table), splink_artefact.trained_settings(person_model, "duckdb")
+        )
         result = linker.inference.predict(threshold_match_probability=0.0).as_pyarrow_table()
         probabilities.append(result["match_probability"][0].as_py() if result.num_rows else 0.0)
     return probabilities
@@ -95,8 +97,8 @@ def test_a_name_alone_never_links():
 def test_the_model_file_renders_for_spark_with_the_trained_numbers():
     import json
 
-    trained = json.loads(person_model.model_path().read_text())
-    spark = person_model.trained_settings("spark")
+    trained = json.loads(splink_artefact.model_path(person_model).read_text())
+    spark = splink_artefact.trained_settings(person_model, "spark")
     assert spark["sql_dialect"] == "spark"
     assert "`name_key`" in spark["blocking_rules_to_generate_predictions"][0]["blocking_rule"]
     assert (
@@ -115,12 +117,12 @@ def test_the_model_file_renders_for_spark_with_the_trained_numbers():
 def test_a_model_file_that_no_longer_matches_the_settings_is_refused(tmp_path, monkeypatch):
     import json
 
-    trained = json.loads(person_model.model_path().read_text())
+    trained = json.loads(splink_artefact.model_path(person_model).read_text())
     trained["comparisons"][0]["comparison_levels"].pop(2)  # a level removed in code since
     monkeypatch.setattr(splink_artefact, "MODELS_DIR", tmp_path)
-    person_model.model_path().write_text(json.dumps(trained))
+    splink_artefact.model_path(person_model).write_text(json.dumps(trained))
     with pytest.raises(ValueError, match="mdm resolve train"):
-        person_model.trained_settings("duckdb")
+        splink_artefact.trained_settings(person_model, "duckdb")
 
 
 def test_a_renamed_register_record_is_also_a_candidate_under_its_former_name():

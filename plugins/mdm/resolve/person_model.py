@@ -9,10 +9,7 @@ numbers, which the deterministic step already trusts) and writes
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
-
-from mdm.resolve import splink_artefact
 
 logger = logging.getLogger(__name__)
 
@@ -78,17 +75,3 @@ def settings() -> Any:
         blocking_rules_to_generate_predictions=[block_on(*key) for key in BLOCKING_KEYS],
         retain_intermediate_calculation_columns=True,
     )
-
-
-def model_path(version: str = MODEL_VERSION) -> Path:
-    return splink_artefact.model_path(version)
-
-
-def trained_settings(sql_dialect: str, version: str = MODEL_VERSION) -> dict[str, Any]:
-    """The settings of this module in ``sql_dialect`` with the parameters of the trained model."""
-    return splink_artefact.trained_settings(settings(), version, sql_dialect)
-
-
-def train(table: Any, version: str = MODEL_VERSION, seed: int = 1) -> Path:
-    """Estimate u by random sampling and m from the ID-number labels; write the artefact."""
-    return splink_artefact.train(settings(), version, table, seed)

@@ -31,7 +31,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from mdm.connections import ConnParams, conninfo
-from mdm.resolve import organisation_model, person_model
+from mdm.resolve import organisation_model, person_model, splink_artefact
 from mdm.resolve.backends import splink_api
 from mdm.resolve.deterministic import ID_AGREES_WITH_RECORD
 from mdm.settings import Settings, load_settings
@@ -51,14 +51,15 @@ class Linkage:
     entity_kind: str  # resolve.entity_event.entity_kind
     record_table: str  # in the resolution schema
     id_column: str
-    model: ModuleType  # COLUMNS, BLOCKING_KEYS, thresholds, MODEL_VERSION, trained_settings()
+    model: ModuleType  # COLUMNS, BLOCKING_KEYS, thresholds, MODEL_VERSION, settings()
     observations: str  # the dbt model of the source records, read as ``o``
     # Splink column -> SQL over ``o``: the model's columns (and the alias columns).
     columns_sql: dict[str, str]
-    # Blocking column -> SQL over ``o`` that equals the Splink value wherever that is not
-    # null, and is cheap: candidates are chosen on these in one pass over the observations,
-    # and the Splink columns are computed for the chosen rows only.
-    blocking_sql: dict[str, str]
+    # Blocking column -> cheaper SQL over ``o`` that equals the Splink value wherever that
+    # is not null (other blocking columns use ``columns_sql``): candidates are chosen on
+    # these in one pass over the observations, and the Splink columns are computed for the
+    # chosen rows only.
+    cheap_blocking_sql: dict[str, str]
     # Records resolved with these methods are scored (they hold no trusted key).
     scored_methods: tuple[str, ...]
     # SQL over ``r``, a row of the record table: this record's key makes its entity trusted.
@@ -69,6 +70,9 @@ class Linkage:
 
     def select_sql(self) -> str:
         return ", ".join(f"{sql} as {column}" for column, sql in self.columns_sql.items())
+
+    def blocking_sql(self, column: str) -> str:
+        return self.cheap_blocking_sql.get(column, self.columns_sql[column])
 
 
 PERSONS = Linkage(
@@ -88,12 +92,8 @@ PERSONS = Linkage(
         "mobile": "o.mobile",
         "former_name_key": "std.name_key(o.former_name)",
     },
-    blocking_sql={
+    cheap_blocking_sql={
         "id_number": "o.id_number",  # the Splink value is this number, or null
-        "name_key": "o.name_key",
-        "sex_code": "o.sex_code",
-        "birth_date": "o.birth_date",
-        "division": "o.hukou_division_code",
         # most records have no former name: the function runs for the few that do
         "former_name_key": "case when o.former_name is not null "
         "then std.name_key(o.former_name) end",
@@ -120,12 +120,7 @@ ORGANISATIONS = Linkage(
         "legal_rep_name_key": "o.legal_rep_name_key",
         "legal_rep_id_number": "o.legal_rep_id_number",
     },
-    blocking_sql={
-        "org_name_key": "std.strip_company_form(o.name_key)",
-        "credit_code_body": "left(o.credit_code, 17)",
-        "legal_rep_id_number": "o.legal_rep_id_number",
-        "address": "o.address",
-    },
+    cheap_blocking_sql={},
     # A registration number alone is a key (it joins later records of that registration),
     # but no other department knows it: its entity may still move to a coded one.
     scored_methods=("singleton", "registration_number"),
@@ -153,12 +148,12 @@ def _key_variants(linkage: Linkage) -> list[tuple[tuple[str, ...], tuple[str, ..
 def _key_match(ours: str, theirs: str, linkage: Linkage, raw: bool = False) -> str:
     """SQL: record ``ours`` shares a blocking key with some record of table ``theirs``.
 
-    ``raw``: ``ours`` is an observation row ``o`` (its blocking values from ``blocking_sql``);
+    ``raw``: ``ours`` is an observation row ``o`` (its values from ``Linkage.blocking_sql``);
     else a row with the Splink columns.
     """
     conditions = []
     for left, right in _key_variants(linkage):
-        mine = [linkage.blocking_sql[c] if raw else f"{ours}.{c}" for c in left]
+        mine = [linkage.blocking_sql(c) if raw else f"{ours}.{c}" for c in left]
         # A null never pairs, so both sides leave nulls out, ours before the lookup. "null
         # in (...)" is unknown, not false (the daily run's "not (...)" kept every record
         # with a null key column), and PostgreSQL answers it by scanning the whole hash
@@ -354,7 +349,7 @@ def score_pairs(
     from splink import Linker
 
     with splink_api(settings) as api:
-        trained = model.trained_settings(api.sql_dialect.sql_dialect_str)
+        trained = splink_artefact.trained_settings(model, api.sql_dialect.sql_dialect_str)
         left_sdf = api.register(left, table_name="scored_records")
         right_sdf = api.register(table, table_name="candidate_records")
         linker = Linker(right_sdf, trained)

@@ -1,7 +1,8 @@
 """Splink models as code plus a trained artefact: shared by the person and organisation models.
 
-Settings (comparisons, blocking rules) live in code; training writes only what it
-estimates (m and u per comparison level, the prior) into
+A model is a module with ``MODEL_VERSION`` and ``settings()`` (``person_model``,
+``organisation_model``). Settings (comparisons, blocking rules) live in code;
+training writes only what it estimates (m and u per comparison level, the prior) into
 ``models/<version>.json``. A run renders the settings in code for its backend's
 SQL and takes the trained numbers from the file, so DuckDB and Spark run the same
 model. A file that no longer matches the settings in code is refused.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -22,20 +24,20 @@ MODELS_DIR = Path(__file__).parent / "models"
 _TRAINED_LEVEL_KEYS = ("m_probability", "u_probability")
 
 
-def model_path(version: str) -> Path:
-    return MODELS_DIR / f"{version}.json"
+def model_path(model: ModuleType) -> Path:
+    return MODELS_DIR / f"{model.MODEL_VERSION}.json"
 
 
-def trained_settings(creator: Any, version: str, sql_dialect: str) -> dict[str, Any]:
-    """``creator`` (a ``SettingsCreator``) rendered for ``sql_dialect``, with the trained
-    parameters of model ``version``."""
-    path = model_path(version)
+def trained_settings(model: ModuleType, sql_dialect: str) -> dict[str, Any]:
+    """The settings of ``model`` rendered for ``sql_dialect``, with the parameters of its
+    trained file."""
+    path = model_path(model)
     if not path.exists():
         raise FileNotFoundError(
             f"Splink model {path} is missing: train it with `mdm resolve train`"
         )
     trained = json.loads(path.read_text())
-    rendered = creator.create_settings_dict(sql_dialect)
+    rendered = model.settings().create_settings_dict(sql_dialect)
     rendered["sql_dialect"] = sql_dialect
     rendered["probability_two_random_records_match"] = trained[
         "probability_two_random_records_match"
@@ -70,19 +72,19 @@ def trained_settings(creator: Any, version: str, sql_dialect: str) -> dict[str, 
     return rendered
 
 
-def train(creator: Any, version: str, table: Any, seed: int = 1) -> Path:
+def train(model: ModuleType, table: Any, seed: int = 1) -> Path:
     """Estimate the prior and m from the ``id_label`` column (identifiers the deterministic
-    step already trusts), u by random sampling; write the artefact of ``version``."""
+    step already trusts), u by random sampling; write the model's file."""
     from splink import DuckDBAPI, Linker, block_on
 
-    linker = Linker(DuckDBAPI().register(table), creator)
+    linker = Linker(DuckDBAPI().register(table), model.settings())
     linker.training.estimate_probability_two_random_records_match(
         [block_on("id_label")], recall=0.9
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=2_000_000, seed=seed)
     linker.training.estimate_m_from_label_column("id_label")
-    path = model_path(version)
+    path = model_path(model)
     path.parent.mkdir(parents=True, exist_ok=True)
     linker.misc.save_model_to_json(str(path), overwrite=True)
-    logger.info("trained %s on %d records -> %s", version, table.num_rows, path)
+    logger.info("trained %s on %d records -> %s", model.MODEL_VERSION, table.num_rows, path)
     return path
