@@ -52,6 +52,7 @@ def resolve_entities(warehouse: ConnParams, run_id: str) -> dict[str, Any]:
     Returns the counts of each step and, under ``seconds``, how long each step took."""
     import time
 
+    from mdm.resolve.context import link_by_context
     from mdm.resolve.deterministic import resolve_deterministic
     from mdm.resolve.probabilistic import ORGANISATIONS, PERSONS, link_singletons
     from mdm.resolve.steward import apply_steward_decisions
@@ -63,6 +64,7 @@ def resolve_entities(warehouse: ConnParams, run_id: str) -> dict[str, Any]:
             "splink_organisation",
             lambda: link_singletons(warehouse, run_id, linkage=ORGANISATIONS),
         ),
+        ("context", lambda: link_by_context(warehouse, run_id)),
         ("steward", lambda: apply_steward_decisions(warehouse, run_id)),
     ]
     with logged_step(conninfo(warehouse), run_id, "resolve_entities") as outcome:

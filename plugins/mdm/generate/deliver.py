@@ -353,6 +353,7 @@ def generate(config: GenerateConfig) -> GenerateSummary:
         ],
     }
     truth.relations |= set(relations(world))
+    truth.decide_representatives()
     return GenerateSummary(deliveries, frontend, truth, world)
 
 
@@ -368,6 +369,19 @@ def write_truth(summary: GenerateSummary, folder: Path) -> None:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(["relation_type", "from_id", "to_id", "valid_from", "valid_to"])
         writer.writerows(sorted(summary.truth.relations))
+    with open(folder / "persons.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(["person_id", "id_number", "sex", "birth_date"])
+        writer.writerows(
+            (p.pid, p.id_number or "", p.sex, p.birth.isoformat())
+            for p in summary.world.persons.values()
+        )
+    with open(folder / "hard_cases.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(["dataset", "record_key", "hard_case"])
+        writer.writerows(
+            sorted((ds, key, case) for (ds, key), cases in summary.truth.cases.items() for case in cases)
+        )
     deliveries = [
         {
             "dataset": d.dataset,

@@ -39,16 +39,83 @@ class NoiseRates:
     phone_format: float = 0.15
     bracket_variant: float = 0.5
     uscc_wrong_check: float = 0.003
+    # Hard cases of resolution (issue: resolution beyond identifiers), each drawn from a
+    # stream of its own so the defects above fall on the same records as before.
+    id_typo: float = 0.003  # one digit of the first 17 typed wrong (fails the check)
+    id_transposition: float = 0.002  # two neighbouring digits swapped (fails the check)
+    name_homophone: float = 0.01  # a given-name character written by sound (同音字)
+    rep_id_missing: float = 0.05  # a legal representative delivered by name only
+    parent_id_missing: float = 0.03  # a newborn's parent delivered by name only
+    employer_code_missing: float = 0.05  # an insured person's employer by name only
+    employer_code_wrong_check: float = 0.01
+    employer_name_short: float = 0.05  # the employer's name without its company form
 
     @classmethod
     def none(cls) -> NoiseRates:
         return cls(**{name: 0.0 for name in cls.__dataclass_fields__})
 
+    def scaled(self, factor: float) -> NoiseRates:
+        """Every rate times ``factor`` (capped at 1): a harder world than the default."""
+        return NoiseRates(
+            **{name: min(1.0, getattr(self, name) * factor) for name in self.__dataclass_fields__}
+        )
+
+
+# Name characters that people write for one another because they sound alike (同音字): the
+# way most Chinese names are mistyped. The generator's own list of real confusions; the
+# resolver compares names by pinyin from a library (mdm.standardize.sound), not by this list.
+HOMOPHONE_GROUPS = (
+    "晓小筱", "馨心欣新鑫", "潮朝", "伟玮炜卫", "芳方", "丽莉俐", "静婧靖", "杰洁", "明鸣铭",
+    "红宏鸿", "华桦", "玉钰", "琳林霖", "峰锋丰", "宇雨羽语", "涵寒", "怡仪宜", "轩萱", "晨辰",
+    "彤桐", "嘉佳家", "云芸", "飞菲", "鹏朋", "婷亭", "莲连", "福富", "贵桂", "荣容", "盛胜",
+    "义艺", "金锦", "珍真", "珠朱", "凯恺", "兴星", "梅玫", "燕艳", "娟鹃", "军君", "洋阳",
+    "勇永", "霞侠", "平萍", "斌彬", "志智", "辉徽", "文雯", "月悦", "秋丘", "春椿",
+)  # fmt: skip
+_HOMOPHONE_OF = {char: group for group in HOMOPHONE_GROUPS for char in group}
 
 TRADITIONAL = str.maketrans(SIMPLIFIED_CHARS, TRADITIONAL_CHARS)
 DOT_VARIANTS = ("•", "・", "．", ".", "", "∙")
 FULL_WIDTH_DIGITS = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
 OLD_COUNTY_NAMES = {new: old for old, new in STANDARD_OLD_COUNTY_NAMES.items()}
+
+
+def _id_check_fails(number: str) -> bool:
+    from mdm.standardize.identifiers import id_check_char
+
+    return id_check_char(number[:17]) != number[17]
+
+
+def typed_wrong_id(rng: random.Random, rates: NoiseRates, number: str) -> str | None:
+    """The number with one digit typed wrong or two neighbours swapped, so that its check
+    character fails; None when this record keeps its number."""
+    r = rng.random()
+    if r < rates.id_typo:
+        for _ in range(20):
+            position = rng.randrange(17)
+            digit = rng.choice([d for d in "0123456789" if d != number[position]])
+            typed = number[:position] + digit + number[position + 1 :]
+            if _id_check_fails(typed):
+                return typed
+    elif r < rates.id_typo + rates.id_transposition:
+        for _ in range(20):
+            position = rng.randrange(16)
+            a, b = number[position], number[position + 1]
+            typed = number[:position] + b + a + number[position + 2 :]
+            if a != b and _id_check_fails(typed):
+                return typed
+    return None
+
+
+def homophone_name(rng: random.Random, rates: NoiseRates, name: str) -> str:
+    """One given-name character replaced by another of the same sound, at ``name_homophone``."""
+    if rng.random() >= rates.name_homophone:
+        return name
+    positions = [i for i, char in enumerate(name) if i > 0 and char in _HOMOPHONE_OF]
+    if not positions:
+        return name
+    position = rng.choice(positions)
+    others = [c for c in _HOMOPHONE_OF[name[position]] if c != name[position]]
+    return name[:position] + rng.choice(others) + name[position + 1 :]
 
 
 def noisy_id(rng: random.Random, rates: NoiseRates, number: str) -> str:
@@ -139,8 +206,19 @@ def noisy_org_name(rng: random.Random, rates: NoiseRates, name: str) -> str:
     return name
 
 
-def noisy_uscc(rng: random.Random, rates: NoiseRates, code: str) -> str:
-    if rng.random() < rates.uscc_wrong_check:
+def noisy_uscc(rng: random.Random, rates: NoiseRates, code: str, rate: float | None = None) -> str:
+    if rng.random() < (rates.uscc_wrong_check if rate is None else rate):
         alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
         return code[:17] + alphabet[(alphabet.index(code[17]) + 1) % 31]
     return code
+
+
+COMPANY_FORM_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "经营部")
+
+
+def short_org_name(name: str) -> str:
+    """An organisation's name as people write it on a form: without the company form."""
+    for suffix in COMPANY_FORM_SUFFIXES:
+        if name.endswith(suffix) and not name.endswith("分公司"):
+            return name.removesuffix(suffix)
+    return name

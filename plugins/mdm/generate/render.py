@@ -35,12 +35,42 @@ class Truth:
         default_factory=dict
     )  # (ds, key) -> (kind, id)
     relations: set[tuple[str, str, str, str, str]] = field(default_factory=set)
+    # Hard cases of resolution per record: (dataset, key) -> case names (HARD_CASES).
+    cases: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    # Legal-representative records per organisation: (dataset, key#FDDBR) -> delivered with
+    # the representative's own ID number; a record by name only is decided by the others.
+    rep_records: dict[str, dict[tuple[str, str], bool]] = field(default_factory=dict)
 
     def record(self, dataset: str, key: str, entity_id: str) -> None:
         self.records[(dataset, key)] = (
             "person" if entity_id.startswith("P") else "organisation",
             entity_id,
         )
+
+    def tag(self, dataset: str, key: str, case: str) -> None:
+        self.cases.setdefault((dataset, key), set()).add(case)
+
+    def decide_representatives(self) -> None:
+        """A representative known by name only has a deciding context when another source of
+        the same organisation names the representative with an ID number."""
+        for records in self.rep_records.values():
+            for record, has_id in records.items():
+                if NAME_ONLY not in self.cases.get(record, ()):
+                    continue
+                if any(other for r, other in records.items() if r != record):
+                    self.tag(*record, NAME_ONLY_DECIDED)
+
+
+# Hard cases (truth/hard_cases.csv): mdm evaluate reports recall on each.
+NAME_ONLY = "name_only"  # a person named without ID number or birth date
+NAME_ONLY_DECIDED = "name_only_context"  # ... whose context identifies one person
+TYPED_WRONG_ID = "typed_wrong_id"  # an ID number that fails its check, one typo from the truth
+SAME_SOUND_NAME = "same_sound_name"  # a name character written by sound
+RELATIVE_ID = "relative_id"  # a relative's ID number in the record
+EMPLOYER_BY_NAME = "employer_by_name"  # the employer without a valid credit code
+HARD_CASES = (
+    NAME_ONLY, NAME_ONLY_DECIDED, TYPED_WRONG_ID, SAME_SOUND_NAME, RELATIVE_ID, EMPLOYER_BY_NAME
+)  # fmt: skip
 
 
 def _beijing_naive(text: str) -> dt.datetime:
@@ -60,7 +90,8 @@ class Renderer:
         offset = stream(self.world.seed, "gxsj", day, key).randint(0, 14 * 3600)
         return (base + dt.timedelta(seconds=offset)).strftime(fmt)
 
-    def _id(self, rng: Any, person: Person) -> str | None:
+    def _id(self, rng: Any, person: Person, where: tuple[str, str]) -> str | None:
+        """The person's ID number as the record ``where`` (dataset, key) carries it."""
         if person.id_number is None:
             return person.passport
         if rng.random() < self.rates.id_other_person:
@@ -73,8 +104,31 @@ class Renderer:
                 None,
             )
             if relative is not None:
+                self.truth.tag(*where, RELATIVE_ID)
                 return relative.id_number
-        return noise.noisy_id(rng, self.rates, person.id_number)
+        number = noise.noisy_id(rng, self.rates, person.id_number)
+        typed = noise.typed_wrong_id(
+            stream(self.world.seed, "typed-id", *where), self.rates, person.id_number
+        )
+        if typed is not None:
+            number = typed
+        if typed is not None or (
+            number[:17] == person.id_number[:17] and number[17:] != person.id_number[17:]
+        ):
+            self.truth.tag(*where, TYPED_WRONG_ID)
+        return number
+
+    def _name(self, rng: Any, name: str, where: tuple[str, str]) -> str:
+        """A person's name as the record ``where`` carries it."""
+        written = noise.homophone_name(
+            stream(self.world.seed, "homophone", *where), self.rates, name
+        )
+        if written != name:
+            self.truth.tag(*where, SAME_SOUND_NAME)
+        return noise.noisy_name(rng, self.rates, written)
+
+    def _by_name_only(self, rate: float, where: tuple[str, str]) -> bool:
+        return stream(self.world.seed, "name-only", *where).random() < rate
 
     def _address(self, rng: Any, person: Person) -> str:
         county = person.hukou
@@ -91,8 +145,8 @@ class Renderer:
         self.truth.record("gat_czrk", key, person.pid)
         row = {
             "RYBH": key,
-            "GMSFHM": self._id(rng, person),
-            "XM": noise.noisy_name(rng, self.rates, person.name),
+            "GMSFHM": self._id(rng, person, ("gat_czrk", key)),
+            "XM": self._name(rng, person.name, ("gat_czrk", key)),
             "CYM": person.former_names[-1] if person.former_names else None,
             "XB": person.sex,
             "MZ": person.ethnicity,
@@ -120,10 +174,11 @@ class Renderer:
         }
         for prefix, person in (("NAN", husband), ("NV", wife)):
             foreign = person.id_number is None
+            where = ("mzt_hydj", f"{marriage.ywlsh}#{prefix}")
             row |= {
-                f"{prefix}_XM": noise.noisy_name(rng, self.rates, person.name),
+                f"{prefix}_XM": self._name(rng, person.name, where),
                 f"{prefix}_ZJLX": "414" if foreign else "111",
-                f"{prefix}_ZJHM": self._id(rng, person),
+                f"{prefix}_ZJHM": self._id(rng, person, where),
                 f"{prefix}_CSRQ": noise.noisy_date(rng, self.rates, person.birth, "%Y-%m-%d"),
                 f"{prefix}_GJ": person.nationality,
             }
@@ -136,9 +191,9 @@ class Renderer:
         phone = noise.noisy_phone(rng, self.rates, person.phone) if person.phone else None
         return {
             "djxh": key,
-            "xm": noise.noisy_name(rng, self.rates, person.name),
+            "xm": self._name(rng, person.name, ("swj_grnsr", key)),
             "sfzjlx": "208" if person.passport else "201",
-            "sfzjhm": self._id(rng, person),
+            "sfzjhm": self._id(rng, person, ("swj_grnsr", key)),
             "xb": "男" if person.sex == "1" else "女",
             "csrq": person.birth,
             "lxdh": phone,
@@ -156,25 +211,41 @@ class Renderer:
             + (["210"] if rng.random() < 0.7 else [])
             + (["410"] if rng.random() < 0.6 else [])
         )
+        # The employer as the insured person's records name it (the same in all of them): by
+        # credit code, a code with a wrong check character, or by name only.
+        employer_rng = stream(self.world.seed, "employer", person.grbh)
+        employer_code = employer.uscc if employer else None
+        if employer_code and employer_rng.random() < self.rates.employer_code_missing:
+            employer_code = None
+        elif employer_code:
+            employer_code = noise.noisy_uscc(
+                employer_rng, self.rates, employer_code, self.rates.employer_code_wrong_check
+            )
+        short_name = employer_rng.random() < self.rates.employer_name_short
         rows = []
         for xzlx in types:
             key = f"{person.grbh}_{xzlx}"
             self.truth.record("rst_cbry", key, person.pid)
+            if employer is not None and employer_code != employer.uscc:
+                self.truth.tag("rst_cbry", key, EMPLOYER_BY_NAME)
+            employer_name = None
+            if employer is not None:
+                employer_name = noise.noisy_org_name(rng, self.rates, employer.name)
+                if short_name:
+                    employer_name = noise.short_org_name(employer_name)
             rows.append(
                 {
                     "GRBH": person.grbh,
-                    "SHBZHM": self._id(rng, person),
-                    "XM": noise.noisy_name(rng, self.rates, person.name),
+                    "SHBZHM": self._id(rng, person, ("rst_cbry", key)),
+                    "XM": self._name(rng, person.name, ("rst_cbry", key)),
                     "XB": person.sex,
                     "CSRQ": noise.noisy_date(rng, self.rates, person.birth, "%Y-%m-%d"),
                     "SJHM": noise.noisy_phone(rng, self.rates, person.phone)
                     if person.phone
                     else None,
                     "DWBH": "DW" + employer.oid[1:] if employer else None,
-                    "DWMC": noise.noisy_org_name(rng, self.rates, employer.name)
-                    if employer
-                    else None,
-                    "DWTYXYDM": employer.uscc if employer else None,
+                    "DWMC": employer_name,
+                    "DWTYXYDM": employer_code,
                     "XZLX": xzlx,
                     "CBZT": "1" if person.status == "0" else "3",
                     "CBRQ": (
@@ -200,15 +271,27 @@ class Renderer:
             ).isoformat(),
             "csdd_xzqhdm": child.hukou.code,
         }
+        by_name_only: dict[str, bool] = {}
         for prefix, role, parent in (("mq", "MQ", mother), ("fq", "FQ", father)):
             if parent is None or (role == "FQ" and rng.random() < 0.03):
                 continue  # father may be missing
-            self.truth.record("wjw_csyxzm", f"{key}#{role}", parent.pid)
+            where = ("wjw_csyxzm", f"{key}#{role}")
+            self.truth.record(*where, parent.pid)
+            number = self._id(rng, parent, where)
+            if number is not None and self._by_name_only(self.rates.parent_id_missing, where):
+                number = None
+            by_name_only[role] = number is None
             row |= {
-                f"{prefix}xm": noise.noisy_name(rng, self.rates, parent.name),
-                f"{prefix}sfzjhm": self._id(rng, parent),
+                f"{prefix}xm": self._name(rng, parent.name, where),
+                f"{prefix}sfzjhm": number,
                 f"{prefix}nl": (child.birth - parent.birth).days // 365,
             }
+        for role, other, parent in (("MQ", "FQ", mother), ("FQ", "MQ", father)):
+            if parent is not None and by_name_only.get(role):
+                self.truth.tag("wjw_csyxzm", f"{key}#{role}", NAME_ONLY)
+                # the other parent, named by ID number, shares the registered household
+                if by_name_only.get(other) is False and parent.rybh:
+                    self.truth.tag("wjw_csyxzm", f"{key}#{role}", NAME_ONLY_DECIDED)
         row |= {
             "qfrq": (child.birth + dt.timedelta(days=rng.randint(0, 3))).isoformat(),
             "gxsj": self._gxsj(day, key, "%Y-%m-%d %H:%M:%S"),
@@ -221,12 +304,12 @@ class Renderer:
         self.truth.record("jyt_xsxj", f"{key}#XS", student.pid)
         guardian_pid = student.mother if rng.random() < 0.5 else student.father
         guardian = self.world.persons.get(guardian_pid or "") or None
-        number = self._id(rng, student)
+        number = self._id(rng, student, ("jyt_xsxj", f"{key}#XS"))
         school = "小学" if (self.world.start - student.birth).days < 12 * 365 else "中学"
         row: Row = {
             "XSID": key,
             "QGXJH": ("G" + student.id_number) if student.id_number else None,
-            "XM": noise.noisy_name(rng, self.rates, student.name),
+            "XM": self._name(rng, student.name, ("jyt_xsxj", f"{key}#XS")),
             "XB": "男" if student.sex == "1" else "女",
             "CSRQ": noise.noisy_date(rng, self.rates, student.birth, "%Y%m%d"),
             "MZ": ETHNICITY_NAMES.get(student.ethnicity, "其他"),
@@ -238,10 +321,16 @@ class Renderer:
         if guardian is not None:
             self.truth.record("jyt_xsxj", f"{key}#JHR", guardian.pid)
             self.truth.relations.add(("guardian", guardian.pid, student.pid, "", ""))
+            where = ("jyt_xsxj", f"{key}#JHR")
             row |= {
-                "JHRXM": noise.noisy_name(rng, self.rates, guardian.name),
-                "JHRSFZJH": self._id(rng, guardian) if rng.random() > 0.05 else None,
+                "JHRXM": self._name(rng, guardian.name, where),
+                "JHRSFZJH": self._id(rng, guardian, where) if rng.random() > 0.05 else None,
             }
+            if row["JHRSFZJH"] is None:
+                self.truth.tag(*where, NAME_ONLY)
+                # the student's parent, in the student's registered household
+                if guardian.rybh and student.rybh:
+                    self.truth.tag(*where, NAME_ONLY_DECIDED)
         return row | {"GXSJ": self._gxsj(day, key)}
 
     # --- legal-person sources -------------------------------------------------------------------
@@ -250,9 +339,18 @@ class Renderer:
         self, dataset: str, key: str, org: Organisation, rng: Any, id_missing: float
     ) -> tuple[str, str | None]:
         rep = self.world.persons[org.legal_rep]
-        self.truth.record(dataset, f"{key}#FDDBR", rep.pid)
-        number = None if rng.random() < id_missing else self._id(rng, rep)
-        return noise.noisy_name(rng, self.rates, rep.name), number
+        where = (dataset, f"{key}#FDDBR")
+        self.truth.record(*where, rep.pid)
+        number = None if rng.random() < id_missing else self._id(rng, rep, where)
+        if number is not None and self._by_name_only(self.rates.rep_id_missing, where):
+            number = None
+        if number is None:
+            self.truth.tag(*where, NAME_ONLY)
+        self.truth.rep_records.setdefault(org.oid, {})[where] = number in (
+            rep.id_number,
+            rep.passport,
+        )
+        return self._name(rng, rep.name, where), number
 
     def scjgj_qydj(self, org: Organisation, day: int, op: str | None) -> Row:
         key = org.source_key

@@ -613,6 +613,22 @@ def build_organisations(world: World, rng: random.Random, n_orgs: int) -> None:
         org = new_organisation(world, rng, kind, reps, established)
         if rng.random() < 0.04:
             org.status = rng.choice(("revoked", "deregistered"))
+    _second_businesses(world, stream(world.seed, "second-business"), reps)
+
+
+def _second_businesses(world: World, rng: random.Random, reps: list[Person]) -> None:
+    """Owners of two individual businesses (one in twenty): same owner, same county, same
+    brand, another trade. Two organisations that resolution must keep apart."""
+    owned = [o for o in world.organisations.values() if o.kind == "individual_business"]
+    for first in rng.sample(owned, len(owned) // 20):
+        second = new_organisation(world, rng, "individual_business", reps, first.established)
+        brand = next((b for b in BRAND_WORDS if b in first.name), "")
+        shop = rng.choice(("水果店", "理发店", "早餐店", "药店"))
+        second.legal_rep, second.division = first.legal_rep, first.division
+        if second.uscc:
+            second.uscc = make_uscc("92", first.division.code, second.org_code)
+        second.name = f"{first.division.name}{brand}{shop}"
+        second.address = first.address.replace("号", f"号之{rng.randint(1, 9)}", 1)
 
 
 def assign_jobs_and_tax(world: World, rng: random.Random) -> None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import psycopg
 
 from mdm.connections import ConnParams, conninfo
+from mdm.resolve import person_keys
 
 logger = logging.getLogger(__name__)
 
@@ -161,6 +162,100 @@ def _merge_organisations(conn: psycopg.Connection, run_id: str, schema: str) -> 
     return merged
 
 
+# Records whose valid number names someone else, and the names each number is given (see
+# person_keys): only for the numbers of this run's keyed records, so the daily run reads
+# the few records that carry them, not every record. Analysed temporary tables: as CTEs
+# over the unanalysed ``unresolved`` the planner probed the observations row by row.
+_NAMES_OF_NUMBERS = [
+    "drop table if exists pg_temp.mdm_keyed, pg_temp.mdm_typed",
+    """create temporary table mdm_keyed on commit drop as
+       select u.dataset, u.record_key, u.match_key, o.name_key
+       from unresolved u join intermediate.int_person_observations o using (dataset, record_key)
+       where u.match_method = 'id_number' and o.name_key is not null""",
+    "analyze mdm_keyed",
+    f"""with named as (
+        select o.id_number, o.name_key, count(*) as records,
+               bool_or(o.dataset = 'gat_czrk') as registered
+        from intermediate.int_person_observations o
+        where o.id_number in (select match_key from mdm_keyed) and o.name_key is not null
+          and {ID_AGREES_WITH_RECORD}
+        group by o.id_number, o.name_key
+        union all
+        select o.id_number, std.name_key(o.former_name), 0, true
+        from intermediate.int_person_observations o
+        where o.dataset = 'gat_czrk' and o.former_name is not null
+          and o.id_number in (select match_key from mdm_keyed)
+    ),
+    numbers as (
+        select id_number,
+               array_agg(name_key order by name_key, records) as names,
+               array_agg(records order by name_key, records) as counts,
+               array_agg(registered order by name_key, records) as registered
+        from named
+        group by id_number
+        having count(distinct name_key) > 1
+    )
+    select k.dataset, k.record_key, k.name_key, n.names, n.counts, n.registered
+    from mdm_keyed k join numbers n on n.id_number = k.match_key""",
+]
+# Invalid 18-character numbers of records without a key, with the valid numbers that
+# records of the same name carry (and, where the record has a birth date, that date).
+_TYPED_NUMBERS = [
+    """create temporary table mdm_typed on commit drop as
+       select u.dataset, u.record_key, o.id_number, o.name_key, o.birth_date
+       from unresolved u join intermediate.int_person_observations o using (dataset, record_key)
+       where u.match_key is null and not o.id_number_valid and length(o.id_number) = 18
+         and o.name_key is not null""",
+    "analyze mdm_typed",
+    f"""select t.dataset, t.record_key, t.id_number, array_agg(distinct v.id_number)
+    from mdm_typed t
+    join intermediate.int_person_observations v
+        on v.name_key = t.name_key and v.id_number_valid
+        and (t.birth_date is null
+             or substr(v.id_number, 7, 8) = to_char(t.birth_date, 'YYYYMMDD'))
+    where v.name_key in (select name_key from mdm_typed)
+      and {ID_AGREES_WITH_RECORD.replace("o.", "v.")}
+    group by t.dataset, t.record_key, t.id_number""",
+]
+
+
+def _check_person_keys(conn: psycopg.Connection) -> dict[str, int]:
+    """Refine the keys of this run's person records (``unresolved``): a relative's valid
+    number keys nothing; a typed-wrong number keys the one number it is a typo of."""
+    conn.execute("analyze unresolved")
+    for statement in _NAMES_OF_NUMBERS[:-1]:
+        conn.execute(statement)
+    relatives = []
+    for dataset, record_key, name_key, names, counts, registered in conn.execute(
+        _NAMES_OF_NUMBERS[-1]
+    ):
+        of_number = [
+            person_keys.NameOfNumber(name, count, reg, former=(count == 0))
+            for name, count, reg in zip(names, counts, registered, strict=True)
+        ]
+        if person_keys.is_relatives_number(name_key, of_number):
+            relatives.append((dataset, record_key))
+    for statement in _TYPED_NUMBERS[:-1]:
+        conn.execute(statement)
+    corrected = []
+    for dataset, record_key, typed, candidates in conn.execute(_TYPED_NUMBERS[-1]):
+        number = person_keys.corrected_number(typed, candidates)
+        if number is not None:
+            corrected.append((dataset, record_key, number))
+    with conn.cursor() as cur:
+        cur.executemany(
+            "update unresolved set match_key = null, match_method = 'relatives_number' "
+            "where dataset = %s and record_key = %s",
+            relatives,
+        )
+        cur.executemany(
+            "update unresolved set match_key = %s, match_method = 'typed_id_number' "
+            "where dataset = %s and record_key = %s",
+            [(number, dataset, key) for dataset, key, number in corrected],
+        )
+    return {"relatives_numbers": len(relatives), "typed_numbers_corrected": len(corrected)}
+
+
 def _resolve(
     conn: psycopg.Connection, kind: EntityKind, run_id: str, schema: str
 ) -> dict[str, int]:
@@ -175,6 +270,7 @@ def _resolve(
             where not exists (select 1 from {table} as r
                               where r.dataset = o.dataset and r.record_key = o.record_key)"""
     )
+    checked = _check_person_keys(conn) if kind is PERSON else {}
     # 1. A key seen before: the entity that has it (the oldest, if several).
     joined = conn.execute(
         f"""insert into {table} (dataset, record_key, {id_col}, match_method, match_key,
@@ -213,7 +309,7 @@ def _resolve(
                   order by dataset, record_key) as u""",
         (run_id,),
     ).rowcount
-    return {"joined_existing": joined, "new_keyed": keyed, "singletons": singletons}
+    return {"joined_existing": joined, "new_keyed": keyed, "singletons": singletons, **checked}
 
 
 def resolve_deterministic(

@@ -137,13 +137,171 @@ def twins_merged(
     return sum(1 for a, b in twins if entities.get(a, set()) & entities.get(b, set()))
 
 
+def read_hard_cases(truth_dir: Path) -> dict[str, set[tuple[str, str]]]:
+    """Hard case -> its records (``truth/hard_cases.csv``); empty for an older truth."""
+    cases: dict[str, set[tuple[str, str]]] = {}
+    path = truth_dir / "hard_cases.csv"
+    if path.exists():
+        with open(path, encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                cases.setdefault(row["hard_case"], set()).add((row["dataset"], row["record_key"]))
+    return cases
+
+
+def case_recall(
+    records: set[Any], predicted_map: dict[Any, str], truth_map: dict[Any, str]
+) -> dict[str, Any]:
+    """For the records of one hard case: how many share their predicted entity with another
+    record of their true entity (linked), and how many share it with a record of another
+    true entity (wrongly linked). Records whose true entity has no other record are left out.
+    """
+    members: dict[str, list[Any]] = {}
+    for record, entity in predicted_map.items():
+        members.setdefault(entity, []).append(record)
+    true_size = Counter(truth_map.values())
+    considered = linked = wrong = 0
+    for record in records:
+        if record not in predicted_map or record not in truth_map:
+            continue
+        true_id = truth_map[record]
+        if true_size[true_id] < 2:
+            continue
+        considered += 1
+        others = [r for r in members[predicted_map[record]] if r != record and r in truth_map]
+        if any(truth_map[r] == true_id for r in others):
+            linked += 1
+        if any(truth_map[r] != true_id for r in others):
+            wrong += 1
+    return {
+        "records": considered,
+        "linked": linked,
+        "recall": round(linked / considered, 6) if considered else 1.0,
+        "wrongly_linked": wrong,
+    }
+
+
+def _majority(entity_records: dict[str, list[str]]) -> dict[str, str]:
+    """Predicted entity -> the true entity most of its records belong to."""
+    return {
+        entity: Counter(true_ids).most_common(1)[0][0]
+        for entity, true_ids in entity_records.items()
+        if true_ids
+    }
+
+
+def read_true_relations(truth_dir: Path, relation_type: str) -> set[tuple[str, str]]:
+    with open(truth_dir / "relations.csv", encoding="utf-8") as handle:
+        return {
+            (row["from_id"], row["to_id"])
+            for row in csv.DictReader(handle)
+            if row["relation_type"] == relation_type
+        }
+
+
+def same_owner_merged(
+    predicted_org: dict[Any, str], org_truth: dict[Any, str], owners: set[tuple[str, str]]
+) -> tuple[int, int]:
+    """(pairs of organisations with the same legal representative, of those made one)."""
+    by_owner: dict[str, set[str]] = {}
+    for person, org in owners:
+        by_owner.setdefault(person, set()).add(org)
+    entities: dict[str, set[str]] = {}
+    for record, true_id in org_truth.items():
+        if record in predicted_org:
+            entities.setdefault(true_id, set()).add(predicted_org[record])
+    pairs = merged = 0
+    for orgs in by_owner.values():
+        ordered = sorted(orgs)
+        for i, a in enumerate(ordered):
+            for b in ordered[i + 1 :]:
+                pairs += 1
+                merged += bool(entities.get(a, set()) & entities.get(b, set()))
+    return pairs, merged
+
+
+def repository_accuracy(
+    conn: psycopg.Connection,
+    current: dict[str, dict[tuple[str, str], str]],
+    truth: dict[str, dict[tuple[str, str], str]],
+    truth_dir: Path,
+) -> dict[str, Any]:
+    """What the published repositories say against the truth: persons against true persons,
+    golden ID number, sex and birth date per person, employee relations."""
+    person_of: dict[str, list[str]] = {}
+    for record, entity in current["person"].items():
+        if record in truth["person"]:
+            person_of.setdefault(entity, []).append(truth["person"][record])
+    org_of: dict[str, list[str]] = {}
+    for record, entity in current["organisation"].items():
+        if record in truth["organisation"]:
+            org_of.setdefault(entity, []).append(truth["organisation"][record])
+    true_person, true_org = _majority(person_of), _majority(org_of)
+    published = conn.execute(
+        "select person_id, id_number, sex_code, birth_date from mdm.natural_person"
+    ).fetchall()
+    people: dict[str, dict[str, str]] = {}
+    path = truth_dir / "persons.csv"
+    if path.exists():
+        with open(path, encoding="utf-8") as handle:
+            people = {row["person_id"]: row for row in csv.DictReader(handle)}
+    right = 0
+    for person_id, id_number, sex, birth in published:
+        fact = people.get(true_person.get(person_id, ""))
+        if fact is not None and (
+            (id_number or "") == fact["id_number"]
+            and sex == fact["sex"]
+            and (birth.isoformat() if birth else "") == fact["birth_date"]
+        ):
+            right += 1
+    true_persons = len(set(truth["person"][r] for r in current["person"] if r in truth["person"]))
+    predicted_employees = {
+        (true_person.get(f), true_org.get(t))
+        for f, t in conn.execute(
+            "select from_id, to_id from mdm.relation where relation_type = 'employee'"
+        )
+    }
+    true_employees = read_true_relations(truth_dir, "employee")
+    found = len(predicted_employees & true_employees)
+    return {
+        "published_persons": len(published),
+        "true_persons": true_persons,
+        "published_persons_excess": round(len(published) / true_persons - 1, 6)
+        if true_persons
+        else 0.0,
+        "golden_identity_right": round(right / len(published), 6) if published else 1.0,
+        "employee_relations": len(true_employees),
+        "employee_recall": round(found / len(true_employees), 6) if true_employees else 1.0,
+        "employee_precision": round(found / len(predicted_employees), 6)
+        if predicted_employees
+        else 1.0,
+    }
+
+
 def evaluate(warehouse: ConnParams, truth_dir: Path) -> dict[str, dict[str, Any]]:
     truth = read_truth(truth_dir)
     with psycopg.connect(conninfo(warehouse)) as conn:
         current = predicted(conn)
         churn = id_churn(conn)
+        published = conn.execute("select to_regclass('mdm.natural_person')").fetchone()
+        repository = (
+            repository_accuracy(conn, current, truth, truth_dir)
+            if published and published[0]
+            else {}
+        )
     results = {kind: pairwise(current[kind], truth[kind]) for kind in XREFS}
     twins = read_twin_pairs(truth_dir)
     results["person"]["twin_pairs"] = len(twins)
     results["person"]["twin_pairs_merged"] = twins_merged(current["person"], truth["person"], twins)
-    return {**results, "id_churn": churn}
+    pairs, merged = same_owner_merged(
+        current["organisation"],
+        truth["organisation"],
+        read_true_relations(truth_dir, "legal_representative"),
+    )
+    results["organisation"]["same_owner_pairs"] = pairs
+    results["organisation"]["same_owner_pairs_merged"] = merged
+    hard_cases = {
+        case: case_recall(records, current["person"], truth["person"])
+        for case, records in sorted(read_hard_cases(truth_dir).items())
+        if case != "employer_by_name"
+    }
+    return {**results, "hard_cases": hard_cases, "repository": repository, "id_churn": churn}

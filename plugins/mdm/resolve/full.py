@@ -21,6 +21,7 @@ import psycopg
 from mdm.connections import ConnParams, conninfo
 from mdm.resolve.deterministic import resolve_deterministic
 from mdm.resolve.evaluate import pairwise, predicted
+from mdm.resolve.context import link_by_context
 from mdm.resolve.probabilistic import ORGANISATIONS, PERSONS, link_singletons
 from mdm.resolve.steward import apply_steward_decisions
 from mdm.settings import Settings
@@ -85,6 +86,7 @@ def compare_full_with_incremental(
             "splink_organisation": link_singletons(
                 warehouse, run_id, settings, SCRATCH_SCHEMA, ORGANISATIONS
             ),
+            "context": link_by_context(warehouse, run_id, SCRATCH_SCHEMA),
             "steward": apply_steward_decisions(warehouse, run_id, SCRATCH_SCHEMA),
         }
         with psycopg.connect(conninfo(warehouse)) as conn:

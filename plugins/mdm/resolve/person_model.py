@@ -11,9 +11,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from mdm.standardize.sound import pinyin_key
+
 logger = logging.getLogger(__name__)
 
-MODEL_VERSION = "person-v1"
+MODEL_VERSION = "person-v2"
 # A record without a usable key joins an entity only above this match probability.
 LINK_THRESHOLD = 0.995
 # Pairs scored below this are not even returned by prediction.
@@ -29,7 +31,12 @@ COLUMNS = (
     "birth_date",
     "division",
     "mobile",
+    "surname",  # first character of the name key (blocking only)
+    "name_pinyin",  # the name's sound (derived below, from pypinyin)
 )
+
+# Columns computed in Python once the rows are out of PostgreSQL: name -> (source, function).
+DERIVED_COLUMNS = {"name_pinyin": ("name_key", pinyin_key)}
 
 
 # Candidate pairs share all the columns of at least one of these keys. Also used to fetch
@@ -39,11 +46,14 @@ BLOCKING_KEYS = (
     ("id_number",),
     ("name_key", "sex_code", "division"),
     ("birth_date", "sex_code", "division"),
+    # a name written by sound (同音字) keeps its surname and the birth date
+    ("surname", "birth_date"),
 )
 
 
 def settings() -> Any:
     """Splink settings: comparisons and the blocking rules that generate candidate pairs."""
+    import splink.comparison_level_library as cll
     import splink.comparison_library as cl
     from splink import SettingsCreator, block_on
 
@@ -55,13 +65,24 @@ def settings() -> Any:
             # date one digit or a month off, another division) get m in code, as priors:
             # Splink's own defaults, written down so the model file holds every number.
             # exact, one character apart (a typo, a traditional character), else
-            cl.LevenshteinAtThresholds("name_key", [1]).configure(
-                m_probabilities=[0.95, 0.025, 0.025]
-            ),
+            # exact, the same sound (同音字: 晓/小), one character apart (a typo, a traditional
+            # character), else
+            cl.CustomComparison(
+                output_column_name="name",
+                comparison_levels=[
+                    cll.NullLevel("name_key"),
+                    cll.ExactMatchLevel("name_key"),
+                    cll.ExactMatchLevel("name_pinyin").configure(
+                        label_for_charts="same sound"
+                    ),
+                    cll.LevenshteinLevel("name_key", 1),
+                    cll.ElseLevel(),
+                ],
+            ).configure(m_probabilities=[0.94, 0.02, 0.02, 0.02]),
             cl.DateOfBirthComparison("birth_date", input_is_string=False).configure(
                 m_probabilities=[0.95, 0.01, 0.01, 0.01, 0.01, 0.01]
             ),
-            cl.ExactMatch("sex_code"),
+            cl.ExactMatch("sex_code").configure(m_probabilities=[0.98, 0.02]),
             # exact, one character apart (a wrong check character, a typo), else. Twins'
             # numbers differ in the sequence and the check: two or more characters, "else".
             # Labels cannot train the near level: the m values are set here.

@@ -67,6 +67,10 @@ class Linkage:
     # Alias columns: a record is also a candidate with the alias in place of the column.
     aliases: dict[str, str] = field(default_factory=dict)
     date_columns: tuple[str, ...] = ()
+    # Records resolved with these methods carry an identifier that is someone else's (a
+    # relative's ID number): Splink compares them without it (``identifier_column`` null).
+    foreign_identifier_methods: tuple[str, ...] = ()
+    identifier_column: str = ""
 
     def select_sql(self) -> str:
         return ", ".join(f"{sql} as {column}" for column, sql in self.columns_sql.items())
@@ -90,6 +94,7 @@ PERSONS = Linkage(
         "birth_date": "o.birth_date",
         "division": "o.hukou_division_code",
         "mobile": "o.mobile",
+        "surname": "left(o.name_key, 1)",
         "former_name_key": "std.name_key(o.former_name)",
     },
     cheap_blocking_sql={
@@ -98,10 +103,12 @@ PERSONS = Linkage(
         "former_name_key": "case when o.former_name is not null "
         "then std.name_key(o.former_name) end",
     },
-    scored_methods=("singleton",),
+    scored_methods=("singleton", "relatives_number"),
     trusted_key_sql="r.match_key is not null",
     aliases={"name_key": "former_name_key"},
     date_columns=("birth_date",),
+    foreign_identifier_methods=("relatives_number",),
+    identifier_column="id_number",
 )
 ORGANISATIONS = Linkage(
     entity_kind="legal_person",
@@ -233,7 +240,9 @@ def _candidates_statements(
 
 
 def _selected_columns(linkage: Linkage) -> tuple[str, ...]:
-    return (*linkage.model.COLUMNS, *linkage.aliases.values())
+    """The columns read from PostgreSQL: the model's, but those it derives, and the aliases."""
+    derived = splink_artefact.derived_columns(linkage.model)
+    return (*(c for c in linkage.model.COLUMNS if c not in derived), *linkage.aliases.values())
 
 
 def load_candidates(
@@ -348,6 +357,8 @@ def score_pairs(
     """
     from splink import Linker
 
+    left = splink_artefact.with_derived_columns(model, left)
+    table = splink_artefact.with_derived_columns(model, table)
     with splink_api(settings) as api:
         trained = splink_artefact.trained_settings(model, api.sql_dialect.sql_dialect_str)
         left_sdf = api.register(left, table_name="scored_records")
@@ -367,6 +378,28 @@ def score_pairs(
     ).to_pylist()
     pairs.sort(key=lambda pair: (pair["unique_id_l"], pair["unique_id_r"]))
     return pairs, weights
+
+
+def entities_in_play(
+    conn: psycopg.Connection, linkage: Linkage, schema: str, records: set[str]
+) -> tuple[dict[str, str], set[str], set[tuple[str, str]]]:
+    """The entity of each record in play, the trusted ones among them, and the pairs of
+    entities a steward's cannot-link keeps apart (both ways)."""
+    cannot_link = conn.execute(
+        """select dataset_a, record_key_a, dataset_b, record_key_b
+           from resolve.steward_decision
+           where decision = 'cannot_link' and withdrawn_at is null"""
+    ).fetchall()
+    in_play = set(records)
+    in_play.update(f"{a}|{b}" for a, b, _, _ in cannot_link)
+    in_play.update(f"{c}|{d}" for _, _, c, d in cannot_link)
+    entity, trusted = _entities(conn, linkage, schema, in_play)
+    vetoed: set[tuple[str, str]] = set()
+    for a, b, c, d in cannot_link:
+        first, second = entity.get(f"{a}|{b}"), entity.get(f"{c}|{d}")
+        if first and second:
+            vetoed.update({(first, second), (second, first)})
+    return entity, trusted, vetoed
 
 
 def _entities(
@@ -397,20 +430,32 @@ def _entities(
     return entity, trusted
 
 
-def _move_entities(
+@dataclass(frozen=True)
+class Move:
+    """One entity moved into another: the record that decided it, and why."""
+
+    source: str
+    target: str
+    record: str  # dataset|record_key
+    probability: float | None
+    evidence: dict[str, Any]
+
+
+def move_entities(
     conn: psycopg.Connection,
     linkage: Linkage,
     schema: str,
     run_id: str,
-    best: dict[str, dict[str, Any]],
-    weights: list[str],
+    moves: list[Move],
+    method: str,
 ) -> int:
-    """Move each source entity of ``best`` into its target, log the events; records moved.
+    """Move each source entity into its target, log the events; records moved.
 
     Set-based: one update and two inserts whatever the number of links (a statement per
     link was thousands of round trips on a full run).
     """
     table_name, id_column = f"{schema}.{linkage.record_table}", linkage.id_column
+    conn.execute("drop table if exists pg_temp.mdm_move")
     conn.execute(
         "create temporary table mdm_move (source text primary key, target text, "
         "record text, probability float8, evidence jsonb) on commit drop"
@@ -418,24 +463,15 @@ def _move_entities(
     with conn.cursor().copy(
         "copy mdm_move (source, target, record, probability, evidence) from stdin"
     ) as copy:
-        for source, decision in sorted(best.items()):
-            evidence = {
-                "model": linkage.model.MODEL_VERSION,
-                "record": decision["record"],
-                "matched_record": decision["other"],
-                "match_probability": decision["match_probability"],
-                "match_weight": decision["match_weight"],
-                "weights": {w: decision[w] for w in weights},
-            }
+        for move in sorted(moves, key=lambda m: m.source):
             copy.write_row(
-                (source, decision["target"], decision["record"],
-                 decision["match_probability"], Jsonb(evidence))
-            )  # fmt: skip
+                (move.source, move.target, move.record, move.probability, Jsonb(move.evidence))
+            )
     conn.execute("analyze mdm_move")
     linked = conn.execute(
         f"""with moved as (
                 update {table_name} as t
-                set {id_column} = m.target, match_method = 'splink',
+                set {id_column} = m.target, match_method = %(method)s,
                     match_probability = m.probability, resolved_at = now(), run_id = %(run)s
                 from mdm_move as m
                 where t.{id_column} = m.source
@@ -445,7 +481,7 @@ def _move_entities(
                 (entity_kind, event, entity_id, into_id, dataset, record_key, evidence, run_id)
             select %(kind)s, 'linked', target, target, dataset, record_key, evidence, %(run)s
             from moved order by target, dataset, record_key""",
-        {"run": run_id, "kind": linkage.entity_kind},
+        {"run": run_id, "kind": linkage.entity_kind, "method": method},
     ).rowcount
     conn.execute(
         f"""insert into {schema}.entity_event
@@ -456,6 +492,32 @@ def _move_entities(
         {"run": run_id, "kind": linkage.entity_kind},
     )
     return linked
+
+
+def _records_resolved_by(
+    warehouse: ConnParams, linkage: Linkage, schema: str, methods: tuple[str, ...]
+) -> set[str]:
+    with psycopg.connect(conninfo(warehouse)) as conn:
+        return {
+            record
+            for (record,) in conn.execute(
+                f"select dataset || '|' || record_key from {schema}.{linkage.record_table} "
+                "where match_method = any(%s)",
+                (list(methods),),
+            )
+        }
+
+
+def _without_identifier(table: Any, column: str, records: set[str]) -> Any:
+    """``table`` with ``column`` null in the rows of ``records`` (unique ids)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not records:
+        return table
+    hit = pc.is_in(table["unique_id"], value_set=pa.array(sorted(records), pa.string()))
+    cleared = pc.if_else(hit, pa.scalar(None, pa.string()), table[column])
+    return table.set_column(table.schema.get_field_index(column), column, cleared)
 
 
 def link_singletons(
@@ -477,6 +539,10 @@ def link_singletons(
     left, candidates = load_candidates(warehouse, schema, run_id, linkage)
     if left.num_rows == 0:
         return {"records_scored": 0, "candidate_records": 0, "candidate_pairs": 0, "linked": 0}
+    if linkage.foreign_identifier_methods:
+        foreign = _records_resolved_by(warehouse, linkage, schema, linkage.foreign_identifier_methods)
+        left = _without_identifier(left, linkage.identifier_column, foreign)
+        candidates = _without_identifier(candidates, linkage.identifier_column, foreign)
     if linkage.aliases:
         table, alias_of = with_former_name_aliases(candidates)
     else:
@@ -485,21 +551,9 @@ def link_singletons(
     pairs, weights = score_pairs(settings or load_settings(), left, table, model)
     with psycopg.connect(conninfo(warehouse)) as conn:
         conn.execute("select pg_advisory_xact_lock(hashtext('mdm.resolve'))")
-        cannot_link = conn.execute(
-            """select dataset_a, record_key_a, dataset_b, record_key_b
-               from resolve.steward_decision
-               where decision = 'cannot_link' and withdrawn_at is null"""
-        ).fetchall()
-        in_play = set(candidates["unique_id"].to_pylist())
-        in_play.update(f"{a}|{b}" for a, b, _, _ in cannot_link)
-        in_play.update(f"{c}|{d}" for _, _, c, d in cannot_link)
-        entity, trusted = _entities(conn, linkage, schema, in_play)
-        # A steward's cannot-link keeps the entities of its two records apart.
-        vetoed: set[tuple[str, str]] = set()
-        for a, b, c, d in cannot_link:
-            first, second = entity.get(f"{a}|{b}"), entity.get(f"{c}|{d}")
-            if first and second:
-                vetoed.update({(first, second), (second, first)})
+        entity, trusted, vetoed = entities_in_play(
+            conn, linkage, schema, set(candidates["unique_id"].to_pylist())
+        )
         scored = set(left["unique_id"].to_pylist())
         # The best trusted entity for each untrusted entity, over all its scored records.
         best: dict[str, dict[str, Any]] = {}
@@ -525,7 +579,24 @@ def link_singletons(
                     current["target"],
                 ):
                     best[source] = {**pair, "record": record, "other": other, "target": target}
-        linked = _move_entities(conn, linkage, schema, run_id, best, weights)
+        moves = [
+            Move(
+                source,
+                decision["target"],
+                decision["record"],
+                decision["match_probability"],
+                {
+                    "model": model.MODEL_VERSION,
+                    "record": decision["record"],
+                    "matched_record": decision["other"],
+                    "match_probability": decision["match_probability"],
+                    "match_weight": decision["match_weight"],
+                    "weights": {w: decision[w] for w in weights},
+                },
+            )
+            for source, decision in best.items()
+        ]
+        linked = move_entities(conn, linkage, schema, run_id, moves, "splink")
         conn.commit()
     logger.info(
         "splink %s: %d records scored, %d candidate pairs, %d records linked",

@@ -24,6 +24,27 @@ MODELS_DIR = Path(__file__).parent / "models"
 _TRAINED_LEVEL_KEYS = ("m_probability", "u_probability")
 
 
+def derived_columns(model: ModuleType) -> dict[str, tuple[str, Any]]:
+    """Columns the model computes in Python from another column (name -> (source, function)):
+    ``DERIVED_COLUMNS`` of the model module, e.g. a name's pinyin."""
+    return dict(getattr(model, "DERIVED_COLUMNS", {}))
+
+
+def with_derived_columns(model: ModuleType, table: Any) -> Any:
+    """``table`` (Arrow) with the model's derived columns, computed once per distinct value."""
+    import pyarrow as pa
+
+    for name, (source, function) in derived_columns(model).items():
+        values = table[source].to_pylist()
+        computed = {value: function(value) for value in set(values)}
+        column = pa.array([computed[value] for value in values], pa.string())
+        if name in table.column_names:
+            table = table.set_column(table.schema.get_field_index(name), name, column)
+        else:
+            table = table.append_column(name, column)
+    return table
+
+
 def model_path(model: ModuleType) -> Path:
     return MODELS_DIR / f"{model.MODEL_VERSION}.json"
 
@@ -77,6 +98,7 @@ def train(model: ModuleType, table: Any, seed: int = 1) -> Path:
     step already trusts), u by random sampling; write the model's file."""
     from splink import DuckDBAPI, Linker, block_on
 
+    table = with_derived_columns(model, table)
     linker = Linker(DuckDBAPI().register(table), model.settings())
     linker.training.estimate_probability_two_random_records_match(
         [block_on("id_label")], recall=0.9
