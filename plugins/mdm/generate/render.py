@@ -346,9 +346,8 @@ class Renderer:
             number = None
         if number is None:
             self.truth.tag(*where, NAME_ONLY)
-        self.truth.rep_records.setdefault(org.oid, {})[where] = number in (
-            rep.id_number,
-            rep.passport,
+        self.truth.rep_records.setdefault(org.oid, {})[where] = number is not None and (
+            number in (rep.id_number, rep.passport)
         )
         return self._name(rng, rep.name, where), number
 

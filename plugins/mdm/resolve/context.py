@@ -117,6 +117,40 @@ where o.name_key is not null
 """
 
 
+# Newborns without a key (a birth certificate names the child after birth, if at all): the
+# persons registered in a parent's household who were born that day, of that sex.
+_NEWBORNS = f"""
+with newborn as (
+    select r.dataset, r.record_key, r.person_id, o.birth_date, o.sex_code,
+           rel.from_dataset, rel.from_record_key
+    from {{schema}}.person_record r
+    join {OBSERVATIONS} o using (dataset, record_key)
+    join {RELATIONS} rel
+        on rel.relation_type = 'parent'
+        and rel.to_dataset = r.dataset and rel.to_record_key = r.record_key
+    where r.match_method = 'singleton' and o.role = 'newborn' and o.birth_date is not null
+      and not exists (select 1 from {{schema}}.person_record t
+                      where t.person_id = r.person_id and t.match_key is not null)
+),
+parent_register as (
+    select n.dataset, n.record_key, n.person_id, n.birth_date, n.sex_code,
+           ao.hukou_division_code, ao.hukou_address
+    from newborn n
+    join {{schema}}.person_record a
+        on a.dataset = n.from_dataset and a.record_key = n.from_record_key
+    join {{schema}}.person_record ar on ar.person_id = a.person_id and ar.dataset = 'gat_czrk'
+    join {OBSERVATIONS} ao on ao.dataset = ar.dataset and ao.record_key = ar.record_key
+    where ao.hukou_address is not null
+)
+select distinct h.dataset, h.record_key, h.person_id, p.person_id, member.sex_code, h.sex_code
+from parent_register h
+join {OBSERVATIONS} member
+    on member.dataset = 'gat_czrk' and member.hukou_division_code = h.hukou_division_code
+    and member.hukou_address = h.hukou_address and member.birth_date = h.birth_date
+join {{schema}}.person_record p on p.dataset = member.dataset and p.record_key = member.record_key
+"""
+
+
 @dataclass(frozen=True)
 class Candidate:
     person_id: str
@@ -188,6 +222,26 @@ def link_by_context(warehouse: ConnParams, run_id: str, schema: str = "resolve")
                 None,
                 {"rule": "context", "record": record, "paths": list(decision.paths)},
             )
+        newborns: dict[tuple[str, str], set[str]] = {}
+        for d, k, source, person_id, member_sex, sex in conn.execute(
+            _NEWBORNS.format(schema=schema)
+        ):
+            if sex is None or member_sex is None or sex == member_sex:
+                newborns.setdefault((f"{d}|{k}", source), set()).add(person_id)
+        trusted_born = _trusted(conn, schema, {p for ps in newborns.values() for p in ps})
+        counts["newborns"] = len(newborns)
+        for (record, source), people in sorted(newborns.items()):
+            born = people & trusted_born
+            if len(born) != 1 or source in moves:  # twins of one sex stay apart
+                counts["ambiguous" if born else "no_candidate"] += 1
+                continue
+            (target,) = born
+            if (source, target) in vetoed:
+                continue
+            moves[source] = Move(
+                source, target, record, None,
+                {"rule": "context", "record": record, "paths": ["household_birth"]},
+            )  # fmt: skip
         counts["linked"] = move_entities(
             conn, PERSONS, schema, run_id, list(moves.values()), "context"
         )

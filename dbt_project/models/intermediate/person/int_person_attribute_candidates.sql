@@ -13,15 +13,16 @@ join {{ source('resolve', 'person_record') }} as resolved
     on resolved.dataset = observation.dataset and resolved.record_key = observation.record_key
 cross join lateral (
     values
-        -- Resident ID numbers only (a passport number is not one), and not a valid number
-        -- that contradicts the record's own birth date or sex: that is someone else's.
+        -- Resident ID numbers only (a passport number is not one), and only a number the
+        -- person was resolved by (a key of the entity): never a relative's number in one of
+        -- its records, a number contradicting its record, or a typed-wrong number.
         ('id_number', case when coalesce(observation.id_type, '111') = '111'
-                            and not (coalesce(observation.id_number_valid, false)
-                                     and (observation.birth_date <> std.id_birth_date(observation.id_number)
-                                          or observation.sex_code in ('1', '2')
-                                             and observation.sex_code <> std.id_sex_code(observation.id_number)))
+                            and observation.id_number_valid
+                            and exists (select 1 from {{ source('resolve', 'person_record') }} as key
+                                        where key.person_id = resolved.person_id
+                                          and key.match_key = observation.id_number)
                            then observation.id_number end,
-         coalesce(observation.id_number_valid, false)),
+         true),
         ('name', observation.name, observation.name is not null),
         ('sex_code', observation.sex_code, observation.sex_code in ('1', '2')),
         ('birth_date', observation.birth_date::text, observation.birth_date is not null),

@@ -91,6 +91,13 @@ with observation as (
 
 select
     {% for column in columns %}
-    {{ column }}{{ "," if not loop.last }}
+    {{ column }},
     {% endfor %}
+    -- A mention: a person named by name alone (no valid ID or passport number, no birth
+    -- date), e.g. a legal representative or guardian entered without an ID number. It is
+    -- linked when its context decides (plugins/mdm/resolve/context.py); alone it is no
+    -- evidence of a person of its own, so it makes no golden record (natural_person.sql).
+    not (coalesce(id_number_valid, false)
+         or (id_type = '414' and id_number is not null)
+         or birth_date is not null) as is_mention
 from observation

@@ -1,5 +1,6 @@
 -- Relations as the sources state them, between source records (entity ids come later, from
--- the resolution output): spouse, parent, guardian, employee, legal representative, branch.
+-- the resolution output): spouse, parent, guardian, legal representative. Employees: see
+-- int_employer_references (the employer is resolved by code or name after resolution).
 with marriage as (
     select
         record_key || '#NAN' as from_record_key, 'mzt_hydj' as from_dataset,
@@ -72,14 +73,3 @@ where exists (
     where person.dataset = organisation.dataset
       and person.record_key = organisation.legal_rep_record_key
 )
-
-union all
--- employee: the insured person -> the employer, found by credit code among organisations
-select
-    'rst_cbry', insured.record_key, employer.dataset, employer.record_key, 'organisation',
-    'employee', 'rst_cbry', insured.record_key, insured.enrolment_date, null
-from {{ ref('stg_rst_cbry__insured') }} as insured
-join {{ ref('int_organisation_observations') }} as employer
-    on employer.uscc = insured.employer_uscc and employer.uscc_valid
-    and employer.dataset <> 'swj_dwnsr'  -- the registering authority's record, not tax's
-where insured.insurance_type = '110' and insured.insurance_status = 'paying'

@@ -15,6 +15,15 @@ with golden as (
     group by person_id
 ),
 
+published as (
+    -- persons with more than mentions: a valid key or a birth date in some live record
+    select resolved.person_id
+    from {{ source('resolve', 'person_record') }} as resolved
+    join {{ ref('int_person_observations') }} as observation using (dataset, record_key)
+    group by resolved.person_id
+    having bool_or(not observation.is_mention)
+),
+
 observed as (
     select
         resolved.person_id,
@@ -74,5 +83,6 @@ select
     golden.mobile_source::text as mobile_source,
     golden.status_source::text as status_source
 from golden
+join published on published.person_id = golden.person_id
 join observed on observed.person_id = golden.person_id
 left join former on former.person_id = golden.person_id

@@ -20,3 +20,24 @@ left join {{ source('resolve', 'legal_person_record') }} as to_organisation
     and to_organisation.dataset = relation.to_dataset
     and to_organisation.record_key = relation.to_record_key
 where coalesce(to_person.person_id, to_organisation.legal_person_id) is not null
+  -- both ends golden records (a person known by name alone has none)
+  and from_person.person_id in (select person_id from {{ ref('natural_person') }})
+  and (to_person.person_id is null
+       or to_person.person_id in (select person_id from {{ ref('natural_person') }}))
+
+union all
+-- employee: the insured person (paying pension insurance) -> the employer its record names
+select distinct
+    insured_person.person_id::text,
+    employer.legal_person_id::text,
+    'employee'::text,
+    'rst_cbry'::text,
+    insured.record_key::text,
+    insured.enrolment_date::date,
+    null::date
+from {{ ref('stg_rst_cbry__insured') }} as insured
+join {{ ref('int_employer_references') }} as employer using (record_key)
+join {{ source('resolve', 'person_record') }} as insured_person
+    on insured_person.dataset = 'rst_cbry' and insured_person.record_key = insured.record_key
+where insured.insurance_type = '110' and insured.insurance_status = 'paying'
+  and insured_person.person_id in (select person_id from {{ ref('natural_person') }})
