@@ -31,6 +31,7 @@ def decisions(*pairs: tuple[dict[str, object], dict[str, object]]) -> list[float
                 [(c, pa.date32() if c == "birth_date" else pa.string()) for c in COLUMNS]
             ),
         )
+        table = splink_artefact.with_derived_columns(person_model, table)  # name_pinyin
         linker = Linker(
             DuckDBAPI().register(table), splink_artefact.trained_settings(person_model, "duckdb")
         )
@@ -211,3 +212,34 @@ def test_the_15_digit_form_is_the_same_number_as_the_18_digit_form():
         )
     )  # fmt: skip
     assert p >= person_model.LINK_THRESHOLD
+
+
+# Names written by sound (同音字): the same person when the rest agrees, never on sound alone.
+
+
+def test_a_name_written_by_sound_with_the_same_birth_date_and_division_links():
+    (p,) = decisions(
+        (
+            record("register", id_number="450102199003071234", name_key="黄晓明", sex_code="1",
+                   birth_date=BORN, division="450102"),
+            record("birth", name_key="黄小明", sex_code="1", birth_date=BORN, division="450102"),
+        )
+    )  # fmt: skip
+    assert p >= person_model.LINK_THRESHOLD
+
+
+def test_a_same_sound_namesake_born_another_day_does_not_link():
+    (p,) = decisions(
+        (
+            record("register", id_number="450102199003071234", name_key="黄晓明", sex_code="1",
+                   birth_date=BORN, division="450102"),
+            record("other", name_key="黄小明", sex_code="1", birth_date=dt.date(1988, 5, 2),
+                   division="450102"),
+        )
+    )  # fmt: skip
+    assert p < person_model.LINK_THRESHOLD
+
+
+def test_a_same_sound_name_alone_never_links():
+    (p,) = decisions((record("a", name_key="李潮"), record("b", name_key="李朝")))
+    assert p < person_model.LINK_THRESHOLD

@@ -242,17 +242,20 @@ def _check_person_keys(conn: psycopg.Connection) -> dict[str, int]:
         number = person_keys.corrected_number(typed, candidates)
         if number is not None:
             corrected.append((dataset, record_key, number))
-    with conn.cursor() as cur:
-        cur.executemany(
-            "update unresolved set match_key = null, match_method = 'relatives_number' "
-            "where dataset = %s and record_key = %s",
-            relatives,
-        )
-        cur.executemany(
-            "update unresolved set match_key = %s, match_method = 'typed_id_number' "
-            "where dataset = %s and record_key = %s",
-            [(number, dataset, key) for dataset, key, number in corrected],
-        )
+    # One set-based update each (``unresolved`` has no index: a statement per record was a
+    # scan of it per record).
+    conn.execute(
+        """update unresolved u set match_key = null, match_method = 'relatives_number'
+           from unnest(%s::text[], %s::text[]) as r(dataset, record_key)
+           where u.dataset = r.dataset and u.record_key = r.record_key""",
+        ([d for d, _ in relatives], [k for _, k in relatives]),
+    )
+    conn.execute(
+        """update unresolved u set match_key = c.number, match_method = 'typed_id_number'
+           from unnest(%s::text[], %s::text[], %s::text[]) as c(dataset, record_key, number)
+           where u.dataset = c.dataset and u.record_key = c.record_key""",
+        tuple(list(column) for column in zip(*corrected, strict=True)) if corrected else ([], [], []),
+    )
     return {"relatives_numbers": len(relatives), "typed_numbers_corrected": len(corrected)}
 
 
