@@ -1,0 +1,68 @@
+"""Resolution beyond identifiers (issue #15), against the generator's truth.
+
+A world of a seed never used while tuning the rules or training the model, with the hard
+cases the generator plants at their default rates: persons named by name only (legal
+representatives, guardians, birth parents), ID numbers typed one character wrong or with two
+digits swapped, a relative's number typed into a record, names written by sound (同音字),
+employers named without a valid credit code, owners of two businesses, twins.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from ingest_support import build_world
+
+from mdm.connections import params_from_url
+from mdm.resolve.evaluate import evaluate
+
+pytestmark = pytest.mark.integration
+
+SEED = 29  # never tuned on (the rules were tuned on seed 3; person-v2 trained on seed 11)
+
+
+@pytest.fixture(scope="module")
+def evaluated(settings, warehouse_url, tmp_path_factory):  # type: ignore[no-untyped-def]
+    folder = tmp_path_factory.mktemp("hard-cases")
+    build_world(settings, warehouse_url, folder, 3000, SEED)
+    return evaluate(params_from_url(warehouse_url), folder / "truth")
+
+
+def test_persons_resolve_with_the_precision_and_f1_of_the_issue(evaluated):
+    person = evaluated["person"]
+    logging.getLogger(__name__).info("evaluation: %s", evaluated)
+    assert person["precision"] >= 0.999
+    assert person["f1"] >= 0.995
+    assert person["twin_pairs"] > 10 and person["twin_pairs_merged"] == 0
+
+
+def test_the_repository_holds_the_true_number_of_persons_with_their_identity(evaluated):
+    repository = evaluated["repository"]
+    assert abs(repository["published_persons_excess"]) <= 0.003
+    assert repository["golden_identity_right"] >= 0.995
+
+
+def test_each_hard_case_is_present_and_linked(evaluated):
+    cases = evaluated["hard_cases"]
+    # enough of each case for the rates below to mean something (a relative's number is rare)
+    least = {case: 10 if case == "relative_id" else 20 for case in cases}
+    assert {c: cases[c]["records"] >= least[c] for c in cases} == dict.fromkeys(cases, True)
+    decided = cases["name_only_context"]
+    assert decided["recall"] >= 0.9 and decided["wrongly_linked"] == 0
+    for case in ("typed_wrong_id", "same_sound_name", "relative_id"):
+        assert cases[case]["recall"] >= 0.95, case
+        assert cases[case]["wrongly_linked"] == 0, case
+
+
+def test_employers_named_by_name_or_a_wrong_code_are_found(evaluated):
+    repository = evaluated["repository"]
+    assert repository["employee_recall"] >= 0.98
+    assert repository["employee_precision"] >= 0.999
+
+
+def test_two_businesses_of_one_owner_stay_two(evaluated):
+    organisation = evaluated["organisation"]
+    assert organisation["same_owner_pairs"] > 5
+    assert organisation["same_owner_pairs_merged"] == 0
+    assert organisation["precision"] >= 0.999
