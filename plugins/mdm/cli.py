@@ -363,6 +363,30 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
         f"twin pairs merged into one person: {person['twin_pairs_merged']} "
         f"of {person['twin_pairs']}"
     )
+    organisation = results["organisation"]
+    _out(
+        f"organisations of one owner made one: {organisation['same_owner_pairs_merged']} "
+        f"of {organisation['same_owner_pairs']} pairs"
+    )
+    if results["hard_cases"]:
+        _out(f"{'hard case':<20} {'records':>8} {'linked':>8} {'recall':>8} {'wrong':>6}")
+        for case, r in results["hard_cases"].items():
+            _out(
+                f"{case:<20} {r['records']:>8} {r['linked']:>8} {r['recall']:>8.4f} "
+                f"{r['wrongly_linked']:>6}"
+            )
+    repository = results["repository"]
+    if repository:
+        _out(
+            f"persons published {repository['published_persons']} for "
+            f"{repository['true_persons']} true ({repository['published_persons_excess']:+.2%}); "
+            f"golden ID number, sex and birth date right: {repository['golden_identity_right']:.2%}"
+        )
+        _out(
+            f"employee relations: recall {repository['employee_recall']:.4f}, "
+            f"precision {repository['employee_precision']:.4f} "
+            f"({repository['employee_relations']} true)"
+        )
     churn = results["id_churn"]
     _out(
         f"id churn in the latest run ({churn['run_id']}): {churn['records_moved']} records "
