@@ -106,6 +106,21 @@ def test_ingestion_dags_run_under_airflow(
     assert status == "loaded" and run_id == outcome.run_id and rows > 0
     assert suites == [("raw.swj_dwnsr.pull.gate",), ("raw.swj_dwnsr.pull.profile",)]
 
+    # Param reconcile: a record deleted outright arrives as a delete in the same run.
+    with psycopg.connect(db.frontend_url(settings)) as conn:
+        (gone,) = conn.execute(
+            "delete from public.swj_dwnsr where djxh = (select min(djxh) from public.swj_dwnsr) "
+            "returning djxh"
+        ).fetchone()
+    run_dag(settings, "mdm_ingest_swj_dwnsr", conf={"reconcile": True})
+    with psycopg.connect(warehouse_url) as conn:
+        deletes = conn.execute(
+            "select r.djxh, d.reconciled, d.rows_vanished from raw.swj_dwnsr r "
+            "join ops.delivery d on d.dataset = 'swj_dwnsr' and d.delivery_id = r._delivery_id "
+            "where r._operation = 'D' and r._file like '%/vanished'"
+        ).fetchall()
+    assert deletes == [(gone, True, 1)]
+
 
 # --- Pulls that lose nothing (issue 16) ---------------------------------------------------
 
