@@ -7,7 +7,10 @@ scheduled on:
 - **file drops**: every complete delivery not yet loaded, in delivery-id
   order: manifest, checksums, encoding, header and row counts checked, bad
   rows quarantined, the batch gated by Great Expectations, then attached;
-- **front-end tables**: the rows above the ``GXSJ`` high-water mark.
+- **front-end tables**: the rows above the ``GXSJ`` mark minus an overlap
+  window, and once a day (``MDM_FRONTEND_RECONCILE_HOURS``, or param
+  ``reconcile``) a reconciliation of the whole table that picks up missed rows
+  and turns records gone from the source into deletes.
 
 Task ``profile`` then runs the warning-level expectations on what was
 loaded (stored for the quality scorecard). The run fails (task
@@ -60,6 +63,13 @@ def ingestion_dag(spec: Dataset) -> DAG:
                 description="YYYYMMDD: leave deliveries extracted after that day for later "
                 "(replaying one day at a time).",
             ),
+            "reconcile": Param(
+                False,
+                type="boolean",
+                description="Front-end tables: compare the whole source table with raw now "
+                "(missed rows, deleted records); otherwise done every "
+                "MDM_FRONTEND_RECONCILE_HOURS.",
+            ),
         },
     ) as dag:
 
@@ -72,6 +82,7 @@ def ingestion_dag(spec: Dataset) -> DAG:
             params = context["params"]
             skip = list(params.get("skip") or []) if isinstance(params, dict) else []
             until = params.get("until") if isinstance(params, dict) else None
+            reconcile = bool(params.get("reconcile")) if isinstance(params, dict) else False
             frontend = (
                 params_from_airflow(FRONTEND_CONN_ID)
                 if datasets()[code].channel == "frontend_db"
@@ -85,6 +96,7 @@ def ingestion_dag(spec: Dataset) -> DAG:
                 str(context["run_id"]),
                 skip,
                 until,
+                reconcile=reconcile or None,  # None: when due
             )
             return report.as_dict()
 

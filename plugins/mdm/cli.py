@@ -479,7 +479,13 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     for code in codes:
         try:
             report = ingest_dataset(
-                code, warehouse, frontend, settings.landing_dir, run_id, skip.get(code, [])
+                code,
+                warehouse,
+                frontend,
+                settings.landing_dir,
+                run_id,
+                skip.get(code, []),
+                reconcile=args.reconcile or None,  # None: when due
             )
         except Exception as err:  # one dataset's failure must not stop the others
             logger.error("%s: %s", code, err)
@@ -731,6 +737,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="[DATASET/]DELIVERY_ID",
         help="skip a rejected or blocked delivery, unblocking the deltas after it",
+    )
+    ingest.add_argument(
+        "--reconcile",
+        action="store_true",
+        help="front-end tables: compare the whole source table with raw now (missed rows, "
+        "deleted records); otherwise every MDM_FRONTEND_RECONCILE_HOURS",
     )
     ingest.set_defaults(handler=cmd_ingest)
 

@@ -13,12 +13,18 @@ settings from the same variables, so they all find the same database:
 - ``MDM_SHARED_DIR``: files every worker must see (the quality reports, Spark's
   checkpoints); default ``$MDM_HOME/shared``. With more than one worker it is a
   shared volume, like the landing zone.
+- ``MDM_FRONTEND_OVERLAP_MINUTES`` (default 10): a front-end pull re-reads the rows
+  stamped up to this long before its mark (late commits, skewed clocks, lowered GXSJ);
+  ``MDM_FRONTEND_MARK_LAG_MINUTES`` (default 5): the mark never passes the source's
+  own clock minus this; ``MDM_FRONTEND_RECONCILE_HOURS`` (default 24, 0 = only on
+  request): how often a pull compares the whole front-end table with ``raw``.
 - ``MDM_SPLINK_BACKEND``: where Splink runs, ``duckdb`` (in process, default) or
   ``spark``; ``MDM_SPARK_MASTER`` names the Spark master (default ``local[2]``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 from collections.abc import Mapping
@@ -55,6 +61,9 @@ class Settings:
     shared_dir: Path
     splink_backend: str = "duckdb"
     spark_master: str = "local[2]"
+    frontend_overlap: dt.timedelta = dt.timedelta(minutes=10)
+    frontend_mark_lag: dt.timedelta = dt.timedelta(minutes=5)
+    frontend_reconcile_every: dt.timedelta | None = dt.timedelta(hours=24)  # None: on request
 
     @property
     def uses_embedded_database(self) -> bool:
@@ -89,6 +98,17 @@ class Settings:
         return (self.warehouse_db, self.airflow_db, self.frontend_db)
 
 
+def _duration(env: Mapping[str, str], name: str, default: float, unit: str) -> dt.timedelta:
+    text = (env.get(name) or "").strip()
+    try:
+        value = float(text) if text else default
+    except ValueError:
+        value = -1.0
+    if not value >= 0:  # also refuses nan
+        raise ValueError(f"{name}={text!r} is not a number of {unit} >= 0: set it or unset it")
+    return dt.timedelta(**{unit: value})
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Resolve settings from ``environ`` (default: the process environment)."""
     env = os.environ if environ is None else environ
@@ -111,6 +131,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         shared_dir=Path(env.get("MDM_SHARED_DIR") or home / "shared").expanduser().resolve(),
         splink_backend=backend,
         spark_master=env.get("MDM_SPARK_MASTER") or "local[2]",
+        frontend_overlap=_duration(env, "MDM_FRONTEND_OVERLAP_MINUTES", 10, "minutes"),
+        frontend_mark_lag=_duration(env, "MDM_FRONTEND_MARK_LAG_MINUTES", 5, "minutes"),
+        frontend_reconcile_every=(
+            _duration(env, "MDM_FRONTEND_RECONCILE_HOURS", 24, "hours") or None
+        ),
         external_database_url=external,
         warehouse_db=warehouse_db or DEFAULT_WAREHOUSE_DB,
         airflow_db=env.get("MDM_AIRFLOW_DB") or DEFAULT_AIRFLOW_DB,

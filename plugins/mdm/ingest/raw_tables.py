@@ -81,6 +81,7 @@ def create_batch_table(conn: psycopg.Connection, spec: Dataset, delivery_id: str
     """
     name = partition_name(spec, delivery_id)
     table = sql.SQL("raw.{}").format(sql.Identifier(name))
+    _refuse_if_attached(conn, spec, delivery_id)
     conn.execute(sql.SQL("drop table if exists {}").format(table))
     conn.execute(
         sql.SQL("create table {} (like raw.{} including defaults)").format(
@@ -118,8 +119,19 @@ def attach_batch_table(conn: psycopg.Connection, spec: Dataset, delivery_id: str
 
 def drop_batch_table(conn: psycopg.Connection, spec: Dataset, delivery_id: str) -> None:
     name = partition_name(spec, delivery_id)
+    _refuse_if_attached(conn, spec, delivery_id)
     conn.execute(sql.SQL("drop table if exists raw.{}").format(sql.Identifier(name)))
     conn.execute(sql.SQL("drop sequence if exists raw.{}").format(sql.Identifier(name + "_line")))
+
+
+def _refuse_if_attached(conn: psycopg.Connection, spec: Dataset, delivery_id: str) -> None:
+    """A batch table is only ever dropped while detached: dropping an attached one would
+    silently delete a loaded delivery's rows from ``raw``."""
+    if is_attached(conn, spec, delivery_id):
+        raise RuntimeError(
+            f"{spec.code}/{delivery_id}: raw.{partition_name(spec, delivery_id)} is already "
+            "attached to raw (a loaded delivery); refusing to drop or replace it"
+        )
 
 
 def is_attached(conn: psycopg.Connection, spec: Dataset, delivery_id: str) -> bool:

@@ -22,17 +22,20 @@ def ingest_dataset(
     run_id: str,
     skip: Sequence[str] = (),
     until: str | None = None,
+    reconcile: bool | None = None,
 ) -> IngestReport:
     """Ingest whatever is new for one dataset (file drops or a front-end pull).
 
     ``until`` (``YYYYMMDD``) holds back file deliveries extracted after that day.
+    ``reconcile``: a front-end pull compares the whole source table with raw (None: when
+    ``MDM_FRONTEND_RECONCILE_HOURS`` have passed since the last time).
     """
     spec = dataset(code)
     if spec.channel == "frontend_db":
         if frontend is None:
             raise ValueError(f"{code} is pulled from the front-end database: pass its connection")
         report = IngestReport(code)
-        outcome = pull_frontend(warehouse, frontend, spec, run_id)
+        outcome = pull_frontend(warehouse, frontend, spec, run_id, reconcile=reconcile)
         if outcome:
             report.outcomes.append(outcome)
         return report
