@@ -109,10 +109,10 @@ def write_report(warehouse: ConnParams, folder: Path, quarter: str | None = None
             """select dataset, delivery_id, file, line, reason_code, reason
                from quarantine.delivery_row order by dataset, delivery_id, file, line limit 30"""
         ).fetchall()
-        for row in (*rejected, *quarantined):
+        for problem in (*rejected, *quarantined):
             for key in ("error", "reason"):
-                if row.get(key):
-                    row[key] = mask_identifiers(row[key])
+                if problem.get(key):
+                    problem[key] = mask_identifiers(problem[key])
         totals = (
             cur.execute(
                 """select (select count(*) from mdm.natural_person) as persons,

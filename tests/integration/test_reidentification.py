@@ -61,9 +61,7 @@ def test_no_analyst_row_narrows_an_id_number_or_mobile_below_thousands(analyst):
     assert phones and min(mobile_candidates(p) for p in phones) >= 1000
 
 
-def test_a_person_without_a_pseudonym_is_never_shown_by_person_id(
-    analyst, warehouse_url, settings
-):
+def test_a_person_without_a_pseudonym_is_never_shown_by_person_id(analyst, warehouse_url, settings):
     with psycopg.connect(warehouse_url) as conn:
         person_id, before = conn.execute(
             "select r.from_id, s.pseudonym from mdm.relation r "
@@ -114,9 +112,7 @@ def test_refresh_completes_when_two_persons_share_an_id_number(warehouse_url, se
         # A later run publishes a second person with the same ID number (a resolution error),
         # two new persons sharing another one, and a person holding an ID number that an
         # earlier person held when its pseudonym was made (then corrected).
-        conn.execute(
-            "create temporary table extra as select * from mdm.natural_person where false"
-        )
+        conn.execute("create temporary table extra as select * from mdm.natural_person where false")
         for new_id, template, number in (
             ("TEST-DUP-1", holder, id_number),
             ("TEST-DUP-2", holder, "450102200001010011"),

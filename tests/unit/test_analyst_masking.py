@@ -98,7 +98,14 @@ def test_scrub_keeps_counts_and_drops_the_unexpected_values():
 
 @pytest.mark.parametrize(
     "key",
-    ["change-me", "secret", "x" * 64, "change-me" * 4, "my-secret-key-for-the-pseudonyms-2026", "ab" * 20],
+    [
+        "change-me",
+        "secret",
+        "x" * 64,
+        "change-me" * 4,
+        "my-secret-key-for-the-pseudonyms-2026",
+        "ab" * 20,
+    ],
 )
 def test_a_short_or_placeholder_pseudonym_key_is_refused(key, tmp_path, monkeypatch):
     monkeypatch.setenv("MDM_PSEUDONYM_KEY", key)
@@ -111,7 +118,9 @@ def test_the_env_example_placeholder_is_refused(tmp_path, monkeypatch):
 
     example = (PROJECT_ROOT / ".env.example").read_text()
     value = next(
-        line.split("=", 1)[1] for line in example.splitlines() if line.startswith("MDM_PSEUDONYM_KEY=")
+        line.split("=", 1)[1]
+        for line in example.splitlines()
+        if line.startswith("MDM_PSEUDONYM_KEY=")
     )
     monkeypatch.setenv("MDM_PSEUDONYM_KEY", value)
     with pytest.raises(WeakPseudonymKeyError):
