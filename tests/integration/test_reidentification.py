@@ -234,3 +234,41 @@ def test_stored_results_and_the_report_carry_no_delivered_identifiers(
     assert "part-1.csv" in text and "missing_record_key" in text  # file, line and reason
     found = ID_LIKE.findall(text) + MOBILE_LIKE.findall(text)
     assert not found, f"identifiers in the quality report: {found[:5]}"
+
+
+def test_migration_0011_strips_unexpected_values_from_results_stored_before_it(warehouse_url):
+    from importlib import resources
+
+    old = {
+        "success": True,
+        "expectations": [
+            {
+                "expectation_type": "expect_column_values_to_be_in_set",
+                "result": {
+                    "unexpected_percent": 25.0,
+                    "partial_unexpected_list": [OTHER_ID],
+                    "partial_unexpected_counts": [{"value": MOBILE, "count": 1}],
+                },
+            },
+            {"expectation_type": "unexpected_rows_expectation", "result": {"observed_value": 0}},
+        ],
+    }
+    migration = (
+        resources.files("mdm.db") / "migrations" / "0011_analyst_reidentification.sql"
+    ).read_text("utf-8")
+    with psycopg.connect(warehouse_url) as conn:
+        conn.execute(
+            "insert into ops.validation_result (dataset, delivery_id, suite_name, success, "
+            "evaluated, failed_critical, failed_warning, result) "
+            "values ('gat_czrk', 'before-0011', 'raw.gat_czrk.full.profile', true, 2, 0, 0, %s)",
+            (json.dumps(old),),
+        )
+        conn.execute(migration)  # idempotent: what an existing deployment runs once
+        cleaned = conn.execute(
+            "select result from ops.validation_result where delivery_id = 'before-0011'"
+        ).fetchone()[0]
+        conn.execute("delete from ops.validation_result where delivery_id = 'before-0011'")
+    assert [e["result"] for e in cleaned["expectations"]] == [
+        {"unexpected_percent": 25.0},
+        {"observed_value": 0},
+    ]
