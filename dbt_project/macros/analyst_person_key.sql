@@ -12,5 +12,6 @@ coalesce(
 {%- endmacro %}
 
 {% macro analyst_key_salt_join() -%}
-cross join {{ source('access', 'analyst_key_salt') }} as key_salt
+{#- A left join: were the salt row ever lost, interim keys become null, the rows stay. -#}
+left join {{ source('access', 'analyst_key_salt') }} as key_salt on true
 {%- endmacro %}
