@@ -3,7 +3,9 @@
 Per department and dataset the four dimensions, the index and the stars
 (``quality.*``), a bar chart of the index, the trend over quarters, and the
 worst problems with examples (rejected deliveries with their error,
-quarantined rows). No external assets: charts are inline SVG.
+quarantined rows by file, line and reason). No external assets: charts are inline SVG.
+The report is published: it never shows a delivered line, and any ID number or mobile in a
+message is masked (:mod:`mdm.access.masking`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from mdm.access.masking import mask_identifiers
 from mdm.connections import ConnParams, conninfo
 
 logger = logging.getLogger(__name__)
@@ -103,9 +106,13 @@ def write_report(warehouse: ConnParams, folder: Path, quarter: str | None = None
                where status = 'rejected' order by dataset, delivery_id limit 30"""
         ).fetchall()
         quarantined = cur.execute(
-            """select dataset, delivery_id, file, line, reason_code, left(raw_text, 80) as raw_text
+            """select dataset, delivery_id, file, line, reason_code, reason
                from quarantine.delivery_row order by dataset, delivery_id, file, line limit 30"""
         ).fetchall()
+        for problem in (*rejected, *quarantined):
+            for key in ("error", "reason"):
+                if problem.get(key):
+                    problem[key] = mask_identifiers(problem[key])
         totals = (
             cur.execute(
                 """select (select count(*) from mdm.natural_person) as persons,
@@ -187,7 +194,7 @@ Generated {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC.</p>
                 ("file", "File"),
                 ("line", "Line"),
                 ("reason_code", "Reason"),
-                ("raw_text", "Raw text"),
+                ("reason", "What is wrong"),
             ],
         )
     }

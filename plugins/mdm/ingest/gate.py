@@ -2,7 +2,8 @@
 
 The suites live in ``expectations/`` (code, built from the registry); this
 module runs one against the detached batch table of a delivery and stores the
-result in ``ops.validation_result``.
+result in ``ops.validation_result``: counts and shares only, never the values GX lists as
+unexpected (they are delivered ID numbers, mobiles, person ids; see :func:`scrub`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from mdm.access.masking import mask_everywhere
 from mdm.connections import ConnParams
 from mdm.registry import Dataset
 from mdm.settings import PROJECT_ROOT
@@ -151,7 +153,37 @@ def validate(
     return result
 
 
+# What a stored expectation result keeps: counts and shares. GX adds the unexpected values
+# themselves (partial_unexpected_list, unexpected_rows, ...): identifiers of real people.
+KEPT_RESULT_KEYS = frozenset(
+    {
+        "element_count",
+        "missing_count",
+        "missing_percent",
+        "unexpected_count",
+        "unexpected_percent",
+        "unexpected_percent_total",
+        "unexpected_percent_nonmissing",
+        "observed_value",
+    }
+)
+
+
+def scrub(result: dict[str, Any]) -> dict[str, Any]:
+    """A GX result as stored: per expectation only the counts and shares of its ``result``,
+    and any identifier left in a string (an observed value, an error) masked."""
+    expectations = []
+    for item in result.get("expectations") or []:
+        kept = dict(item)
+        if isinstance(item.get("result"), dict):
+            kept["result"] = {k: v for k, v in item["result"].items() if k in KEPT_RESULT_KEYS}
+        expectations.append(kept)
+    scrubbed: dict[str, Any] = mask_everywhere({**result, "expectations": expectations})
+    return scrubbed
+
+
 def store(conn: psycopg.Connection, dataset: str, delivery_id: str, result: GateResult) -> None:
+    """Store a result in ``ops.validation_result`` (scrubbed: no delivered values)."""
     conn.execute(
         """insert into ops.validation_result
                (dataset, delivery_id, suite_name, success, evaluated, failed_critical,
@@ -170,8 +202,8 @@ def store(conn: psycopg.Connection, dataset: str, delivery_id: str, result: Gate
             result.evaluated,
             len(result.critical_failures),
             len(result.failures) - len(result.critical_failures),
-            Jsonb(result.failures),
-            Jsonb(result.result, dumps=_dumps),
+            Jsonb(mask_everywhere(result.failures), dumps=_dumps),
+            Jsonb(scrub(result.result), dumps=_dumps),
         ),
     )
 

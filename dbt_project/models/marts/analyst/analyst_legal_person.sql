@@ -16,7 +16,9 @@ select
     organisation.address,
     organisation.division_code,
     organisation.industry_code,
-    representative.pseudonym as legal_rep_person_key,
+    case when organisation.legal_rep_person_id is not null then
+        {{ analyst_person_key('representative.pseudonym', 'organisation.legal_rep_person_id') }}
+    end as legal_rep_person_key,
     organisation.tax_credit_rating,
     organisation.tax_credit_rating_year,
     organisation.source_count,
@@ -26,3 +28,4 @@ select
 from {{ source('published', 'legal_person') }} as organisation
 left join {{ source('access', 'person_pseudonym') }} as representative
     on representative.person_id = organisation.legal_rep_person_id
+{{ analyst_key_salt_join() }}

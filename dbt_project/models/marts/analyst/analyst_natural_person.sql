@@ -1,9 +1,9 @@
 -- What analysts see of a person: a pseudonymous key instead of ids, the ID number and mobile
--- masked, the birth date reduced to the year, no street address. Grants: dbt_project.yml.
+-- masked (0011_analyst_reidentification.sql says how far), the birth date reduced to the year, no street address. Grants: dbt_project.yml.
 {{ config(alias='natural_person') }}
 
 select
-    pseudonym.pseudonym as person_key,
+    {{ analyst_person_key('pseudonym.pseudonym', 'person.person_id') }} as person_key,
     access.mask_id_number(person.id_number) as id_number_masked,
     person.name,
     person.former_names,
@@ -23,3 +23,4 @@ select
 from {{ source('published', 'natural_person') }} as person
 left join {{ source('access', 'person_pseudonym') }} as pseudonym
     on pseudonym.person_id = person.person_id
+{{ analyst_key_salt_join() }}
