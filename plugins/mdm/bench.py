@@ -220,7 +220,7 @@ def bench_pipeline(settings: Settings, persons: int) -> dict[str, Any]:
     from mdm.ingest.frontend import pull_frontend
     from mdm.ingest.raw_tables import ensure_all_raw_tables
     from mdm.registry import datasets
-    from mdm.resolve.evaluate import pairwise
+    from mdm.resolve.evaluate import evaluate
 
     url = db.warehouse_url(settings)
     warehouse = params_from_url(url)
@@ -284,28 +284,10 @@ def bench_pipeline(settings: Settings, persons: int) -> dict[str, Any]:
             stages[f"day{day}_repositories_s"], _ = _timed(
                 partial(build.build_repositories, settings, warehouse, run_id)
             )
-    truth = summary.truth.records
-    with psycopg.connect(url) as conn:
-        predicted = {
-            (d, k): e
-            for d, k, e in conn.execute(
-                "select dataset, record_key, person_id from resolve.person_record"
-            )
-        }
-        organisations = {
-            (d, k): e
-            for d, k, e in conn.execute(
-                "select dataset, record_key, legal_person_id from resolve.legal_person_record"
-            )
-        }
-    records["person_records"] = len(predicted)
-    records["organisation_records"] = len(organisations)
-    person_quality = pairwise(
-        predicted, {k: e for k, (kind, e) in truth.items() if kind == "person"}
-    )
-    organisation_quality = pairwise(
-        organisations, {k: e for k, (kind, e) in truth.items() if kind != "person"}
-    )
+        # Against the truth: pairwise quality, the hard cases, the published repositories.
+        evaluation = evaluate(warehouse, folder / "truth")
+    records["person_records"] = evaluation["person"]["records"]
+    records["organisation_records"] = evaluation["organisation"]["records"]
     delta = bench_resolve_delta(url)
     return {
         "persons": persons,
@@ -315,8 +297,10 @@ def bench_pipeline(settings: Settings, persons: int) -> dict[str, Any]:
         "resolve_delta_1pct": delta,
         "peak_rss_mb": _peak_rss_mb(),
         "warehouse_mb": _database_mb(url),
-        "person_quality": person_quality,
-        "organisation_quality": organisation_quality,
+        "person_quality": evaluation["person"],
+        "organisation_quality": evaluation["organisation"],
+        "hard_cases": evaluation["hard_cases"],
+        "repository_quality": evaluation["repository"],
     }
 
 

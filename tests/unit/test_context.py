@@ -19,13 +19,18 @@ def test_the_one_trusted_person_of_the_context_with_the_name():
 
 
 def test_a_name_by_sound_or_a_former_name_counts():
-    assert decide("黄健国", [Candidate("P1", "黄建国", None, "household")], {"P1"}).person_id == "P1"
+    assert (
+        decide("黄健国", [Candidate("P1", "黄建国", None, "household")], {"P1"}).person_id == "P1"
+    )
     renamed = [Candidate("P1", "黄建国", "黄二狗", "household")]
     assert decide("黄二狗", renamed, {"P1"}).person_id == "P1"
 
 
 def test_two_people_of_that_name_decide_nothing():
-    candidates = [Candidate("P1", "王伟", None, "household"), Candidate("P2", "王伟", None, "spouse")]
+    candidates = [
+        Candidate("P1", "王伟", None, "household"),
+        Candidate("P2", "王伟", None, "spouse"),
+    ]
     decision = decide("王伟", candidates, {"P1", "P2"})
     assert (decision.person_id, decision.reason) == (None, "ambiguous")
 
@@ -38,6 +43,9 @@ def test_nobody_of_that_name_or_only_untrusted_people_decide_nothing():
 
 
 def test_one_person_found_by_two_paths_is_one_person():
-    candidates = [Candidate("P1", "李娜", None, "household"), Candidate("P1", "李娜", None, "spouse")]
+    candidates = [
+        Candidate("P1", "李娜", None, "household"),
+        Candidate("P1", "李娜", None, "spouse"),
+    ]
     decision = decide("李娜", candidates, {"P1"})
     assert decision.person_id == "P1" and decision.reason == "household+spouse"

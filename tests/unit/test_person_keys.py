@@ -66,7 +66,10 @@ def test_a_relatives_number_is_one_whose_name_is_not_the_records():
     # a name written by sound is the same name, not a relative
     assert not is_relatives_number("黄健国", names(("黄建国", 3, True), ("黄健国", 1, False)))
     # the register's former name is the person's own
-    renamed = [*names(("黄建国", 3, True), ("黄二狗", 1, False)), NameOfNumber("黄二狗", 0, True, True)]
+    renamed = [
+        *names(("黄建国", 3, True), ("黄二狗", 1, False)),
+        NameOfNumber("黄二狗", 0, True, True),
+    ]
     assert not is_relatives_number("黄二狗", renamed)
 
 

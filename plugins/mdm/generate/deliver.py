@@ -380,7 +380,11 @@ def write_truth(summary: GenerateSummary, folder: Path) -> None:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(["dataset", "record_key", "hard_case"])
         writer.writerows(
-            sorted((ds, key, case) for (ds, key), cases in summary.truth.cases.items() for case in cases)
+            sorted(
+                (ds, key, case)
+                for (ds, key), cases in summary.truth.cases.items()
+                for case in cases
+            )
         )
     deliveries = [
         {

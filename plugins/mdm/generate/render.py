@@ -54,7 +54,7 @@ class Truth:
         """A representative known by name only has a deciding context when another source of
         the same organisation names the representative with an ID number."""
         for records in self.rep_records.values():
-            for record, has_id in records.items():
+            for record in records:
                 if NAME_ONLY not in self.cases.get(record, ()):
                     continue
                 if any(other for r, other in records.items() if r != record):

@@ -254,7 +254,9 @@ def _check_person_keys(conn: psycopg.Connection) -> dict[str, int]:
         """update unresolved u set match_key = c.number, match_method = 'typed_id_number'
            from unnest(%s::text[], %s::text[], %s::text[]) as c(dataset, record_key, number)
            where u.dataset = c.dataset and u.record_key = c.record_key""",
-        tuple(list(column) for column in zip(*corrected, strict=True)) if corrected else ([], [], []),
+        tuple(list(column) for column in zip(*corrected, strict=True))
+        if corrected
+        else ([], [], []),
     )
     return {"relatives_numbers": len(relatives), "typed_numbers_corrected": len(corrected)}
 

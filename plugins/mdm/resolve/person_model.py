@@ -72,9 +72,7 @@ def settings() -> Any:
                 comparison_levels=[
                     cll.NullLevel("name_key"),
                     cll.ExactMatchLevel("name_key"),
-                    cll.ExactMatchLevel("name_pinyin").configure(
-                        label_for_charts="same sound"
-                    ),
+                    cll.ExactMatchLevel("name_pinyin").configure(label_for_charts="same sound"),
                     cll.LevenshteinLevel("name_key", 1),
                     cll.ElseLevel(),
                 ],

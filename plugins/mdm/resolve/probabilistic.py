@@ -540,7 +540,9 @@ def link_singletons(
     if left.num_rows == 0:
         return {"records_scored": 0, "candidate_records": 0, "candidate_pairs": 0, "linked": 0}
     if linkage.foreign_identifier_methods:
-        foreign = _records_resolved_by(warehouse, linkage, schema, linkage.foreign_identifier_methods)
+        foreign = _records_resolved_by(
+            warehouse, linkage, schema, linkage.foreign_identifier_methods
+        )
         left = _without_identifier(left, linkage.identifier_column, foreign)
         candidates = _without_identifier(candidates, linkage.identifier_column, foreign)
     if linkage.aliases:

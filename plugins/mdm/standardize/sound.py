@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 def _readings(char: str) -> tuple[str, ...]:
     from pypinyin import Style, pinyin
 
-    found = pinyin(char, style=Style.NORMAL, heteronym=True, errors=lambda c: [c])
+    found = pinyin(char, style=Style.NORMAL, heteronym=True, errors="default")
     return tuple(found[0]) if found and found[0] else (char,)
 
 
