@@ -385,7 +385,9 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
         _out(
             f"employee relations: recall {repository['employee_recall']:.4f}, "
             f"precision {repository['employee_precision']:.4f} "
-            f"({repository['employee_relations']} true)"
+            f"({repository['employee_relations']} true); employers named without a valid "
+            f"code: {repository['employer_by_name_recall']:.4f} of "
+            f"{repository['employer_by_name_records']}"
         )
     churn = results["id_churn"]
     _out(

@@ -59,6 +59,8 @@ def test_employers_named_by_name_or_a_wrong_code_are_found(evaluated):
     repository = evaluated["repository"]
     assert repository["employee_recall"] >= 0.98
     assert repository["employee_precision"] >= 0.999
+    assert repository["employer_by_name_records"] >= 20
+    assert repository["employer_by_name_recall"] >= 0.95
 
 
 def test_two_businesses_of_one_owner_stay_two(evaluated):

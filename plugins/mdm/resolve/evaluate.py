@@ -262,6 +262,27 @@ def repository_accuracy(
     }
     true_employees = read_true_relations(truth_dir, "employee")
     found = len(predicted_employees & true_employees)
+    # employers named without a valid credit code: the pension record's relation
+    employer_of = dict(true_employees)
+    by_name = {
+        key
+        for dataset, key in read_hard_cases(truth_dir).get("employer_by_name", set())
+        if dataset == "rst_cbry" and key.endswith("_110")
+    }
+    related = {
+        key: true_org.get(to_id)
+        for key, to_id in conn.execute(
+            "select record_key, to_id from mdm.relation "
+            "where relation_type = 'employee' and dataset = 'rst_cbry'"
+        )
+        if key in by_name
+    }
+    by_name_found = sum(
+        1
+        for key in by_name
+        if related.get(key) is not None
+        and related[key] == employer_of.get(truth["person"].get(("rst_cbry", key), ""))
+    )
     return {
         "published_persons": len(published),
         "true_persons": true_persons,
@@ -274,6 +295,8 @@ def repository_accuracy(
         "employee_precision": round(found / len(predicted_employees), 6)
         if predicted_employees
         else 1.0,
+        "employer_by_name_records": len(by_name),
+        "employer_by_name_recall": round(by_name_found / len(by_name), 6) if by_name else 1.0,
     }
 
 
