@@ -10,11 +10,21 @@ with insured as (
         record_key,
         coalesce(employer_number, 'record:' || record_key) as employer_reference,
         employer_uscc,
+        employer_name
+    from {{ ref('stg_rst_cbry__insured') }}
+    where employer_uscc is not null or employer_name is not null
+),
+
+reference as (
+    -- each employer reference once, standardised once: the joins below run per employer,
+    -- not per employee (the std functions per employee row were most of the cost)
+    select
+        employer_reference,
+        employer_uscc,
         std.is_valid_uscc(employer_uscc) as employer_uscc_valid,
         std.name_key(employer_name) as employer_name_key,
         std.org_name_key(employer_name) as employer_short_key
-    from {{ ref('stg_rst_cbry__insured') }}
-    where employer_uscc is not null or employer_name is not null
+    from (select distinct employer_reference, employer_uscc, employer_name from insured) as distinct_reference
 ),
 
 organisation as (
@@ -40,23 +50,31 @@ named as (
 ),
 
 found as (
-    select insured.employer_reference, organisation.legal_person_id, 1 as rank,
+    -- separate equi-joins (a join on "in (a, b)" cannot hash: a nested loop per employee)
+    select reference.employer_reference, organisation.legal_person_id, 1 as rank,
            'credit_code' as method
-    from insured
-    join organisation on organisation.uscc = insured.employer_uscc and organisation.uscc_valid
-    where insured.employer_uscc_valid
+    from reference
+    join organisation on organisation.uscc = reference.employer_uscc and organisation.uscc_valid
+    where reference.employer_uscc_valid
 
     union
-    select insured.employer_reference, organisation.legal_person_id, 2, 'credit_code_check_corrected'
-    from insured
+    select reference.employer_reference, organisation.legal_person_id, 2,
+           'credit_code_check_corrected'
+    from reference
     join organisation
-        on left(organisation.uscc, 17) = left(insured.employer_uscc, 17) and organisation.uscc_valid
-    where not insured.employer_uscc_valid and length(insured.employer_uscc) = 18
+        on left(organisation.uscc, 17) = left(reference.employer_uscc, 17)
+        and organisation.uscc_valid
+    where not reference.employer_uscc_valid and length(reference.employer_uscc) = 18
 
     union
-    select insured.employer_reference, named.legal_person_id, 3, 'name'
-    from insured
-    join named on named.name_key in (insured.employer_name_key, insured.employer_short_key)
+    select reference.employer_reference, named.legal_person_id, 3, 'name'
+    from reference
+    join named on named.name_key = reference.employer_name_key
+
+    union
+    select reference.employer_reference, named.legal_person_id, 3, 'name'
+    from reference
+    join named on named.name_key = reference.employer_short_key
 ),
 
 best as (

@@ -11,6 +11,13 @@ select
 from {{ ref('int_person_observations') }} as observation
 join {{ source('resolve', 'person_record') }} as resolved
     on resolved.dataset = observation.dataset and resolved.record_key = observation.record_key
+-- the record's ID number is a key its person was resolved by (a hash join, not a lookup a row)
+left join (
+    select distinct person_id, match_key
+    from {{ source('resolve', 'person_record') }}
+    where match_key is not null
+) as entity_key
+    on entity_key.person_id = resolved.person_id and entity_key.match_key = observation.id_number
 cross join lateral (
     values
         -- Resident ID numbers only (a passport number is not one), and only a number the
@@ -18,9 +25,7 @@ cross join lateral (
         -- its records, a number contradicting its record, or a typed-wrong number.
         ('id_number', case when coalesce(observation.id_type, '111') = '111'
                             and observation.id_number_valid
-                            and exists (select 1 from {{ source('resolve', 'person_record') }} as key
-                                        where key.person_id = resolved.person_id
-                                          and key.match_key = observation.id_number)
+                            and entity_key.match_key is not null
                            then observation.id_number end,
          true),
         ('name', observation.name, observation.name is not null),
