@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import stat
 import subprocess
 import sys
 
@@ -112,3 +115,99 @@ def test_session_database_is_reachable_and_migrated(warehouse_url):
         "quality",
     } <= schemas
     assert "0001" in versions
+
+
+def _refused(**params: object) -> str:
+    """The error of a connection attempt that must fail (passfile: not the user's ~/.pgpass)."""
+    with pytest.raises(psycopg.OperationalError) as refused:
+        psycopg.connect(passfile="/nonexistent", connect_timeout=5, **params).close()
+    return str(refused.value)
+
+
+def _no_password_is_refused(settings) -> None:  # type: ignore[no-untyped-def]
+    info = embedded.status(settings)
+    assert info is not None
+    tcp = {"host": info.host, "port": info.port, "user": "postgres", "dbname": "mdm"}
+    assert "no password supplied" in _refused(**tcp)
+    assert "password authentication failed" in _refused(**tcp, password="postgres")  # noqa: S106
+    # The socket in the data directory asks for the password too.
+    if (settings.pgdata_dir / f".s.PGSQL.{info.port}").exists():
+        socket = {**tcp, "host": str(settings.pgdata_dir)}
+        assert "no password supplied" in _refused(**socket)
+    # The password from $MDM_HOME/secrets, carried by the URLs we build, is let in.
+    with psycopg.connect(db.warehouse_url(settings)) as conn:
+        assert conn.execute("select current_user").fetchone() == ("postgres",)
+
+
+@pytest.mark.skipif(
+    bool(os.environ.get("MDM_DATABASE_URL")), reason="the session uses an external server"
+)
+def test_the_session_server_refuses_connections_without_the_password(settings):
+    _no_password_is_refused(settings)
+    secret = embedded.password_file(settings)
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert stat.S_IMODE(secret.parent.stat().st_mode) == 0o700
+    password = embedded.superuser_password(settings)
+    assert password in db.warehouse_url(settings)
+    # What is printed carries no password: the passfile (0600) holds it for psql.
+    shown = db.display_url(settings, settings.warehouse_db)
+    assert password not in shown and "passfile=" in shown
+    assert password not in repr(embedded.status(settings))
+    with psycopg.connect(shown) as conn:
+        assert conn.execute("select 1").fetchone() == (1,)
+
+
+def _make_like_the_old_code(settings) -> None:  # type: ignore[no-untyped-def]
+    """Turn a stopped cluster into what the older code made: trust, no password, no secret."""
+    embedded._pg(
+        "postgres",
+        ["--single", "-D", str(settings.pgdata_dir), "postgres"],
+        settings,
+        stdin="alter role postgres password null;\n",
+    )
+    hba = settings.pgdata_dir / "pg_hba.conf"
+    hba.write_text(
+        "local all all trust\nhost all all 127.0.0.1/32 trust\nhost all all ::1/128 trust\n"
+    )
+    shutil.rmtree(settings.home / "secrets")
+
+
+def _start_like_the_old_code(settings) -> None:  # type: ignore[no-untyped-def]
+    port = embedded._recorded_port(settings)
+    embedded._pg(
+        "pg_ctl",
+        ["-D", str(settings.pgdata_dir), "-w", "-l", str(embedded._log_file(settings)),
+         "-o", f"-h 127.0.0.1 -p {port} -k ''", "start"],
+        settings,
+    )  # fmt: skip
+
+
+def test_a_data_directory_of_the_old_code_is_secured_by_db_start(private_home):
+    """An existing .mdm/ (trust auth) keeps its data and needs the password after `db start`,
+    whether its server was running (converted live) or stopped (converted before start)."""
+    settings = load_settings(private_home)
+    assert _mdm("db", "start", env=private_home).returncode == 0
+    with psycopg.connect(db.warehouse_url(settings)) as conn:
+        conn.execute("create table kept (id int primary key)")
+        conn.execute("insert into kept values (1)")
+    embedded.stop(settings)
+
+    for running in (True, False):
+        _make_like_the_old_code(settings)
+        if running:
+            _start_like_the_old_code(settings)
+            info = embedded.status(settings)
+            assert info is not None
+            # The old state: anyone on the machine is superuser without a password.
+            with psycopg.connect(
+                host=info.host, port=info.port, user="postgres", dbname="mdm", passfile="/x"
+            ) as conn:
+                assert conn.execute("select count(*) from kept").fetchone() == (1,)
+        started = _mdm("db", "start", env=private_home)
+        assert started.returncode == 0, started.stderr
+        assert "let any local user in (trust)" in started.stderr
+        _no_password_is_refused(settings)
+        with psycopg.connect(db.warehouse_url(settings)) as conn:
+            assert conn.execute("select count(*) from kept").fetchone() == (1,)
+        assert embedded.superuser_password(settings) not in started.stdout + started.stderr
+        embedded.stop(settings)
