@@ -211,3 +211,15 @@ def test_a_data_directory_of_the_old_code_is_secured_by_db_start(private_home):
             assert conn.execute("select count(*) from kept").fetchone() == (1,)
         assert embedded.superuser_password(settings) not in started.stdout + started.stderr
         embedded.stop(settings)
+
+
+def test_a_failed_step_is_stored_in_the_run_log_without_a_password(warehouse_url):
+    from mdm.runlog import logged_step
+
+    with pytest.raises(RuntimeError), logged_step(warehouse_url, "redaction", "connect"):
+        raise RuntimeError("could not connect to postgresql://u@h/d?password=hunter2")
+    with psycopg.connect(warehouse_url) as conn:
+        error = conn.execute(
+            "select detail->>'error' from ops.run_log where run_id = 'redaction'"
+        ).fetchone()
+    assert error == ("RuntimeError: could not connect to postgresql://u@h/d?password=***",)
