@@ -260,3 +260,25 @@ def test_as_root_a_closed_mdm_home_is_not_opened_to_every_user(monkeypatch):
         shutil.rmtree(closed, ignore_errors=True)
         if relocated is not None:
             shutil.rmtree(relocated.parent, ignore_errors=True)
+
+
+def test_a_lost_password_file_is_replaced_at_the_next_start(private_home):
+    settings = load_settings(private_home)
+    embedded.start(settings)
+    db.ensure_databases(settings)
+    old = embedded.superuser_password(settings)
+    shutil.rmtree(settings.home / "secrets")
+    # While the server runs it keeps the old password: say what to do.
+    with pytest.raises(embedded.EmbeddedDatabaseError, match="run `mdm db stop`"):
+        embedded.start(settings)
+    embedded.stop(settings)
+    embedded.start(settings)
+    new = embedded.superuser_password(settings)
+    assert new != old
+    with psycopg.connect(db.warehouse_url(settings)) as conn:
+        assert conn.execute("select 1").fetchone() == (1,)
+    info = embedded.status(settings)
+    assert info is not None
+    assert "password authentication failed" in _refused(
+        host=info.host, port=info.port, user="postgres", dbname="mdm", password=old
+    )

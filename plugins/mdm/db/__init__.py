@@ -56,6 +56,11 @@ def _server_url(settings: Settings, database: str, *, display: bool) -> str:
             f"the embedded PostgreSQL of MDM_HOME={settings.home} is not running: "
             "start it with `mdm db start` (or set MDM_DATABASE_URL to use another server)"
         )
+    if not info.password:
+        raise DatabaseUnavailableError(
+            f"the embedded PostgreSQL of MDM_HOME={settings.home} runs but its password file "
+            f"{embedded.password_file(settings)} is missing: run `mdm db start`"
+        )
     return info.display_url(database) if display else info.url(database)
 
 

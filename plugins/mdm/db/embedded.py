@@ -104,17 +104,25 @@ def pgpass_file(settings: Settings) -> Path:
 
 
 def superuser_password(settings: Settings) -> str:
-    """The embedded server's superuser password (generated once, kept 0600 under MDM_HOME).
+    """The embedded server's superuser password (made by ``mdm db start``, kept 0600).
 
     The one way to get it: URLs built by :mod:`mdm.db` carry it, and code that must
     authenticate by configuration (e.g. a loopback ``dblink``) reads it here."""
     path = password_file(settings)
     if not path.exists():
-        write_secret_file(path, secrets.token_urlsafe(32), replace=False)
+        raise EmbeddedDatabaseError(f"{path} is missing: `mdm db start` makes it")
     if path.stat().st_mode & 0o077:
         logger.warning("%s was readable by others: made it 0600", path)
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _ensure_password(settings: Settings) -> str:
+    """The superuser password, generated on the first start."""
+    path = password_file(settings)
+    if not path.exists():
+        write_secret_file(path, secrets.token_urlsafe(32), replace=False)
+    return superuser_password(settings)
 
 
 def scram_verifier(password: str, salt: bytes | None = None) -> str:
@@ -381,12 +389,14 @@ def _initdb(settings: Settings, password: str) -> None:
         pwfile.unlink(missing_ok=True)
 
 
-def _secure_stopped_cluster(settings: Settings, password: str) -> None:
-    """A data directory of the older code (trust): superuser password set, then pg_hba."""
+def _secure_stopped_cluster(settings: Settings, password: str, why: str) -> None:
+    """A data directory of the older code (trust), or whose password file was lost: the
+    superuser's password set from the file, then pg_hba."""
     logger.warning(
-        "the embedded PostgreSQL in %s let any local user in (trust): setting the password "
-        "of %s from %s and requiring it from now on",
+        "the embedded PostgreSQL in %s %s: setting the password of %s from %s and "
+        "requiring it from now on",
         settings.pgdata_dir,
+        why,
         SUPERUSER,
         password_file(settings),
     )
@@ -477,7 +487,8 @@ def status(settings: Settings) -> ServerInfo | None:
         host=HOST,
         port=port,
         pgdata=settings.pgdata_dir,
-        password=superuser_password(settings),
+        # Empty when the file is missing (a server of older code): `mdm db start` makes it.
+        password=superuser_password(settings) if password_file(settings).exists() else "",
         passfile=pgpass_file(settings),
     )
 
@@ -486,12 +497,20 @@ def start(settings: Settings) -> ServerInfo:
     """Start the embedded server if it is not running; return it either way."""
     refuse_in_production(settings)
     with _lock(settings):
-        password = superuser_password(settings)
+        new_secret = not password_file(settings).exists()
+        password = _ensure_password(settings)
         write_secret_file(pgpass_file(settings), f"{HOST}:*:*:{SUPERUSER}:{password}")
         running = status(settings)
         if running is not None:
             if _hba_trusts(settings.pgdata_dir):
                 _secure_running_server(settings, running)
+            elif new_secret:
+                # A lost password file: the running server knows only the old password.
+                password_file(settings).unlink()
+                raise EmbeddedDatabaseError(
+                    f"{password_file(settings)} is missing and the running server has the old "
+                    "password: run `mdm db stop`, then `mdm db start` sets a new one"
+                )
             logger.info(
                 "embedded PostgreSQL already running (pid %s, port %s)", running.pid, running.port
             )
@@ -505,7 +524,9 @@ def start(settings: Settings) -> ServerInfo:
         if not (pgdata / "PG_VERSION").exists():
             _initdb(settings, password)
         elif _hba_trusts(pgdata):
-            _secure_stopped_cluster(settings, password)
+            _secure_stopped_cluster(settings, password, "let any local user in (trust)")
+        elif new_secret:
+            _secure_stopped_cluster(settings, password, "has lost its password file")
         _write_hba(pgdata)
 
         port = _recorded_port(settings)
