@@ -3,6 +3,14 @@
 # The warehouse schemas, migrations and analyst roles are made by `mdm db start`
 # (the airflow-init service), the same code as everywhere else.
 set -euo pipefail
+# Refuse the placeholders of .env.example (the list is mdm.settings.PLACEHOLDER_SECRETS).
+for name in POSTGRES_PASSWORD AIRFLOW_DB_PASSWORD MDM_DB_PASSWORD; do
+    case "${!name,,}" in
+        change-me|changeme|change_me|changethis|replace-me|secret|password|example|xxx|todo|test|admin|postgres|"")
+            echo "refusing to initialise: $name is a placeholder (.env.example); set a real secret in .env" >&2
+            exit 1 ;;
+    esac
+done
 # The passwords are psql variables filled from the container's environment (.env), never here.
 psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \
     -v airflow_password="$AIRFLOW_DB_PASSWORD" -v mdm_password="$MDM_DB_PASSWORD" <<'SQL'

@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from mdm import db
-from mdm.settings import DAGS_DIR, PLUGINS_DIR, TIMEZONE, Settings
+from mdm.settings import DAGS_DIR, PLUGINS_DIR, TIMEZONE, Settings, write_secret_file
 
 logger = logging.getLogger(__name__)
 
@@ -85,9 +85,7 @@ def _local_secret(settings: Settings, name: str) -> str:
     """A random secret kept in the Airflow home (never in the repo), made once."""
     path = settings.airflow_home / f".{name}"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(64))
-        path.chmod(0o600)
+        write_secret_file(path, secrets.token_urlsafe(64), replace=False)
     return path.read_text().strip()
 
 

@@ -95,11 +95,16 @@ def build_repositories(settings: Settings, warehouse: ConnParams, run_id: str) -
 
     with psycopg.connect(conninfo(warehouse)) as conn:
         ensure_roles(conn)  # the analyst views' grants name them
-    from mdm.publish import audit_and_publish
+    from mdm.publish import audit_and_publish, build_lock
 
-    with logged_step(conninfo(warehouse), run_id, "build_repositories") as outcome:
+    with (
+        logged_step(conninfo(warehouse), run_id, "build_repositories") as outcome,
+        build_lock(warehouse, run_id) as lock,
+    ):
+        # Under one lock: no other build rewrites mdm_build between our audit and publish.
         nodes = run_dbt(settings, warehouse, ["build", *AFTER_RESOLUTION])
         outcome.detail = {"nodes": node_summary(nodes)}
+        lock.execute("select 1")  # still held (its session is alive) before we publish
         outcome.detail |= audit_and_publish(warehouse, run_id)
         after = run_dbt(settings, warehouse, ["build", *AFTER_PUBLISH])
         outcome.detail["nodes"] += node_summary(after)

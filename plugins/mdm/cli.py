@@ -18,7 +18,12 @@ from pathlib import Path
 from mdm import db
 from mdm.connections import ConnParams
 from mdm.db import embedded
-from mdm.settings import Settings, load_settings
+from mdm.settings import (
+    InsecureConfigurationError,
+    Settings,
+    load_settings,
+    refuse_placeholder_secrets,
+)
 
 logger = logging.getLogger("mdm")
 
@@ -43,6 +48,8 @@ def prepare_database(settings: Settings) -> str:
     """Server up, the three databases present, warehouse migrated. Idempotent."""
     from mdm.db.migrate import apply_migrations
 
+    if settings.is_production:
+        refuse_placeholder_secrets()
     description = db.ensure_server(settings)
     created = db.ensure_databases(settings)
     from mdm.access.roles import ensure_roles
@@ -65,7 +72,7 @@ def prepare_database(settings: Settings) -> str:
 
 def cmd_db_start(settings: Settings, args: argparse.Namespace) -> int:
     _out(prepare_database(settings))
-    _out(db.warehouse_url(settings))
+    _out(db.display_url(settings, settings.warehouse_db))
     return 0
 
 
@@ -94,7 +101,9 @@ def cmd_db_status(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_db_url(settings: Settings, args: argparse.Namespace) -> int:
-    _out(db.server_url(settings, _database_name(settings, args.database)))
+    database = _database_name(settings, args.database)
+    show = args.show_password
+    _out(db.server_url(settings, database) if show else db.display_url(settings, database))
     return 0
 
 
@@ -659,7 +668,10 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     reports = sorted((settings.reports_dir).glob("quality-*.html"))
     if reports:
         _out(f"Report:     {reports[-1]}")
-    _out(f"Query it:   psql '{db.warehouse_url(settings)}'   (questions: docs/analyst-queries.md)")
+    _out(
+        f"Query it:   psql '{db.display_url(settings, settings.warehouse_db)}'   "
+        "(questions: docs/analyst-queries.md)"
+    )
     _out("Airflow UI: make airflow        Stop the database: .venv/bin/mdm db stop")
     if unexpected:
         _out(f"demo FAILED: {sorted(unexpected)} failed for a reason other than planted defects")
@@ -703,6 +715,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=DATABASE_ROLES,
         default="warehouse",
         help="which database (default: warehouse)",
+    )
+    url.add_argument(
+        "--show-password",
+        action="store_true",
+        help="put the password in the URL (default: redacted, or a passfile for the embedded "
+        "server)",
     )
     url.set_defaults(handler=cmd_db_url)
 
@@ -889,11 +907,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def configure_logging(verbose: bool) -> None:
+    from mdm.connections import RedactingFilter
+
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    for handler in logging.getLogger().handlers:  # no password reaches the log, whoever logs
+        handler.addFilter(RedactingFilter())
     for noisy in ("great_expectations", "sqlalchemy", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -907,7 +929,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Callable[[Settings, argparse.Namespace], int] = args.handler
     try:
         return handler(load_settings(), args)
-    except (db.DatabaseUnavailableError, embedded.EmbeddedDatabaseError) as err:
+    except (
+        db.DatabaseUnavailableError,
+        embedded.EmbeddedDatabaseError,
+        InsecureConfigurationError,
+    ) as err:
         logger.error("%s", err)
         return 2
 

@@ -7,14 +7,25 @@ analysts see the previous version until the commit and never a half state.
 When the audit fails nothing is published, the results are stored in
 ``ops.validation_result`` (dataset ``publish``) and :class:`PublishBlockedError`
 says which expectations failed.
+
+Build, audit and publish run under one lock (:func:`build_lock`, a PostgreSQL
+advisory lock): a second build waits, so it cannot rebuild ``mdm_build`` between
+the first one's audit and its publish. The publish transaction waits at most
+``PUBLISH_LOCK_TIMEOUT_MS`` for a table lock (a new shape drops the published
+table, which waits for analysts' running queries while every new reader queues
+behind it): then it rolls back, pauses and tries again, and finally fails with
+:class:`PublishLockTimeoutError`, the previous version still published.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
 import math
 import os
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -31,8 +42,61 @@ BUILD_SCHEMA, PUBLISHED_SCHEMA = "mdm_build", "mdm"
 TABLES = ("natural_person", "legal_person", "natural_person_xref", "legal_person_xref", "relation")
 
 
+# One build at a time from the build of mdm_build to the publish (see build_lock).
+BUILD_LOCK = "mdm: build, audit, publish"
+BUILD_LOCK_WAIT_SECONDS = 3600
+# The publish transaction's wait for a table lock, and how often it tries.
+PUBLISH_LOCK_TIMEOUT_MS = 5000
+PUBLISH_ATTEMPTS = 3
+PUBLISH_RETRY_PAUSE_SECONDS = 10.0
+
+
 class PublishBlockedError(RuntimeError):
     """The publish gate failed: the previous version stays published."""
+
+
+class BuildLockedError(RuntimeError):
+    """Another build holds the build lock for longer than this one may wait."""
+
+
+class PublishLockTimeoutError(RuntimeError):
+    """Publishing waited too long for a table lock: the previous version stays published."""
+
+
+@contextlib.contextmanager
+def build_lock(warehouse: ConnParams, run_id: str) -> Iterator[psycopg.Connection]:
+    """Hold the build lock (a session advisory lock) on a connection of its own.
+
+    Everything from building ``mdm_build`` to publishing it runs inside, so what is
+    published is what this build audited. Released when the block ends (or the
+    process dies: the session ends with it)."""
+    with psycopg.connect(
+        conninfo(warehouse), autocommit=True, application_name=f"mdm build lock {run_id}"[:63]
+    ) as conn:
+        conn.execute(f"set lock_timeout = '{int(BUILD_LOCK_WAIT_SECONDS * 1000)}ms'")
+        try:
+            conn.execute("select pg_advisory_lock(hashtextextended(%s, 0))", (BUILD_LOCK,))
+        except psycopg.errors.LockNotAvailable as err:
+            holder = conn.execute(
+                """select a.pid, a.application_name, a.backend_start from pg_locks l
+                   join pg_stat_activity a using (pid)
+                   where l.locktype = 'advisory' and l.granted
+                     and (l.classid::bigint << 32) | l.objid::bigint
+                         = hashtextextended(%s, 0)""",
+                (BUILD_LOCK,),
+            ).fetchone()
+            who = (
+                f"pid {holder[0]}, {holder[1]!r}, since {holder[2]:%Y-%m-%d %H:%M:%S}"
+                if holder
+                else "?"
+            )
+            raise BuildLockedError(
+                f"run {run_id}: another build holds the build lock ({who}) and this one waited "
+                f"{BUILD_LOCK_WAIT_SECONDS}s: nothing was built or published. It runs again at "
+                "its retry; if that build is stuck, cancel it (pg_cancel_backend of its pid)"
+            ) from err
+        conn.execute("reset lock_timeout")
+        yield conn
 
 
 def _suites() -> Any:
@@ -134,9 +198,38 @@ def _columns(conn: psycopg.Connection, schema: str, table: str) -> list[str]:
 
 
 def publish(warehouse: ConnParams, run_id: str) -> dict[str, int]:
-    """Replace the published repositories with the audited build, in one transaction."""
+    """Replace the published repositories with the audited build, in one transaction.
+
+    Waits at most PUBLISH_LOCK_TIMEOUT_MS for a lock, PUBLISH_ATTEMPTS times."""
+    for attempt in range(1, PUBLISH_ATTEMPTS + 1):
+        try:
+            return _publish_once(warehouse, run_id)
+        except psycopg.errors.LockNotAvailable as err:
+            if attempt == PUBLISH_ATTEMPTS:
+                raise PublishLockTimeoutError(
+                    f"run {run_id}: publishing waited {PUBLISH_ATTEMPTS} times "
+                    f"{PUBLISH_LOCK_TIMEOUT_MS} ms for a lock on the published tables, held "
+                    f"by a long query or transaction ({err}); the previous version stays "
+                    "published. See pg_stat_activity for the holder; the build retries"
+                ) from err
+            logger.warning(
+                "publish %s: lock not granted in %s ms (%s); attempt %s of %s in %ss",
+                run_id,
+                PUBLISH_LOCK_TIMEOUT_MS,
+                err,
+                attempt + 1,
+                PUBLISH_ATTEMPTS,
+                PUBLISH_RETRY_PAUSE_SECONDS,
+            )
+            time.sleep(PUBLISH_RETRY_PAUSE_SECONDS)
+    raise AssertionError("unreachable")
+
+
+def _publish_once(warehouse: ConnParams, run_id: str) -> dict[str, int]:
     counts = {}
     with psycopg.connect(conninfo(warehouse)) as conn:
+        # A DDL waiting for analysts' queries would queue every later reader behind it.
+        conn.execute(f"set local lock_timeout = '{int(PUBLISH_LOCK_TIMEOUT_MS)}ms'")
         conn.execute(
             sql.SQL("create schema if not exists {}").format(sql.Identifier(PUBLISHED_SCHEMA))
         )
@@ -165,7 +258,7 @@ def publish(warehouse: ConnParams, run_id: str) -> dict[str, int]:
             (run_id, sum(counts.values()), Jsonb(counts)),
         )
         conn.commit()
-        for table in TABLES:
+        for table in TABLES:  # statistics only: not worth failing the publish for
             conn.execute(
                 sql.SQL("analyze {}.{}").format(
                     sql.Identifier(PUBLISHED_SCHEMA), sql.Identifier(table)
@@ -177,6 +270,7 @@ def publish(warehouse: ConnParams, run_id: str) -> dict[str, int]:
 
 
 def audit_and_publish(warehouse: ConnParams, run_id: str) -> dict[str, Any]:
+    """Audit ``mdm_build`` and publish it if it passes (call it under :func:`build_lock`)."""
     results = audit(warehouse, run_id)
     failed = {t: r for t, r in results.items() if not r.success}
     if failed:

@@ -11,6 +11,8 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from mdm.connections import redact_url
+
 logger = logging.getLogger(__name__)
 
 
@@ -62,7 +64,8 @@ def logged_step(conninfo: str, run_id: str, step: str) -> Iterator[StepOutcome]:
     try:
         yield outcome
     except BaseException as err:
-        outcome.detail = {**outcome.detail, "error": f"{type(err).__name__}: {err}"}
+        # Stored for everyone who reads ops.run_log: no connection secret in it.
+        outcome.detail = {**outcome.detail, "error": redact_url(f"{type(err).__name__}: {err}")}
         _write(conninfo, run_id, step, "failed", outcome)
         raise
     _write(conninfo, run_id, step, "success", outcome)

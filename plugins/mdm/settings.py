@@ -18,6 +18,9 @@ settings from the same variables, so they all find the same database:
   ``MDM_FRONTEND_MARK_LAG_MINUTES`` (default 5): the mark never passes the source's
   own clock minus this; ``MDM_FRONTEND_RECONCILE_HOURS`` (default 24, 0 = only on
   request): how often a pull compares the whole front-end table with ``raw``.
+- ``MDM_ENVIRONMENT``: ``development`` (default) or ``production``. Production
+  refuses to start the embedded server (``MDM_DATABASE_URL`` is required) and
+  refuses placeholder secrets (``change-me`` of ``.env.example``).
 - ``MDM_SPLINK_BACKEND``: where Splink runs, ``duckdb`` (in process, default) or
   ``spark``; ``MDM_SPARK_MASTER`` names the Spark master (default ``local[2]``).
 """
@@ -27,10 +30,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +49,13 @@ DEFAULT_AIRFLOW_DB = "airflow"
 DEFAULT_FRONTEND_DB = "frontend"
 TIMEZONE = "Asia/Shanghai"
 SPLINK_BACKENDS = ("duckdb", "spark")
+ENVIRONMENTS = ("development", "production")
+# The values of .env.example and their usual friends: never a secret in production.
+PLACEHOLDER_SECRETS = frozenset(
+    {"change-me", "changeme", "change_me", "changethis", "replace-me", "secret", "password",
+     "example", "xxx", "todo", "test", "admin", "postgres"}
+)  # fmt: skip
+_SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|_KEY$", re.IGNORECASE)
 # Airflow connection ids; deployments set AIRFLOW_CONN_<ID> or a secrets backend.
 WAREHOUSE_CONN_ID = "mdm_warehouse"
 FRONTEND_CONN_ID = "frontend_db"
@@ -64,10 +75,16 @@ class Settings:
     frontend_overlap: dt.timedelta = dt.timedelta(minutes=10)
     frontend_mark_lag: dt.timedelta = dt.timedelta(minutes=5)
     frontend_reconcile_every: dt.timedelta | None = dt.timedelta(hours=24)  # None: on request
+    environment: str = "development"
 
     @property
     def uses_embedded_database(self) -> bool:
         return self.external_database_url is None
+
+    @property
+    def is_production(self) -> bool:
+        """Production needs MDM_DATABASE_URL and real secrets (MDM_ENVIRONMENT=production)."""
+        return self.environment == "production"
 
     @property
     def pgdata_dir(self) -> Path:
@@ -125,8 +142,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             f"MDM_SPLINK_BACKEND={backend!r} is not a Splink backend we run: "
             f"set it to one of {', '.join(SPLINK_BACKENDS)}"
         )
+    environment = (env.get("MDM_ENVIRONMENT") or "development").strip().lower()
+    if environment not in ENVIRONMENTS:
+        raise ValueError(
+            f"MDM_ENVIRONMENT={environment!r}: set it to one of {', '.join(ENVIRONMENTS)}"
+        )
     return Settings(
         home=home,
+        environment=environment,
         landing_dir=landing,
         shared_dir=Path(env.get("MDM_SHARED_DIR") or home / "shared").expanduser().resolve(),
         splink_backend=backend,
@@ -141,3 +164,65 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         airflow_db=env.get("MDM_AIRFLOW_DB") or DEFAULT_AIRFLOW_DB,
         frontend_db=env.get("MDM_FRONTEND_DB") or DEFAULT_FRONTEND_DB,
     )
+
+
+class InsecureConfigurationError(RuntimeError):
+    """A production start-up with a placeholder secret or without its own database."""
+
+
+def _secrets_in(name: str, value: str) -> Iterator[str]:
+    """The secrets a variable carries: its value when its name says so, the passwords of a URL."""
+    if _SECRET_NAME.search(name):
+        yield value
+    if "://" in value:
+        try:
+            parts = urlsplit(value)
+            password = parts.password
+        except ValueError:
+            return
+        if password is not None:
+            yield password
+        yield from (v for k, v in parse_qsl(parts.query) if "password" in k.lower())
+
+
+def placeholder_secrets(environ: Mapping[str, str] | None = None) -> list[str]:
+    """Names of the variables whose secret is a placeholder (``change-me``, ...)."""
+    env = os.environ if environ is None else environ
+    return sorted(
+        name
+        for name, value in env.items()
+        if any(secret.strip().lower() in PLACEHOLDER_SECRETS for secret in _secrets_in(name, value))
+    )
+
+
+def refuse_placeholder_secrets(environ: Mapping[str, str] | None = None) -> None:
+    """Raise :class:`InsecureConfigurationError` naming every variable with a placeholder."""
+    found = placeholder_secrets(environ)
+    if found:
+        raise InsecureConfigurationError(
+            f"MDM_ENVIRONMENT=production refuses placeholder secrets in {', '.join(found)} "
+            "(the values of .env.example): set real ones in .env, e.g. "
+            '`python -c "import secrets; print(secrets.token_urlsafe(32))"`, and start again'
+        )
+
+
+def write_secret_file(path: Path, value: str, *, replace: bool = True) -> None:
+    """Write ``value`` to ``path`` readable by its owner only (0600, in a 0700 folder).
+
+    The file never exists with wider permissions, not even for a moment. With
+    ``replace=False`` an existing file wins (two processes creating one secret agree)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)  # a leftover of a crash: never reuse its mode
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    try:
+        if replace:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)  # fails if another process made the file first
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)

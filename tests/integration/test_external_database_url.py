@@ -55,8 +55,12 @@ def test_everything_uses_the_external_server(other_server, tmp_path):
     assert "external PostgreSQL" in started.stdout
     assert not (tmp_path / "home" / "pgdata").exists(), "an embedded server was initialised"
 
-    url = _mdm("db", "url", "--database", "frontend", env=env)
+    url = _mdm("db", "url", "--database", "frontend", "--show-password", env=env)
     assert url.stdout.strip() == external_url.rsplit("/", 1)[0] + "/frontend"
+    # Without --show-password, and in `db start`'s output, the password is redacted.
+    password = psycopg.conninfo.conninfo_to_dict(external_url)["password"]
+    assert password and password not in _mdm("db", "url", env=env).stdout
+    assert password not in started.stdout + started.stderr
 
     airflow_env = _mdm("airflow", "env", env=env).stdout
     assert f"{external_url.rsplit('/', 1)[0].split('://')[1]}/airflow" in airflow_env

@@ -232,3 +232,38 @@ def test_the_postgres_init_script_creates_the_databases_the_services_use():
     }
     assert used <= created
     assert Path(PROJECT_ROOT / "deploy" / "postgres-init.sh").stat().st_mode & 0o111
+
+
+def test_the_stack_refuses_placeholder_secrets_and_an_embedded_server_at_start_up():
+    """airflow-init (every other service waits for it) starts with `mdm db start`, which in
+    production refuses the placeholders of .env.example and a missing MDM_DATABASE_URL."""
+    from mdm.cli import build_parser, cmd_db_start
+    from mdm.settings import PLACEHOLDER_SECRETS, placeholder_secrets
+
+    services = _compose()["services"]
+    command = services["airflow-init"]["command"]
+    assert command[:2] == ["bash", "-c"]
+    first = shlex.split(command[2].split("&&")[0])
+    assert build_parser().parse_args(first[1:]).handler is cmd_db_start
+    for name in AIRFLOW_SERVICES - {"airflow-init"}:
+        assert services[name]["depends_on"]["airflow-init"] == {
+            "condition": "service_completed_successfully"
+        }
+    env = _service_env("airflow-init")
+    settings = load_settings(env)
+    assert settings.is_production and not settings.uses_embedded_database
+    # With .env.example as it is, every secret the init service sees is refused...
+    assert {"MDM_DATABASE_URL", "MDM_PSEUDONYM_KEY", "AIRFLOW__CORE__FERNET_KEY"} <= set(
+        placeholder_secrets(env)
+    )
+    # ... and with real values none is.
+    real = {key: f"real-{key.lower()}-Zq3kd8" for key in _example_env()}
+    real["AIRFLOW_ADMIN_USER"] = "admin"
+    raw = services["airflow-init"]["environment"]
+    assert placeholder_secrets({k: _interpolate(str(v), real) for k, v in raw.items()}) == []
+    # The PostgreSQL container checks the passwords only it sees against the same list.
+    script = (PROJECT_ROOT / "deploy" / "postgres-init.sh").read_text()
+    listed = re.search(r'case "\$\{!name,,\}" in\n\s+(.+)\)', script)
+    assert listed is not None
+    assert set(listed.group(1).split("|")) - {'""'} == PLACEHOLDER_SECRETS
+    assert "POSTGRES_PASSWORD" in script.split("for name in", 1)[1].split(";", 1)[0]

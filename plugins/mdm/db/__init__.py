@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
+from mdm.connections import redact_url  # also re-exported: db.redact_url
 from mdm.db import embedded
 from mdm.settings import Settings
 
@@ -35,15 +36,38 @@ def with_database(url: str, database: str) -> str:
 
 def server_url(settings: Settings, database: str) -> str:
     """A libpq URL for ``database`` on the configured server (does not start anything)."""
+    return _server_url(settings, database, display=False)
+
+
+def display_url(settings: Settings, database: str) -> str:
+    """The URL of ``database`` to print: no password in it (the embedded server's stays in a
+    0600 passfile the URL names, so psql can use it as it is)."""
+    return _server_url(settings, database, display=True)
+
+
+def _server_url(settings: Settings, database: str, *, display: bool) -> str:
     if settings.external_database_url:
-        return with_database(settings.external_database_url, database)
+        url = with_database(settings.external_database_url, database)
+        return redact_url(url) if display else url
+    embedded.refuse_in_production(settings)
     info = embedded.status(settings)
     if info is None:
         raise DatabaseUnavailableError(
             f"the embedded PostgreSQL of MDM_HOME={settings.home} is not running: "
             "start it with `mdm db start` (or set MDM_DATABASE_URL to use another server)"
         )
-    return info.url(database)
+    if not info.password:
+        raise DatabaseUnavailableError(
+            f"the embedded PostgreSQL of MDM_HOME={settings.home} runs but its password file "
+            f"{embedded.password_file(settings)} is missing: run `mdm db start`"
+        )
+    return info.display_url(database) if display else info.url(database)
+
+
+def superuser_password(settings: Settings) -> str:
+    """The embedded server's superuser password (``$MDM_HOME/secrets``), e.g. for a loopback
+    dblink that authenticates by configuration. Never log or print it."""
+    return embedded.superuser_password(settings)
 
 
 def warehouse_url(settings: Settings) -> str:
@@ -74,7 +98,7 @@ def ensure_server(settings: Settings) -> str:
                 version = conn.execute("show server_version").fetchone()
         except psycopg.OperationalError as err:
             raise DatabaseUnavailableError(
-                f"cannot reach MDM_DATABASE_URL ({redact_url(url)}): {err}".strip()
+                redact_url(f"cannot reach MDM_DATABASE_URL ({url}): {err}".strip())
             ) from err
         return f"external PostgreSQL {version[0] if version else '?'} at {redact_url(url)}"
     info = embedded.start(settings)
@@ -101,12 +125,3 @@ def ensure_databases(settings: Settings) -> list[str]:
             created.append(name)
             logger.info("created database %s", name)
     return created
-
-
-def redact_url(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
