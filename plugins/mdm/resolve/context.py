@@ -27,7 +27,13 @@ import psycopg
 
 from mdm.connections import ConnParams, conninfo
 from mdm.resolve.person_keys import names_agree
-from mdm.resolve.probabilistic import PERSONS, Move, entities_in_play, move_entities
+from mdm.resolve.probabilistic import (
+    PERSONS,
+    Move,
+    entities_in_play,
+    move_entities,
+    trusted_entities,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -203,7 +209,9 @@ def link_by_context(warehouse: ConnParams, run_id: str, schema: str = "resolve")
             candidates.setdefault(f"{d}|{k}", []).append(
                 Candidate(person_id, name_key, former, path)
             )
-        trusted = _trusted(conn, schema, {c.person_id for cs in candidates.values() for c in cs})
+        trusted = trusted_entities(
+            conn, PERSONS, schema, {c.person_id for cs in candidates.values() for c in cs}
+        )
         _, _, vetoed = entities_in_play(conn, PERSONS, schema, set())  # cannot-link pairs
         counts = {"mentions": len(mentions), "linked": 0, "ambiguous": 0, "no_candidate": 0}
         moves: dict[str, Move] = {}
@@ -228,7 +236,9 @@ def link_by_context(warehouse: ConnParams, run_id: str, schema: str = "resolve")
         ):
             if sex is None or member_sex is None or sex == member_sex:
                 newborns.setdefault((f"{d}|{k}", source), set()).add(person_id)
-        trusted_born = _trusted(conn, schema, {p for ps in newborns.values() for p in ps})
+        trusted_born = trusted_entities(
+            conn, PERSONS, schema, {p for ps in newborns.values() for p in ps}
+        )
         counts["newborns"] = len(newborns)
         for (record, source), people in sorted(newborns.items()):
             born = people & trusted_born
@@ -248,14 +258,3 @@ def link_by_context(warehouse: ConnParams, run_id: str, schema: str = "resolve")
         conn.commit()
     logger.info("context: %s", counts)
     return counts
-
-
-def _trusted(conn: psycopg.Connection, schema: str, people: set[str]) -> set[str]:
-    return {
-        person_id
-        for (person_id,) in conn.execute(
-            f"select person_id from {schema}.person_record where person_id = any(%s::text[]) "
-            "group by person_id having bool_or(match_key is not null)",
-            (sorted(people),),
-        )
-    }

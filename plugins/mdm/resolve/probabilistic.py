@@ -419,15 +419,22 @@ def _entities(
             ([d for d, _ in keys], [k for _, k in keys]),
         )
     }
-    trusted = {
+    return entity, trusted_entities(conn, linkage, schema, set(entity.values()))
+
+
+def trusted_entities(
+    conn: psycopg.Connection, linkage: Linkage, schema: str, entities: set[str]
+) -> set[str]:
+    """Those of ``entities`` that hold a record with a trusted key."""
+    table, id_column = f"{schema}.{linkage.record_table}", linkage.id_column
+    return {
         e
         for (e,) in conn.execute(
             f"select r.{id_column} from {table} r where r.{id_column} = any(%s::text[]) "
             f"group by r.{id_column} having bool_or({linkage.trusted_key_sql})",
-            (sorted(set(entity.values())),),
+            (sorted(entities),),
         )
     }
-    return entity, trusted
 
 
 @dataclass(frozen=True)
