@@ -52,7 +52,7 @@ OPERATIONS = ("I", "U", "D")
 # No value of the interface standard comes near a megabyte: a longer line is a file without
 # line ends or not text at all. Reads are of this size, so a line is measured across reads only.
 MAX_LINE_BYTES = 1 << 20
-CSV_BLOCK_BYTES = 1 << 23  # also the longest record (a quoted value spanning lines) parsed
+CSV_BLOCK_BYTES = 2 * MAX_LINE_BYTES  # the longest record parsed (a line as UTF-8, or lines)
 JSONL_BATCH_ROWS = 50_000
 
 _NUL_REASON = (
