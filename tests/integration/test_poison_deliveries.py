@@ -252,6 +252,38 @@ def test_undecodable_jsonl_and_overlong_lines_are_rejected_and_the_dataset_goes_
     counts_add_up(warehouse_url)
 
 
+def test_an_unforeseen_fault_in_reading_a_delivery_rejects_it_alone(
+    tmp_path, warehouse_url, clean_ingestion, monkeypatch
+):
+    """Whatever else a delivered byte makes the parser raise rejects that delivery (with
+    the error and what to do), not the dataset's run."""
+    from mdm.ingest import files
+
+    landing = tmp_path / "landing"
+    deliver(landing, "gat_czrk", "20261101-01", {"part-1.csv": register_csv([register_row("R1")])})
+    deliver(landing, "gat_czrk", "20261102-01", {"part-1.csv": register_csv([register_row("R2")])})
+    real_convert = files.convert_checked
+
+    calls = []
+
+    def first_call_fails(source, codec, file, sink, sha256=None):  # type: ignore[no-untyped-def]
+        calls.append(file)
+        if len(calls) == 1:
+            raise ValueError("a byte sequence nobody foresaw")
+        return real_convert(source, codec, file, sink, sha256)
+
+    monkeypatch.setattr(files, "convert_checked", first_call_fails)
+    outcomes = ingest(warehouse_url, landing)
+    assert (outcomes["20261101-01"].status, outcomes["20261101-01"].error_code) == (
+        "rejected",
+        "unreadable",
+    )
+    assert "ValueError: a byte sequence nobody foresaw" in outcomes["20261101-01"].error
+    assert "to do:" in outcomes["20261101-01"].error
+    assert outcomes["20261102-01"].status == "loaded"
+    counts_add_up(warehouse_url)
+
+
 def test_skip_clears_a_delivery_stuck_in_loading(
     tmp_path, settings, warehouse_url, clean_ingestion, monkeypatch
 ):

@@ -216,9 +216,10 @@ def test_a_line_over_a_megabyte_rejects_the_file_with_its_line(fmt):
 def test_a_line_just_under_the_limit_across_reads_loads():
     from mdm.ingest.parse import MAX_LINE_BYTES
 
-    # The long value starts near the end of the first read and ends in the second.
+    # The long value starts near the end of the first read and ends in the second; as
+    # UTF-8 it is half as long again as delivered (GB18030: two bytes, UTF-8: three).
     pad = social_row("S0", name="x" * (MAX_LINE_BYTES - 2000))
-    name = "y" * (MAX_LINE_BYTES - 200)
+    name = "名" * (MAX_LINE_BYTES // 2 - 100)
     text = f"{HEADER}\n{pad}\n{social_row('S1', name=name)}\n"
     parsed = parse_csv(SOCIAL, "full", "p.csv", text.encode("gb18030"), "gb18030")
     assert [r["zzmc"] for r in parsed.table.to_pylist()][1] == name

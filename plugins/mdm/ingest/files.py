@@ -162,7 +162,6 @@ RECHECKED = ("missing_file", "checksum_mismatch")
 DATA_ERRORS = (
     ValueError,
     UnicodeError,
-    LookupError,
     RecursionError,
     OverflowError,
     pa.ArrowException,
