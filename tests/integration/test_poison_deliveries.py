@@ -429,6 +429,35 @@ def test_symbolic_links_are_refused(what, tmp_path, warehouse_url, clean_ingesti
     counts_add_up(warehouse_url)
 
 
+def test_a_link_appearing_later_leaves_loaded_and_skipped_deliveries_as_they_are(
+    tmp_path, warehouse_url, clean_ingestion
+):
+    landing = tmp_path / "landing"
+    loaded = deliver(landing, "gat_czrk", "20261101-01",
+                     {"part-1.csv": register_csv([register_row("R1")])})  # fmt: skip
+    assert ingest(warehouse_url, landing)["20261101-01"].status == "loaded"
+    folder = landing / "gat_czrk" / "20261102-01"
+    folder.symlink_to(loaded, target_is_directory=True)
+    assert ingest(warehouse_url, landing)["20261102-01"].error_code == "symlink"
+    ingest(warehouse_url, landing, skip=["20261102-01"])
+
+    manifest = loaded / "_manifest.json"
+    moved = tmp_path / "manifest-elsewhere.json"
+    manifest.rename(moved)
+    manifest.symlink_to(moved)
+    delta = register_csv([register_row("R2") + ["I"]], "delta")
+    deliver(landing, "gat_czrk", "20261103-01", {"part-1.csv": delta}, mode="delta")
+    assert {k: o.status for k, o in ingest(warehouse_url, landing).items()} == {
+        "20261103-01": "loaded"
+    }
+    assert {k: v["status"] for k, v in ledger(warehouse_url, "gat_czrk").items()} == {
+        "20261101-01": "loaded",
+        "20261102-01": "skipped",
+        "20261103-01": "loaded",
+    }
+    counts_add_up(warehouse_url)
+
+
 def test_a_file_larger_than_the_memory_left_loads_streaming(
     tmp_path, warehouse_url, clean_ingestion
 ):

@@ -179,15 +179,23 @@ def _consider(
     code, delivery_id = spec.code, folder.delivery_id
     known = ledger.entries(conn, code)
     entry = known.get(delivery_id)
+
+    def unreadable(err: DeliveryRejectedError) -> DeliveryOutcome | None:
+        if entry and entry.status in (*ledger.LOADED, "skipped"):
+            # Decided before; what the folder holds now cannot be read as a re-send.
+            logger.warning("%s: left as %s", err.describe(code, delivery_id), entry.status)
+            return None
+        return _reject(conn, spec, delivery_id, None, err, run_id, None, None, entry)
+
     try:
         folder_fd = open_folder(folder.path)
     except DeliveryRejectedError as err:
-        return _reject(conn, spec, delivery_id, None, err, run_id, None, None, entry)
+        return unreadable(err)
     try:
         try:
             data, mtime_ns = read_manifest_bytes(folder_fd)
         except DeliveryRejectedError as err:
-            return _reject(conn, spec, delivery_id, None, err, run_id, None, None, entry)
+            return unreadable(err)
         fingerprint = hashlib.sha256(data).hexdigest()
         if entry and not _worth_a_look(entry, fingerprint):
             return _seen_before(conn, code, delivery_id, entry, fingerprint, mtime_ns, run_id)
