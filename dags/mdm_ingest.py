@@ -17,7 +17,8 @@ loaded (stored for the quality scorecard). The run fails (task
 ``check_deliveries``) when a delivery was rejected, a delta is blocked behind
 a rejected one, or a delivery was re-sent with different content; the log
 says which and what to do. To unblock, trigger
-with param ``skip`` = the rejected delivery ids to skip. Details:
+with param ``skip`` = the rejected delivery ids to skip (also a delivery stuck
+in ``loading``, whose load fails the same way on every run). Details:
 ``ops.delivery``, ``ops.delivery_event``, ``quarantine.delivery_row``,
 ``ops.validation_result``.
 """
@@ -54,8 +55,8 @@ def ingestion_dag(spec: Dataset) -> DAG:
             "skip": Param(
                 [],
                 type="array",
-                description="Delivery ids to skip (rejected or blocked ones), which unblocks "
-                "the deltas after them.",
+                description="Delivery ids to skip (rejected, blocked, or stuck in loading), "
+                "which unblocks the deltas after them.",
             ),
             "until": Param(
                 None,

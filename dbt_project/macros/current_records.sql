@@ -2,9 +2,11 @@
 {#-
     The live state of each source record of `dataset` (see docs/adr/0004):
     the last loaded full delivery and the deltas after it, applied in
-    delivery-id and line order, so late and out-of-order deliveries land where
-    they belong. A record deleted by its last operation (CZBS = D, SCBZ = 1) or
-    absent from the last full is not live. Front-end pulls have no full: all
+    delivery-id, file and line order, so late and out-of-order deliveries land
+    where they belong. Files of one delivery apply in the natural order of their
+    names (part-2 before part-10); `_line` restarts in each file. A record
+    deleted by its last operation (CZBS = D, SCBZ = 1) or absent from the last
+    full is not live (a CZBS = D row of a full is quarantined at ingestion). Front-end pulls have no full: all
     pulls apply.
 -#}
 (
@@ -25,7 +27,11 @@
             raw_row.*,
             row_number() over (
                 partition by {% for key in key_columns %}btrim(raw_row.{{ key }}){{ ", " if not loop.last }}{% endfor %}
-                order by raw_row._delivery_id desc, raw_row._line desc
+                order by
+                    raw_row._delivery_id desc,
+                    length(raw_row._file) desc,
+                    raw_row._file desc,
+                    raw_row._line desc
             ) as _recency
         from {{ source('raw', dataset) }} as raw_row
         where raw_row._delivery_id >= (select last_full.delivery_id from last_full)

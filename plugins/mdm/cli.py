@@ -756,7 +756,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--skip",
         action="append",
         metavar="[DATASET/]DELIVERY_ID",
-        help="skip a rejected or blocked delivery, unblocking the deltas after it",
+        help="skip a rejected, blocked or stuck ('loading') delivery, unblocking the deltas "
+        "after it",
     )
     ingest.add_argument(
         "--reconcile",

@@ -148,3 +148,130 @@ def test_jsonl_missing_keys_and_nulls_are_missing_and_bad_lines_quarantined():
 def test_empty_jsonl_is_an_empty_delta_not_a_fault():
     parsed = parse_jsonl(BIRTHS, "delta", "p.jsonl", b"", "utf-8")
     assert parsed.records == 0 and parsed.table.num_rows == 0
+
+
+# Poison in a file (issue #16): a bad value is a quarantined row, a bad file a rejection that
+# says where; nothing raises anything but DeliveryRejectedError.
+
+REGISTER_DELTA = ",".join(REGISTER.file_columns("delta"))
+REGISTER_ROW = "R1,450103199001011234,张三,,1,01,19900101,450103,民主路1号,0,,20261102020304"
+
+
+@pytest.mark.parametrize("quoted", [False, True], ids=["unquoted", "quoted"])
+def test_a_nul_character_in_a_csv_value_quarantines_its_row(quoted):
+    name = '"张\x00三"' if quoted else "张\x00三"
+    text = f"{HEADER}\n{social_row('S1')}\n{social_row('S2', name=name)}\n{social_row('S3')}\n"
+    parsed = parse_csv(SOCIAL, "full", "p.csv", text.encode("gb18030"), "gb18030")
+    assert [r["shzzid"] for r in parsed.table.to_pylist()] == ["S1", "S3"]
+    assert [(q.line, q.reason_code) for q in parsed.quarantined] == [(3, "nul_byte")]
+    assert "\x00" not in parsed.quarantined[0].raw_text
+    assert "\\x00" in parsed.quarantined[0].raw_text
+    assert parsed.records == 3
+
+
+def test_a_nul_character_in_a_jsonl_value_or_key_quarantines_its_row():
+    lines = [
+        '{"cszmbh": "T1", "xsexm": "小\\u0000明", "gxsj": "2026-11-01 10:00:00", "czbs": "I"}',
+        '{"cszmbh": "T2", "x\\u0000": 1, "gxsj": "2026-11-01 10:00:00", "czbs": "I"}',
+        '{"cszmbh": "T3", "xsexm": "\\ud800", "gxsj": "2026-11-01 10:00:00", "czbs": "I"}',
+        '{"cszmbh": "T4", "xsexm": "\\u5c0f", "gxsj": "2026-11-01 10:00:00", "czbs": "I"}',
+    ]
+    data = ("\n".join(lines) + "\n").encode()
+    parsed = parse_jsonl(BIRTHS, "delta", "p.jsonl", data, "utf-8")
+    assert [r["cszmbh"] for r in parsed.table.to_pylist()] == ["T4"]
+    assert [(q.line, q.reason_code) for q in parsed.quarantined] == [
+        (1, "nul_byte"),
+        (2, "nul_byte"),
+        (3, "invalid_unicode"),
+    ]
+    assert parsed.records == 4
+
+
+def test_invalid_utf8_in_a_jsonl_file_rejects_it_with_the_line():
+    good = b'{"cszmbh": "T1", "gxsj": "2026-11-01 10:00:00", "czbs": "I"}\n'
+    data = good + b'{"cszmbh": "T2", "xsexm": "\xff\xfe", "gxsj": "2026-11-01 10:00:00"}\n' + good
+    with pytest.raises(DeliveryRejectedError) as caught:
+        parse_jsonl(BIRTHS, "delta", "p.jsonl", data, "utf-8")
+    assert (caught.value.code, caught.value.line) == ("undecodable", 2)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_line_over_a_megabyte_rejects_the_file_with_its_line(fmt):
+    from mdm.ingest.parse import MAX_LINE_BYTES
+
+    if fmt == "csv":
+        long = social_row("S2", name="名" * (MAX_LINE_BYTES // 2))
+        text = f"{HEADER}\n{social_row('S1')}\n{long}\n"
+        call = lambda: parse_csv(SOCIAL, "full", "p.csv", text.encode("gb18030"), "gb18030")  # noqa: E731
+    else:
+        long = '{"cszmbh": "T2", "xsexm": "' + "x" * MAX_LINE_BYTES + '"}'
+        text = '{"cszmbh": "T1"}\n' + long + "\n"
+        call = lambda: parse_jsonl(BIRTHS, "delta", "p.jsonl", text.encode(), "utf-8")  # noqa: E731
+    with pytest.raises(DeliveryRejectedError) as caught:
+        call()
+    assert (caught.value.code, caught.value.line) == ("line_too_long", 3 if fmt == "csv" else 2)
+    assert "to do:" in caught.value.describe("d", "1")
+
+
+def test_a_line_just_under_the_limit_across_reads_loads():
+    from mdm.ingest.parse import MAX_LINE_BYTES
+
+    # The long value starts near the end of the first read and ends in the second; as
+    # UTF-8 it is half as long again as delivered (GB18030: two bytes, UTF-8: three).
+    pad = social_row("S0", name="x" * (MAX_LINE_BYTES - 2000))
+    name = "名" * (MAX_LINE_BYTES // 2 - 100)
+    text = f"{HEADER}\n{pad}\n{social_row('S1', name=name)}\n"
+    parsed = parse_csv(SOCIAL, "full", "p.csv", text.encode("gb18030"), "gb18030")
+    assert [r["zzmc"] for r in parsed.table.to_pylist()][1] == name
+
+
+def test_a_header_field_too_long_for_the_csv_module_rejects_not_raises():
+    text = f"{HEADER},{'B' * 200_000}\n{social_row('S1')},x\n"
+    with pytest.raises(DeliveryRejectedError) as caught:
+        parse_csv(SOCIAL, "full", "p.csv", text.encode("gb18030"), "gb18030")
+    assert (caught.value.code, caught.value.line) == ("bad_header", 1)
+
+
+def test_czbs_d_in_a_full_delivery_is_quarantined_not_loaded_as_live():
+    header = ",".join(REGISTER.file_columns("delta"))  # a full that carries CZBS anyway
+    rows = [f"{REGISTER_ROW},I", REGISTER_ROW.replace("R1", "R2") + ", d ", f"{REGISTER_ROW},"]
+    text = f"{header}\n" + "\n".join(rows) + "\n"
+    parsed = parse_csv(REGISTER, "full", "p.csv", text.encode("utf-8"), "utf-8")
+    assert [r["rybh"] for r in parsed.table.to_pylist()] == ["R1", "R1"]
+    assert [(q.line, q.reason_code) for q in parsed.quarantined] == [(3, "delete_in_full")]
+    assert parsed.records == 3
+
+
+def test_quarantined_lines_are_placed_across_parse_batches(monkeypatch):
+    from mdm.ingest import parse
+
+    monkeypatch.setattr(parse, "CSV_BLOCK_BYTES", 4096)  # many small batches
+    rows = []
+    for i in range(2000):
+        if i % 97 == 5:
+            rows.append(f"S{i},only,three")
+        elif i % 89 == 7:
+            rows.append(social_row(f"S{i}", name='"两\n行"'))
+        elif i % 83 == 3:
+            rows.append(social_row(f"S{i}", gxsj="never"))
+        else:
+            rows.append(social_row(f"S{i}"))
+    text = HEADER + "\n" + "\n".join(rows) + "\n"
+    parsed = parse_csv(SOCIAL, "full", "p.csv", text.encode("gb18030"), "gb18030")
+    lines, line = {}, 2
+    for i, row in enumerate(rows):
+        lines[i] = line
+        line += 1 + row.count("\n")
+    loaded = {r["shzzid"]: r["_line"] for r in parsed.table.to_pylist()}
+    assert loaded == {
+        f"S{i}": lines[i] for i in range(2000) if not (i % 97 == 5 or (i % 83 == 3 and i % 89 != 7))
+    }
+    quarantined = {(q.line, q.reason_code, q.raw_text) for q in parsed.quarantined}
+    assert quarantined == {
+        (lines[i], "wrong_field_count", rows[i]) for i in range(2000) if i % 97 == 5
+    } | {
+        (lines[i], "unparseable_gxsj", rows[i])
+        for i in range(2000)
+        if i % 83 == 3 and i % 97 != 5 and i % 89 != 7
+    }
+    assert parsed.records == 2000

@@ -3,40 +3,53 @@
 For each delivery folder of a dataset (``<landing>/<dataset>/<YYYYMMDD-NN>/``):
 
 1. no ``_manifest.json`` yet: still being written, left alone;
-2. already in the ledger with the same manifest: nothing to do, or, if the
-   manifest was written again, a duplicate re-send (recorded, nothing loaded);
+2. already decided, recognised by the manifest's content (its sha256, not when it
+   was written): a loaded delivery never loads again (the same manifest written again
+   is a recorded duplicate, another one a recorded conflicting re-send); a rejected
+   or skipped one is checked again only under a new manifest, or, when its files did
+   not match the manifest (missing, other checksum: a manifest written before its
+   files), on every run until they do;
 3. a delta after a rejected delta (and no full since): blocked until the
    rejected one is re-sent or skipped (``skip=``);
 4. otherwise checked (manifest, checksums, encoding, header, row counts),
-   parsed, COPYed into a detached batch table, gated by Great Expectations,
+   each file read once, without following links, and parsed in batches, COPYed
+   into a detached batch table, gated by Great Expectations,
    and attached to ``raw.<dataset>`` in the transaction that updates the ledger.
+
+Whatever a delivered byte can make go wrong rejects that delivery, with what to do; it
+never stops the dataset's later deliveries.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psycopg
+import pyarrow as pa
 from psycopg import sql
 
 from mdm.connections import ConnParams, conninfo
 from mdm.ingest import gate, ledger, load, raw_tables
 from mdm.ingest.errors import DeliveryRejectedError
 from mdm.ingest.manifest import (
-    MANIFEST,
     Manifest,
     ManifestFile,
     PendingFolder,
+    open_delivered,
+    open_folder,
     read_manifest,
+    read_manifest_bytes,
     scan_landing,
-    verify_files,
+    unlisted_files,
 )
-from mdm.ingest.parse import ParsedFile, parse_csv, parse_jsonl
+from mdm.ingest.parse import CsvReader, JsonlReader, ParsedFile, convert_checked, printable
 from mdm.registry import Dataset
 
 logger = logging.getLogger(__name__)
@@ -82,11 +95,6 @@ class IngestReport:
         }
 
 
-def _fingerprint(folder: Path) -> tuple[str, int]:
-    path = folder / MANIFEST
-    return hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns
-
-
 def _blocking_delta(delivery_id: str, states: dict[str, tuple[str | None, str]]) -> str | None:
     """The rejected delta that blocks a delta ``delivery_id``, if any.
 
@@ -126,6 +134,8 @@ def ingest_file_drops(
             raw_tables.ensure_raw_table(conn, spec)
             for delivery_id in skip:
                 if ledger.skip(conn, spec.code, delivery_id, run_id):
+                    if not raw_tables.is_attached(conn, spec, delivery_id):
+                        raw_tables.drop_batch_table(conn, spec, delivery_id)  # a stuck load's
                     report.skipped.append(delivery_id)
                     logger.warning("%s/%s skipped by the engineer", spec.code, delivery_id)
             for folder in scan_landing(landing, spec.code):
@@ -144,6 +154,21 @@ def ingest_file_drops(
     return report
 
 
+# Rejections that describe files not (yet) matching their manifest: a manifest written before
+# its files looks like this. Such a delivery is checked again on every run until it loads.
+RECHECKED = ("missing_file", "checksum_mismatch")
+# Errors raised by reading what a department delivered (not by the platform's own
+# infrastructure): they reject the delivery instead of stopping the dataset.
+DATA_ERRORS = (
+    ValueError,
+    UnicodeError,
+    RecursionError,
+    OverflowError,
+    pa.ArrowException,
+    psycopg.errors.DataError,
+)
+
+
 def _consider(
     conn: psycopg.Connection,
     warehouse: ConnParams,
@@ -152,39 +177,101 @@ def _consider(
     run_id: str,
 ) -> DeliveryOutcome | None:
     code, delivery_id = spec.code, folder.delivery_id
-    fingerprint, mtime_ns = _fingerprint(folder.path)
     known = ledger.entries(conn, code)
     entry = known.get(delivery_id)
-    if entry and entry.status in (*ledger.LOADED, "rejected", "skipped"):
-        if entry.manifest_mtime_ns == mtime_ns:
-            return None  # seen before: a rescan, not a new arrival
-        # Re-sent. A rejected or skipped delivery is checked again (its files may be fixed
-        # under the same manifest); a loaded one never loads twice.
-        ledger.record(conn, code, delivery_id, manifest_mtime_ns=mtime_ns)
-        if entry.status in ledger.LOADED and entry.manifest_sha256 == fingerprint:
-            ledger.event(conn, code, delivery_id, "duplicate", run_id, status=entry.status)
-            logger.info("%s/%s re-sent unchanged: no-op", code, delivery_id)
-            return DeliveryOutcome(code, delivery_id, "duplicate")
-        if entry.status in ledger.LOADED:
-            message = (
-                "re-sent with different content after it was loaded; the loaded version "
-                "stays. A correction must come as a new delivery id"
-            )
-            ledger.event(conn, code, delivery_id, "conflicting_resend", run_id, error=message)
-            logger.error("%s/%s %s", code, delivery_id, message)
-            return DeliveryOutcome(
-                code,
-                delivery_id,
-                "conflicting_resend",
-                error_code="conflicting_resend",
-                error=f"{code}/{delivery_id}: {message}",
-            )
+
+    def unreadable(err: DeliveryRejectedError) -> DeliveryOutcome | None:
+        if entry and entry.status in (*ledger.LOADED, "skipped"):
+            # Decided before; what the folder holds now cannot be read as a re-send.
+            logger.warning("%s: left as %s", err.describe(code, delivery_id), entry.status)
+            return None
+        return _reject(conn, spec, delivery_id, None, err, run_id, None, None, entry)
 
     try:
-        manifest = read_manifest(folder.path, code)
+        folder_fd = open_folder(folder.path)
     except DeliveryRejectedError as err:
-        return _reject(conn, spec, delivery_id, None, err, run_id, fingerprint, mtime_ns)
+        return unreadable(err)
+    try:
+        try:
+            data, mtime_ns = read_manifest_bytes(folder_fd)
+        except DeliveryRejectedError as err:
+            return unreadable(err)
+        fingerprint = hashlib.sha256(data).hexdigest()
+        if entry and not _worth_a_look(entry, fingerprint):
+            return _seen_before(conn, code, delivery_id, entry, fingerprint, mtime_ns, run_id)
+        try:
+            manifest = read_manifest(folder.path, code, data)
+        except DeliveryRejectedError as err:
+            return _reject(conn, spec, delivery_id, None, err, run_id, fingerprint, mtime_ns, entry)
+        return _check_and_load(
+            conn, warehouse, spec, folder_fd, manifest, run_id, mtime_ns, known, entry
+        )
+    finally:
+        os.close(folder_fd)
 
+
+def _worth_a_look(entry: ledger.LedgerEntry, fingerprint: str) -> bool:
+    """Whether a delivery the ledger knows is checked (again): recognised by the content of
+    its manifest, not by when it was written."""
+    if entry.status in ledger.LOADED:
+        return False  # a loaded delivery never loads twice
+    if entry.status == "rejected" and entry.error_code in RECHECKED:
+        return True  # its files may have arrived or been fixed under the same manifest
+    if entry.status in ("rejected", "skipped"):
+        return entry.manifest_sha256 != fingerprint  # re-sent with another manifest
+    return True  # blocked, or a load that was interrupted ('loading')
+
+
+def _seen_before(
+    conn: psycopg.Connection,
+    code: str,
+    delivery_id: str,
+    entry: ledger.LedgerEntry,
+    fingerprint: str,
+    mtime_ns: int,
+    run_id: str,
+) -> DeliveryOutcome | None:
+    """A delivery already decided: nothing to do, or a re-send recorded (nothing loaded)."""
+    if entry.manifest_sha256 == fingerprint:
+        if entry.status not in ledger.LOADED or entry.manifest_mtime_ns == mtime_ns:
+            return None  # a rescan
+        # The same manifest written again: a re-send, recorded once per write.
+        ledger.record(conn, code, delivery_id, manifest_mtime_ns=mtime_ns)
+        ledger.event(conn, code, delivery_id, "duplicate", run_id, status=entry.status)
+        logger.info("%s/%s re-sent unchanged: no-op", code, delivery_id)
+        return DeliveryOutcome(code, delivery_id, "duplicate")
+    if ledger.reported(conn, code, delivery_id, "conflicting_resend", fingerprint):
+        return None
+    message = (
+        "re-sent with a different manifest after it was loaded; the loaded version "
+        "stays. To do: a correction must come as a new delivery id"
+    )
+    ledger.event(
+        conn, code, delivery_id, "conflicting_resend", run_id, error=message,
+        manifest_sha256=fingerprint,
+    )  # fmt: skip
+    logger.error("%s/%s %s", code, delivery_id, message)
+    return DeliveryOutcome(
+        code,
+        delivery_id,
+        "conflicting_resend",
+        error_code="conflicting_resend",
+        error=f"{code}/{delivery_id}: {message}",
+    )
+
+
+def _check_and_load(
+    conn: psycopg.Connection,
+    warehouse: ConnParams,
+    spec: Dataset,
+    folder_fd: int,
+    manifest: Manifest,
+    run_id: str,
+    mtime_ns: int,
+    known: dict[str, ledger.LedgerEntry],
+    entry: ledger.LedgerEntry | None,
+) -> DeliveryOutcome | None:
+    code, delivery_id, fingerprint = spec.code, manifest.delivery_id, manifest.sha256
     states = {k: (v.mode, v.status) for k, v in known.items() if k != delivery_id}
     blocker = _blocking_delta(delivery_id, states) if manifest.mode == "delta" else None
     if blocker:
@@ -244,17 +331,37 @@ def _consider(
         finished_at=None,
     )
     try:
-        verify_files(folder.path, manifest)
-        table = raw_tables.create_batch_table(conn, spec, delivery_id)
-        parsed, loaded = [], 0
-        for listed in manifest.files:
-            operation = default_operation(spec, manifest.mode)
-            raw_tables.set_batch_defaults(conn, spec, delivery_id, listed.name, operation)
-            result_file, rows = _load_file(
-                conn, warehouse, table, spec, manifest, folder.path, listed
-            )
-            parsed.append(result_file)
-            loaded += rows
+        try:
+            for listed in manifest.files:  # all there before anything is read
+                open_delivered(folder_fd, listed.name).close()
+            unlisted = unlisted_files(folder_fd, manifest)
+            if unlisted:
+                logger.warning(
+                    "%s/%s: files not in the manifest are ignored: %s", code, delivery_id, unlisted
+                )
+            table = raw_tables.create_batch_table(conn, spec, delivery_id)
+            parsed, loaded = [], 0
+            with tempfile.TemporaryDirectory(prefix="mdm-ingest-") as spool_dir:
+                for number, listed in enumerate(manifest.files):
+                    operation = default_operation(spec, manifest.mode)
+                    raw_tables.set_batch_defaults(conn, spec, delivery_id, listed.name, operation)
+                    spool = Path(spool_dir) / f"{number}.utf8"
+                    result_file, rows = _load_file(
+                        conn, warehouse, table, spec, manifest, folder_fd, listed, spool
+                    )
+                    spool.unlink()
+                    parsed.append(result_file)
+                    loaded += rows
+        except DATA_ERRORS as err:
+            # Whatever a delivered byte can make go wrong rejects this delivery only.
+            logger.exception("%s/%s: unreadable", code, delivery_id)
+            raise DeliveryRejectedError(
+                "unreadable",
+                f"the delivery could not be read: {type(err).__name__}: {printable(str(err))}",
+                action="report this message to the platform team with the delivery; skip it "
+                f"(`mdm ingest --dataset {code} --skip {delivery_id}`) if it holds the "
+                "deltas after it back",
+            ) from err
         previous_full = _previous_full_rows(conn, code, delivery_id)
         result = gate.validate(
             warehouse,
@@ -276,7 +383,9 @@ def _consider(
             )
     except DeliveryRejectedError as err:
         raw_tables.drop_batch_table(conn, spec, delivery_id)
-        return _reject(conn, spec, delivery_id, manifest.mode, err, run_id, fingerprint, mtime_ns)
+        return _reject(
+            conn, spec, delivery_id, manifest.mode, err, run_id, fingerprint, mtime_ns, entry
+        )
     except BaseException:
         # Infrastructure trouble (database, disk): leave the ledger at 'loading' and let the
         # task retry; the batch table is rebuilt from scratch next time.
@@ -349,44 +458,70 @@ def _load_file(
     table: sql.Composable,
     spec: Dataset,
     manifest: Manifest,
-    folder: Path,
+    folder_fd: int,
     entry: ManifestFile,
+    spool: Path,
 ) -> tuple[ParsedFile, int]:
-    """Check one file and COPY its rows into the batch table; return the parse and row count."""
-    path = folder / entry.name
-    data = path.read_bytes()
-    if spec.format == "jsonl":
-        parsed = parse_jsonl(spec, manifest.mode, entry.name, data, manifest.codec)
+    """Check one file and COPY its rows into the batch table; return the parse and row count.
+
+    The file is read once, into a private UTF-8 spool, hashed on the way: every later
+    read (the parse, the COPY as delivered) is of the spool, so the rows loaded come from
+    the bytes the checksum was checked on. Rows go to the database batch by batch.
+    """
+    with open_delivered(folder_fd, entry.name) as source, open(spool, "w+b") as sink:
+        check = convert_checked(source, manifest.codec, entry.name, sink, entry.sha256)
+    with open(spool, "rb") as handle:
+        reader: CsvReader | JsonlReader
+        if spec.format == "jsonl":
+            reader = JsonlReader(spec, manifest.mode, entry.name, handle, check)
+        else:
+            reader = CsvReader(spec, manifest.mode, entry.name, handle, check)
+            header = _plain_header(reader.header_line, spec, manifest.mode)
+            if manifest.mode == "full" and header and not check.quoted:
+                loaded = _copy_as_delivered(warehouse, table, reader, str(spool), header, entry)
+                if loaded is not None:
+                    return reader.result(), loaded
+                reader = CsvReader(spec, manifest.mode, entry.name, handle, check)
+        loaded = load.copy_batches(conn, table, reader.batches())
+        parsed = reader.result()
         _check_rows(parsed, entry)
-        return parsed, load.copy_table(conn, table, parsed.table)
-    fast = None
-    header = _plain_header(data, manifest.codec, spec, manifest.mode)
-    if manifest.mode == "full" and header:
-        fast = load.CopyAsDelivered(conninfo(warehouse), table, str(path), header, manifest.codec)
+        return parsed, loaded
+
+
+def _copy_as_delivered(
+    warehouse: ConnParams,
+    table: sql.Composable,
+    reader: CsvReader,
+    spool: str,
+    header: list[str],
+    entry: ManifestFile,
+) -> int | None:
+    """The fast path: PostgreSQL COPYs the spool as it is while Python checks it; the rows
+    it took, or None when the checks found something (then nothing of it stays)."""
+    fast = load.CopyAsDelivered(conninfo(warehouse), table, spool, header)
     try:
-        parsed = parse_csv(spec, manifest.mode, entry.name, data, manifest.codec)
+        for _ in reader.batches():
+            pass  # the checks only: the COPY loads the rows
+        parsed = reader.result()
         _check_rows(parsed, entry)
     except BaseException:
-        if fast:
-            fast.abandon()
-        raise
-    if fast and parsed.copyable_as_delivered:
-        if fast.finish(parsed.table.num_rows):
-            return parsed, parsed.table.num_rows
-    elif fast:
         fast.abandon()
-    return parsed, load.copy_table(conn, table, parsed.table)
-
-
-def _plain_header(data: bytes, codec: str, spec: Dataset, mode: str) -> list[str] | None:
-    """The raw column names of the header, if every one is a registry column, else None."""
-    end = data.find(b"\n")
-    if end < 0:
+        raise
+    if not parsed.copyable_as_delivered:
+        fast.abandon()
         return None
     try:
-        line = data[:end].decode(codec).lstrip("\ufeff").rstrip("\r")
-    except UnicodeDecodeError:
+        kept = fast.finish(parsed.records)
+    except psycopg.Error as err:  # PostgreSQL read the file otherwise: load the parsed rows
+        logger.warning(
+            "%s: COPY as delivered failed (%s), rows COPYed from the parse", entry.name, err
+        )
         return None
+    return parsed.records if kept else None
+
+
+def _plain_header(line: str, spec: Dataset, mode: str) -> list[str] | None:
+    """The raw column names of the header, if every one is a registry column, else None."""
     names = [n.strip().upper() for n in line.split(",")]
     known = set(spec.file_columns(mode))
     if '"' in line or len(set(names)) != len(names) or not set(names) <= known:
@@ -410,10 +545,18 @@ def _reject(
     mode: str | None,
     err: DeliveryRejectedError,
     run_id: str,
-    fingerprint: str,
-    mtime_ns: int,
-) -> DeliveryOutcome:
+    fingerprint: str | None,
+    mtime_ns: int | None,
+    before: ledger.LedgerEntry | None,
+) -> DeliveryOutcome | None:
+    """Record a rejection; None (no new outcome) when a re-check gave the same one."""
     message = err.describe(spec.code, delivery_id)
+    again = (
+        before is not None
+        and before.status == "rejected"
+        and before.error_code == err.code
+        and before.manifest_sha256 == fingerprint
+    )
     with conn.transaction():
         ledger.record(
             conn,
@@ -431,7 +574,13 @@ def _reject(
             run_id=run_id,
             finished_at=ledger.now(conn),
         )
-        ledger.event(conn, spec.code, delivery_id, "rejected", run_id, code=err.code, error=message)
+        if not again:
+            ledger.event(
+                conn, spec.code, delivery_id, "rejected", run_id, code=err.code, error=message
+            )
+    if again:
+        logger.info("still rejected: %s", message)
+        return None
     logger.error("delivery rejected: %s", message)
     return DeliveryOutcome(spec.code, delivery_id, "rejected", error_code=err.code, error=message)
 

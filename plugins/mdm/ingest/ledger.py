@@ -75,16 +75,32 @@ def event(
 
 
 def skip(conn: psycopg.Connection, dataset: str, delivery_id: str, run_id: str | None) -> bool:
-    """An engineer skips a rejected or blocked delivery, which unblocks later deltas."""
+    """An engineer skips a rejected or blocked delivery, or one stuck in 'loading' (a load
+    that keeps failing), which unblocks later deltas. Callers hold the dataset's lock, so
+    no load of it is under way; a stuck load's batch table is dropped by the caller."""
     row = conn.execute(
         "update ops.delivery set status = 'skipped', finished_at = now() "
-        "where dataset = %s and delivery_id = %s and status in ('rejected', 'blocked') "
-        "returning delivery_id",
-        (dataset, delivery_id),
+        "where dataset = %s and delivery_id = %s "
+        "and status in ('rejected', 'blocked', 'loading') "
+        "returning delivery_id, (select status from ops.delivery "
+        "where dataset = %s and delivery_id = %s)",
+        (dataset, delivery_id, dataset, delivery_id),
     ).fetchone()
     if row:
-        event(conn, dataset, delivery_id, "skipped", run_id, by="engineer")
+        event(conn, dataset, delivery_id, "skipped", run_id, by="engineer", was=row[1])
     return row is not None
+
+
+def reported(
+    conn: psycopg.Connection, dataset: str, delivery_id: str, name: str, manifest_sha256: str
+) -> bool:
+    """Whether event ``name`` was recorded for this manifest of the delivery."""
+    row = conn.execute(
+        "select exists (select 1 from ops.delivery_event where dataset = %s "
+        "and delivery_id = %s and event = %s and detail ->> 'manifest_sha256' = %s)",
+        (dataset, delivery_id, name, manifest_sha256),
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def now(conn: psycopg.Connection) -> Any:

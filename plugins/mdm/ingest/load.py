@@ -8,6 +8,7 @@ quarantine and ledger row, or not at all.
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 from collections.abc import Iterable
 
@@ -27,21 +28,35 @@ COPY_BATCH_ROWS = 200_000
 
 def copy_table(conn: psycopg.Connection, target: sql.Composable, table: pa.Table) -> int:
     """COPY an Arrow table of text columns into ``target`` (columns by name)."""
-    if table.num_rows == 0:
+    return copy_batches(conn, target, [table])
+
+
+def copy_batches(
+    conn: psycopg.Connection, target: sql.Composable, batches: Iterable[pa.Table]
+) -> int:
+    """COPY Arrow tables of text columns (the same columns) into ``target``, in one COPY,
+    batch by batch: PostgreSQL parses one batch while the next is read."""
+    tables = (t for t in batches if t.num_rows)
+    first = next(tables, None)
+    if first is None:
         return 0
-    columns = sql.SQL(", ").join(map(sql.Identifier, table.column_names))
+    columns = sql.SQL(", ").join(map(sql.Identifier, first.column_names))
     statement = sql.SQL("copy {} ({}) from stdin (format csv)").format(target, columns)
     options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+    rows = 0
     with conn.cursor() as cur, cur.copy(statement) as copy:
-        for batch in table.to_batches(max_chunksize=COPY_BATCH_ROWS):
-            buffer = io.BytesIO()
-            pacsv.write_csv(pa.Table.from_batches([batch]), buffer, write_options=options)
-            copy.write(buffer.getbuffer())
-    return table.num_rows
+        for table in itertools.chain([first], tables):
+            for batch in table.to_batches(max_chunksize=COPY_BATCH_ROWS):
+                buffer = io.BytesIO()
+                pacsv.write_csv(pa.Table.from_batches([batch]), buffer, write_options=options)
+                copy.write(buffer.getbuffer())
+            rows += table.num_rows
+    return rows
 
 
 class CopyAsDelivered:
-    """COPY a clean CSV file's own bytes into a batch table, in a thread, while it is parsed.
+    """COPY a clean CSV file's own bytes (its UTF-8 spool) into a batch table, in a thread,
+    while it is parsed.
 
     Speculative: PostgreSQL parses the file on its core while Python checks it
     on the other. The COPY runs in a transaction that stays open until the
@@ -50,9 +65,7 @@ class CopyAsDelivered:
     instead. Only for full deliveries (a delta's operation comes from each row).
     """
 
-    def __init__(
-        self, dsn: str, target: sql.Composable, path: str, header: list[str], codec: str
-    ) -> None:
+    def __init__(self, dsn: str, target: sql.Composable, path: str, header: list[str]) -> None:
         import threading
 
         self._stop = threading.Event()
@@ -62,24 +75,20 @@ class CopyAsDelivered:
         self._error: BaseException | None = None
         self.rows = 0
         self._thread = threading.Thread(
-            target=self._run, args=(dsn, target, path, header, codec), daemon=True
+            target=self._run, args=(dsn, target, path, header), daemon=True
         )
         self._thread.start()
 
-    def _run(
-        self, dsn: str, target: sql.Composable, path: str, header: list[str], codec: str
-    ) -> None:
-        encoding = {"utf-8": "UTF8", "gb18030": "GB18030"}[codec]
+    def _run(self, dsn: str, target: sql.Composable, path: str, header: list[str]) -> None:
         columns = sql.SQL(", ").join(map(sql.Identifier, header))
         statement = sql.SQL(
-            "copy {} ({}) from stdin (format csv, header true, force_null ({}), encoding {})"
-        ).format(target, columns, columns, sql.Literal(encoding))
+            "copy {} ({}) from stdin (format csv, header true, force_null ({}), encoding 'UTF8')"
+        ).format(target, columns, columns)
         try:
             with psycopg.connect(dsn) as conn:
                 with conn.cursor() as cur:
                     with cur.copy(statement) as copy, open(path, "rb") as handle:
-                        first = handle.read(1 << 20)
-                        chunk = first[3:] if first.startswith(b"\xef\xbb\xbf") else first
+                        chunk = handle.read(1 << 20)
                         while chunk and not self._stop.is_set():
                             copy.write(chunk)
                             chunk = handle.read(1 << 20)

@@ -1,12 +1,20 @@
-"""Decode and parse one delivered file into an Arrow table of text values.
+"""Check, decode and parse one delivered file, streaming, into Arrow batches of text values.
+
+A file is read once: :func:`convert_checked` hashes the delivered bytes while it
+decodes them strictly and writes them as UTF-8 to a private spool, so the bytes
+checked against the manifest are the bytes loaded. The spool is then parsed in
+batches (:class:`CsvReader`, :class:`JsonlReader`): memory stays at a few blocks
+whatever the file's size.
 
 Delivery-level faults raise :class:`DeliveryRejectedError` (the caller rejects
 the whole delivery). Row-level faults put the row into ``quarantined`` with
 its line and raw text. For every file that is not rejected,
-``records == table.num_rows + len(quarantined)``.
+``records == rows loaded + len(quarantined)``.
 
 Row-level checks cover the values a row cannot be placed without: the record
-key, ``GXSJ`` (when it happened) and, in deltas, ``CZBS`` (what happened). Other
+key, ``GXSJ`` (when it happened) and, in deltas, ``CZBS`` (what happened); a
+value a database text cannot hold (a NUL character); and a ``CZBS = D`` row in a
+full delivery (a full lists the live records: a delete has no place in it). Other
 defects (a bad ID number, a malformed date) are data: they are loaded as
 delivered and standardised or flagged downstream.
 """
@@ -15,10 +23,14 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
+import io
 import json
 import logging
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pyarrow as pa
@@ -37,6 +49,21 @@ GXSJ_PATTERN = (
     r"(\.\d+)?([+-]\d{2}:?\d{2})?)\s*$"
 )
 OPERATIONS = ("I", "U", "D")
+# No value of the interface standard comes near a megabyte: a longer line is a file without
+# line ends or not text at all. Reads are of this size, so a line is measured across reads only.
+MAX_LINE_BYTES = 1 << 20
+CSV_BLOCK_BYTES = 2 * MAX_LINE_BYTES  # the longest record parsed (a line as UTF-8, or lines)
+JSONL_BATCH_ROWS = 50_000
+
+_NUL_REASON = (
+    "nul_byte",
+    "a value holds a NUL character (U+0000), which a database text value cannot hold",
+)
+_DELETE_IN_FULL = (
+    "delete_in_full",
+    "CZBS = D (delete) in a full delivery: a full lists the live records, so the record is "
+    "left out of this full (not live) and kept here to be checked with the department",
+)
 
 
 @dataclass
@@ -53,7 +80,8 @@ class ParsedFile:
     name: str
     # Raw data columns (lower case), _line, and _operation for deltas. The file name and a
     # full delivery's operation (F) are constants: the batch table supplies them as defaults.
-    table: pa.Table
+    # The streaming load leaves it None (the rows went to the database batch by batch).
+    table: pa.Table | None
     quarantined: list[QuarantinedRow]
     records: int
     extra_columns: list[str] = field(default_factory=list)
@@ -68,6 +96,21 @@ class ParsedFile:
         return not (self.quarantined or self.extra_columns or self.quoted)
 
 
+@dataclass(frozen=True)
+class FileCheck:
+    """What reading a file once found out (see :func:`convert_checked`)."""
+
+    sha256: str  # of the bytes as delivered
+    size: int
+    blank: bool  # nothing but white space
+    quoted: bool  # a quote character occurs: values may hold line breaks
+
+
+def printable(text: str) -> str:
+    """``text`` as the database can store it: a NUL character written as ``\\x00``."""
+    return text.replace("\x00", "\\x00")
+
+
 def identity_columns(spec: Dataset, mode: str) -> list[str]:
     """Registry column names a row cannot be loaded without."""
     names = list(spec.record_key) + ["GXSJ"]
@@ -76,276 +119,504 @@ def identity_columns(spec: Dataset, mode: str) -> list[str]:
     return [n for n in spec.column_names if n.upper() in {x.upper() for x in names}]
 
 
-def decode_checked(data: bytes, codec: str, file: str) -> bytes:
-    """UTF-8 bytes of ``data`` decoded strictly from the declared encoding (BOM removed)."""
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
-    if codec == "gb18030" and not data.isascii():
+def convert_checked(
+    source: IO[bytes], codec: str, file: str, sink: IO[bytes], sha256: str | None = None
+) -> FileCheck:
+    """Copy ``source`` (a file as delivered) to ``sink`` as UTF-8, checking it in one read.
+
+    The delivered bytes are hashed as they are converted, a BOM is dropped, and the
+    declared encoding is decoded strictly. Raises :class:`DeliveryRejectedError`, in
+    this order: ``checksum_mismatch`` (against ``sha256``), ``encoding_mismatch`` (a
+    UTF-8 file declared GB18030), the first of ``undecodable`` / ``line_too_long``,
+    ``truncated_file``. An empty or blank file passes: the format decides.
+    """
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder(codec)("strict")
+    # Real GB18030 Chinese text is practically never valid UTF-8: such a file is UTF-8.
+    utf8 = codecs.getincrementaldecoder("utf-8")("strict") if codec == "gb18030" else None
+    utf8_valid, non_ascii = True, False
+    size = newlines = line_bytes = 0
+    blank, quoted, last = True, False, b""
+    fault: DeliveryRejectedError | None = None
+    while chunk := source.read(MAX_LINE_BYTES):
+        digest.update(chunk)
+        if not size and chunk.startswith(codecs.BOM_UTF8):
+            chunk = chunk[len(codecs.BOM_UTF8) :]
+        size += len(chunk)
+        if not chunk:
+            continue
+        last = chunk[-1:]
+        if utf8 is not None and utf8_valid:
+            non_ascii = non_ascii or not chunk.isascii()
+            try:
+                utf8.decode(chunk)
+            except UnicodeDecodeError:
+                utf8_valid = False
+        if fault is None:
+            fault = _convert_chunk(chunk, decoder, codec, file, newlines, line_bytes, sink)
+            blank = blank and chunk.isspace()
+            quoted = quoted or b'"' in chunk
+        end = chunk.rfind(b"\n")
+        line_bytes = line_bytes + len(chunk) if end < 0 else len(chunk) - end - 1
+        newlines += chunk.count(b"\n")
+    if fault is None:
         try:
-            data.decode("utf-8")
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as err:
+            fault = _undecodable(err, codec, file, newlines)
+    if utf8 is not None and utf8_valid:
+        try:
+            utf8.decode(b"", final=True)
         except UnicodeDecodeError:
-            pass
-        else:  # real GB18030 Chinese text is practically never valid UTF-8
-            raise DeliveryRejectedError(
-                "encoding_mismatch",
-                "the file is UTF-8 but the manifest declares GB18030 (decoding it as GB18030 "
-                "would load garbled text)",
-                file,
-                action="ask the department to re-send with encoding UTF-8 in the manifest",
-            )
-    if codec == "utf-8":
-        return data  # validated by the CSV reader (check_utf8); see _undecodable
-    try:
-        text = data.decode(codec)
-    except UnicodeDecodeError:
-        _undecodable(data, codec, file)
-        raise
-    if codec == "gb18030":
-        return text.encode("utf-8")
-    return data
-
-
-def _undecodable(data: bytes, codec: str, file: str) -> None:
-    """Raise the rejection for the first byte of ``data`` that is not valid ``codec``."""
-    try:
-        data.decode(codec)
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
+            utf8_valid = False
+    if sha256 is not None and digest.hexdigest() != sha256:
         raise DeliveryRejectedError(
-            "undecodable",
-            f"bytes {data[err.start : err.start + 4]!r} are not valid {codec.upper()}, "
-            "the encoding the manifest declares",
+            "checksum_mismatch",
+            f"sha256 is {digest.hexdigest()}, the manifest says {sha256}",
             file,
-            line,
-            "ask the department to re-send with the manifest's encoding matching the file "
-            "(GBK/GB18030 files must declare GB18030)",
-        ) from err
-
-
-def _check_complete(data: bytes, file: str) -> None:
-    if data and not data.endswith(b"\n"):
-        line = data.count(b"\n") + 1
+            action="ask the department to re-send the file (it is checked again on every run "
+            "while it does not match: a file still being copied loads once complete)",
+        )
+    if codec == "gb18030" and non_ascii and utf8_valid:
+        raise DeliveryRejectedError(
+            "encoding_mismatch",
+            "the file is UTF-8 but the manifest declares GB18030 (decoding it as GB18030 "
+            "would load garbled text)",
+            file,
+            action="ask the department to re-send with encoding UTF-8 in the manifest",
+        )
+    if fault is not None:
+        raise fault
+    if size and not blank and last != b"\n":
         raise DeliveryRejectedError(
             "truncated_file",
             "the last line has no line end: the file was cut off while being written or sent",
             file,
-            line,
+            newlines + 1,
         )
+    return FileCheck(digest.hexdigest(), size, blank, quoted)
 
 
-def _raw_line(lines: list[bytes], line: int, span: int) -> str:
-    return b"\n".join(lines[line - 1 : line - 1 + span]).decode("utf-8", "replace").rstrip("\r")
-
-
-def parse_csv(spec: Dataset, mode: str, file: str, data: bytes, codec: str) -> ParsedFile:
-    """Parse one CSV file of a delivery (checked header, typed as text, lines kept)."""
-    if not data[:4096].strip() and not data.strip():
-        raise DeliveryRejectedError(
-            "empty_file", "the file is empty: not even the header line", file
-        )
-    utf8 = decode_checked(data, codec, file)
-    _check_complete(utf8, file)
-    header_end = utf8.index(b"\n")
-    header = next(csv.reader([utf8[:header_end].decode("utf-8").rstrip("\r")]))
-    names = [h.strip().lstrip("\ufeff").upper() for h in header]
-    if len(set(names)) != len(names):
-        raise DeliveryRejectedError("bad_header", f"the header repeats a column: {header}", file, 1)
-    expected = spec.file_columns(mode)
-    required = {c.name for c in spec.columns if c.required} | set(identity_columns(spec, mode))
-    missing = [c for c in expected if c not in names]
-    missing_required = [c for c in missing if c in required]
-    if missing_required:
-        raise DeliveryRejectedError(
-            "missing_required_column",
-            f"required column(s) {missing_required} missing from the header (header: {header})",
+def _convert_chunk(
+    chunk: bytes,
+    decoder: codecs.IncrementalDecoder,
+    codec: str,
+    file: str,
+    newlines: int,
+    line_bytes: int,
+    sink: IO[bytes],
+) -> DeliveryRejectedError | None:
+    """Check and write one read; the fault found in it, if any (the hash goes on)."""
+    first_end = chunk.find(b"\n")
+    if line_bytes + (len(chunk) if first_end < 0 else first_end) > MAX_LINE_BYTES:
+        return DeliveryRejectedError(
+            "line_too_long",
+            f"a line is longer than {MAX_LINE_BYTES} bytes: the file has lost its line ends "
+            "or is not a text file",
             file,
-            1,
+            newlines + 1,
+            "ask the department to re-send the file as the standard's text format",
         )
-    extra = [h for h, n in zip(header, names, strict=True) if n not in spec.column_names]
-
-    invalid: list[Any] = []
-
-    def on_invalid(row: Any) -> str:
-        invalid.append(row)
-        return "skip"
-
-    column_names = [f"c{i}" for i in range(len(names))]
-
-    # Without a quote character no value can hold a line break: a faster read, and one
-    # record per line.
-    quoted = b'"' in utf8
-
-    def read(threads: bool) -> pa.Table:
-        invalid.clear()
-        return pacsv.read_csv(
-            pa.py_buffer(utf8),
-            read_options=pacsv.ReadOptions(
-                column_names=column_names, skip_rows=1, use_threads=threads, block_size=1 << 24
-            ),
-            parse_options=pacsv.ParseOptions(
-                newlines_in_values=quoted, invalid_row_handler=on_invalid
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types={c: pa.string() for c in column_names},
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-                null_values=[""],
-            ),
-        )
-
     try:
-        table = read(threads=True)
-    except pa.ArrowInvalid as err:
-        if "UTF8" in str(err) or "utf8" in str(err).lower():
-            _undecodable(utf8, "utf-8", file)
-        raise
-    if invalid:  # only a single-threaded read numbers the invalid rows
-        table = read(threads=False)
-    by_name = dict(zip(names, column_names, strict=True))
-    lines_cache: list[list[bytes]] = []
+        text = decoder.decode(chunk)
+    except UnicodeDecodeError as err:
+        return _undecodable(err, codec, file, newlines)
+    sink.write(chunk if codec == "utf-8" else text.encode("utf-8"))
+    return None
 
-    def lines() -> list[bytes]:
-        if not lines_cache:
-            lines_cache.append(utf8.split(b"\n"))
-        return lines_cache[0]
 
-    # pyarrow numbers invalid rows by record (the header is record 1); lines come from spans.
-    invalid_records = [(int(row.number) - 2, 1 + row.text.count("\n")) for row in invalid]
-    line_numbers, invalid_lines = _line_numbers(table, invalid_records, quoted)
-    quarantined = [
-        QuarantinedRow(
-            file,
-            line,
-            "wrong_field_count",
-            f"{row.actual_columns} fields, the header has {row.expected_columns}",
-            row.text,
-        )
-        for row, line in zip(invalid, invalid_lines, strict=True)
-    ]
-
-    # Identity checks, vectorised; the first failing check names the reason.
-    n = table.num_rows
-    reason = np.zeros(n, dtype=np.int8)
-    reasons = [("ok", "")]
-    for name in identity_columns(spec, mode):
-        values = pc.utf8_trim_whitespace(table[by_name[name]])
-        if name == "GXSJ":
-            fails = pc.invert(pc.fill_null(pc.match_substring_regex(values, GXSJ_PATTERN), False))
-            reasons.append(
-                ("unparseable_gxsj", "GXSJ is not a YYYYMMDDHHMMSS or YYYY-MM-DD HH:MM:SS time")
-            )
-        elif name == "CZBS":
-            fails = pc.invert(
-                pc.fill_null(pc.is_in(pc.utf8_upper(values), pa.array(OPERATIONS)), False)
-            )
-            reasons.append(("invalid_operation", "CZBS is not I, U or D"))
-        else:
-            fails = pc.fill_null(pc.equal(values, ""), True)
-            reasons.append(("missing_record_key", f"record key {name} is empty"))
-        mask = fails.to_numpy(zero_copy_only=False)
-        reason[(reason == 0) & mask] = len(reasons) - 1
-    bad = np.flatnonzero(reason)
-    for i in bad:
-        code, text = reasons[reason[i]]
-        line = int(line_numbers[i])
-        span = 1 + sum(
-            str(v).count("\n") for v in table.slice(int(i), 1).to_pylist()[0].values() if v
-        )
-        quarantined.append(QuarantinedRow(file, line, code, text, _raw_line(lines(), line, span)))
-    keep = reason == 0
-    if len(bad):
-        table = table.filter(pa.array(keep))
-        line_numbers = line_numbers[keep]
-
-    columns: dict[str, pa.Array] = {}
-    rows = table.num_rows
-    for column in spec.columns:
-        if column.name in by_name:
-            columns[column.name.lower()] = table[by_name[column.name]]
-        else:
-            columns[column.name.lower()] = pa.nulls(rows, pa.string())
-    columns["_line"] = pa.array(line_numbers, pa.int32())
-    if mode == "delta" and "CZBS" in by_name:
-        columns["_operation"] = pc.utf8_upper(pc.utf8_trim_whitespace(table[by_name["CZBS"]]))
-    quarantined.sort(key=lambda q: q.line)
-    return ParsedFile(
+def _undecodable(
+    err: UnicodeDecodeError, codec: str, file: str, newlines_before: int
+) -> DeliveryRejectedError:
+    data = bytes(err.object)
+    return DeliveryRejectedError(
+        "undecodable",
+        f"bytes {data[err.start : err.start + 4]!r} are not valid {codec.upper()}, "
+        "the encoding the manifest declares",
         file,
-        pa.table(columns),
-        quarantined,
-        records=rows + len(quarantined),
-        extra_columns=extra,
-        missing_columns=missing,
-        header_columns=[n.lower() for n in names],
-        quoted=quoted,
+        newlines_before + data[: err.start].count(b"\n") + 1,
+        "ask the department to re-send with the manifest's encoding matching the file "
+        "(GBK/GB18030 files must declare GB18030)",
     )
 
 
-def _line_numbers(
-    table: pa.Table, invalid: list[tuple[int, int]], quoted: bool = True
-) -> tuple[np.ndarray, list[int]]:
-    """Physical start lines of the parsed rows and of the skipped (invalid) ones.
+def decode_checked(data: bytes, codec: str, file: str) -> bytes:
+    """UTF-8 bytes of ``data`` decoded strictly from the declared encoding (BOM removed)."""
+    sink = io.BytesIO()
+    convert_checked(io.BytesIO(data), codec, file, sink)
+    return sink.getvalue()
 
-    ``invalid``: (0-based record index among data records, span) of each skipped
-    record. Line 1 is the header; a record spans 1 + the newlines in its values.
-    """
-    good_spans = np.ones(table.num_rows, dtype=np.int64)
-    for column in table.columns if quoted else ():
-        counts = pc.fill_null(pc.count_substring(column, "\n"), 0).to_numpy(zero_copy_only=False)
-        if counts.any():
-            good_spans += counts
-    total = table.num_rows + len(invalid)
-    spans = np.ones(total, dtype=np.int64)
-    is_good = np.ones(total, dtype=bool)
-    for index, span in invalid:
-        spans[index] = span
-        is_good[index] = False
-    spans[is_good] = good_spans
-    starts = 2 + np.concatenate([[0], np.cumsum(spans)[:-1]]) if total else spans
-    return starts[is_good], [int(starts[index]) for index, _ in invalid]
+
+class CsvReader:
+    """One CSV file (UTF-8, from :func:`convert_checked`): the checked header, then the
+    rows in Arrow batches; quarantined rows and counts are complete once read."""
+
+    def __init__(
+        self, spec: Dataset, mode: str, file: str, source: IO[bytes], check: FileCheck
+    ) -> None:
+        if check.blank:
+            raise DeliveryRejectedError(
+                "empty_file", "the file is empty: not even the header line", file
+            )
+        self.spec, self.mode, self.file, self.source, self.quoted = (
+            spec,
+            mode,
+            file,
+            source,
+            check.quoted,
+        )
+        source.seek(0)
+        first = source.readline()
+        try:
+            header = next(csv.reader([first.decode("utf-8").rstrip("\r\n")]))
+        except (csv.Error, StopIteration) as err:
+            raise DeliveryRejectedError(
+                "bad_header", f"the header line cannot be read: {err}", file, 1
+            ) from err
+        names = [h.strip().lstrip("\ufeff").upper() for h in header]
+        if len(set(names)) != len(names):
+            raise DeliveryRejectedError(
+                "bad_header", f"the header repeats a column: {header!r}", file, 1
+            )
+        expected = spec.file_columns(mode)
+        required = {c.name for c in spec.columns if c.required} | set(identity_columns(spec, mode))
+        self.missing = [c for c in expected if c not in names]
+        missing_required = [c for c in self.missing if c in required]
+        if missing_required:
+            raise DeliveryRejectedError(
+                "missing_required_column",
+                f"required column(s) {missing_required} missing from the header "
+                f"(header: {header!r})",
+                file,
+                1,
+            )
+        self.names = names
+        self.extra = [
+            printable(h) for h, n in zip(header, names, strict=True) if n not in spec.column_names
+        ]
+        self.header_line = first.decode("utf-8").rstrip("\r\n")
+        self.column_names = [f"c{i}" for i in range(len(names))]
+        self.by_name = dict(zip(names, self.column_names, strict=True))
+        self.quarantined: list[QuarantinedRow] = []
+        self.records = 0
+        self._pending: list[Any] = []  # rows with a wrong field count, not placed yet
+        self._next_record = 0  # 0-based index of the next data record to place
+        self._next_line = 2  # its physical line
+        self._raw_text_wanted: dict[int, int] = {}  # line -> span, for rows quarantined here
+
+    def batches(self) -> Iterator[pa.Table]:
+        """The rows to load, in batches of the raw table's columns, ``_line`` (and
+        ``_operation`` in deltas)."""
+        self.source.seek(0)
+
+        def on_invalid(row: Any) -> str:
+            self._pending.append(row)
+            return "skip"
+
+        try:
+            # Serial: only a serial read numbers the rows it skips.
+            reader = pacsv.open_csv(
+                self.source,
+                read_options=pacsv.ReadOptions(
+                    column_names=self.column_names,
+                    skip_rows=1,
+                    use_threads=False,
+                    block_size=CSV_BLOCK_BYTES,
+                ),
+                parse_options=pacsv.ParseOptions(
+                    newlines_in_values=self.quoted, invalid_row_handler=on_invalid
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={c: pa.string() for c in self.column_names},
+                    strings_can_be_null=True,
+                    quoted_strings_can_be_null=True,
+                    null_values=[""],
+                ),
+            )
+            for batch in reader:
+                table = pa.Table.from_batches([batch])
+                if table.num_rows:
+                    yield self._checked(table)
+        except pa.ArrowInvalid as err:
+            raise DeliveryRejectedError(
+                "unparseable_csv",
+                f"the file cannot be read as CSV: {printable(str(err))}",
+                self.file,
+                action="ask the department to re-send the file as the standard's CSV "
+                "(quoted values, one record per line)",
+            ) from err
+        self._place([])
+        self._fill_raw_text()
+        self.quarantined.sort(key=lambda q: q.line)
+
+    def result(self, table: pa.Table | None = None) -> ParsedFile:
+        return ParsedFile(
+            self.file,
+            table,
+            self.quarantined,
+            records=self.records,
+            extra_columns=self.extra,
+            missing_columns=self.missing,
+            header_columns=[n.lower() for n in self.names],
+            quoted=self.quoted,
+        )
+
+    def empty_table(self) -> pa.Table:
+        return _empty_table(self.spec, self.mode, "CZBS" in self.by_name)
+
+    def _place(self, good_spans: list[int] | np.ndarray) -> np.ndarray:
+        """Physical start lines of a batch's rows, placing the skipped rows among them.
+
+        pyarrow numbers a skipped row by record (the header is record 1); a record
+        spans 1 + the line breaks in its values.
+        """
+        n = len(good_spans)
+        pending = [(int(row.number) - 2 - self._next_record, row) for row in self._pending]
+        total = n + len(pending) if n else len(pending)
+        skipped = np.zeros(total, dtype=bool)
+        spans = np.ones(total, dtype=np.int64)
+        for offset, row in pending:
+            if offset < total:
+                skipped[offset] = True
+                spans[offset] = 1 + row.text.count("\n")
+        good = np.flatnonzero(~skipped)[:n]
+        end = int(good[-1]) + 1 if n else total
+        spans[good] = good_spans
+        starts = self._next_line + np.concatenate([[0], np.cumsum(spans[:end])[:-1]])
+        placed = [(offset, row) for offset, row in pending if offset < end]
+        for offset, row in placed:
+            self.quarantined.append(
+                QuarantinedRow(
+                    self.file,
+                    int(starts[offset]),
+                    "wrong_field_count",
+                    f"{row.actual_columns} fields, the header has {row.expected_columns}",
+                    printable(row.text),
+                )
+            )
+        self.records += len(placed)
+        self._pending = [row for offset, row in pending if offset >= end]
+        self._next_record += end
+        self._next_line += int(spans[:end].sum())
+        return starts[good] if n else np.zeros(0, dtype=np.int64)
+
+    def _checked(self, table: pa.Table) -> pa.Table:
+        """Row checks on one batch (vectorised; the first failing check names the reason)."""
+        good_spans = np.ones(table.num_rows, dtype=np.int64)
+        for column in table.columns if self.quoted else ():
+            counts = pc.fill_null(pc.count_substring(column, "\n"), 0)
+            good_spans += counts.to_numpy(zero_copy_only=False)
+        line_numbers = self._place(good_spans)
+        self.records += table.num_rows
+
+        n = table.num_rows
+        reason = np.zeros(n, dtype=np.int8)
+        reasons = [("ok", "")]
+
+        def fail(mask: pa.Array | pa.ChunkedArray, why: tuple[str, str]) -> None:
+            reasons.append(why)
+            reason[(reason == 0) & mask.to_numpy(zero_copy_only=False)] = len(reasons) - 1
+
+        nul = None
+        for column in table.columns:
+            has = pc.fill_null(pc.match_substring(column, "\x00"), False)
+            nul = has if nul is None else pc.or_(nul, has)
+        if nul is not None:
+            fail(nul, _NUL_REASON)
+        for name in identity_columns(self.spec, self.mode):
+            values = pc.utf8_trim_whitespace(table[self.by_name[name]])
+            if name == "GXSJ":
+                fails = pc.invert(
+                    pc.fill_null(pc.match_substring_regex(values, GXSJ_PATTERN), False)
+                )
+                why = (
+                    "unparseable_gxsj",
+                    "GXSJ is not a YYYYMMDDHHMMSS or YYYY-MM-DD HH:MM:SS time",
+                )
+            elif name == "CZBS":
+                fails = pc.invert(
+                    pc.fill_null(pc.is_in(pc.utf8_upper(values), pa.array(OPERATIONS)), False)
+                )
+                why = ("invalid_operation", "CZBS is not I, U or D")
+            else:
+                fails = pc.fill_null(pc.equal(values, ""), True)
+                why = ("missing_record_key", f"record key {name} is empty")
+            fail(fails, why)
+        if self.mode == "full" and "CZBS" in self.by_name:
+            operation = pc.utf8_upper(pc.utf8_trim_whitespace(table[self.by_name["CZBS"]]))
+            fail(pc.fill_null(pc.equal(operation, "D"), False), _DELETE_IN_FULL)
+        bad = np.flatnonzero(reason)
+        for i in bad:
+            code, text = reasons[reason[i]]
+            line = int(line_numbers[i])
+            self._raw_text_wanted[line] = int(good_spans[i])
+            self.quarantined.append(QuarantinedRow(self.file, line, code, text, None))
+        if len(bad):
+            keep = reason == 0
+            table = table.filter(pa.array(keep))
+            line_numbers = line_numbers[keep]
+
+        columns: dict[str, pa.Array | pa.ChunkedArray] = {}
+        rows = table.num_rows
+        for column in self.spec.columns:
+            if column.name in self.by_name:
+                columns[column.name.lower()] = table[self.by_name[column.name]]
+            else:
+                columns[column.name.lower()] = pa.nulls(rows, pa.string())
+        columns["_line"] = pa.array(line_numbers, pa.int32())
+        if self.mode == "delta" and "CZBS" in self.by_name:
+            columns["_operation"] = pc.utf8_upper(
+                pc.utf8_trim_whitespace(table[self.by_name["CZBS"]])
+            )
+        return pa.table(columns)
+
+    def _fill_raw_text(self) -> None:
+        """The delivered lines of the rows quarantined by the row checks (one more read of
+        the spool, only when there are such rows)."""
+        if not self._raw_text_wanted:
+            return
+        wanted = self._raw_text_wanted
+        texts: dict[int, str] = {}
+        self.source.seek(0)
+        collecting: tuple[int, int, list[bytes]] | None = None
+        for number, line in enumerate(self.source, start=1):
+            if collecting is None and number in wanted:
+                collecting = (number, wanted[number], [])
+            if collecting is not None:
+                collecting[2].append(line.rstrip(b"\n"))
+                if len(collecting[2]) == collecting[1]:
+                    text = b"\n".join(collecting[2]).decode("utf-8", "replace").rstrip("\r")
+                    texts[collecting[0]] = printable(text)
+                    collecting = None
+        for row in self.quarantined:
+            if row.raw_text is None and row.line in texts:
+                row.raw_text = texts[row.line]
+
+
+def _empty_table(spec: Dataset, mode: str, with_operation: bool) -> pa.Table:
+    columns: dict[str, pa.Array] = {c.name.lower(): pa.array([], pa.string()) for c in spec.columns}
+    columns["_line"] = pa.array([], pa.int32())
+    if mode == "delta" and with_operation:
+        columns["_operation"] = pa.array([], pa.string())
+    return pa.table(columns)
+
+
+def parse_csv(spec: Dataset, mode: str, file: str, data: bytes, codec: str) -> ParsedFile:
+    """Parse one whole CSV file held in memory (tests, small files): checked header, typed
+    as text, lines kept."""
+    spool = io.BytesIO()
+    check = convert_checked(io.BytesIO(data), codec, file, spool)
+    reader = CsvReader(spec, mode, file, spool, check)
+    tables = list(reader.batches())
+    return reader.result(pa.concat_tables(tables) if tables else reader.empty_table())
+
+
+class JsonlReader:
+    """One JSONL file (UTF-8, from :func:`convert_checked`): one object per line; a missing
+    key and null both mean missing. Rows in Arrow batches, like :class:`CsvReader`."""
+
+    def __init__(
+        self, spec: Dataset, mode: str, file: str, source: IO[bytes], check: FileCheck
+    ) -> None:
+        self.spec, self.mode, self.file, self.source = spec, mode, file, source
+        self.known = {c.name.lower(): c.name for c in spec.columns}
+        self.identity = [n.lower() for n in identity_columns(spec, mode)]
+        self.quarantined: list[QuarantinedRow] = []
+        self.extra: set[str] = set()
+        self.records = 0
+
+    def batches(self) -> Iterator[pa.Table]:
+        self.source.seek(0)
+        values: dict[str, list[str | None]] = {k: [] for k in self.known}
+        lines: list[int] = []
+        for number, raw in enumerate(self.source, start=1):
+            text = raw.decode("utf-8").rstrip("\n").rstrip("\r")
+            if not text.strip():
+                continue
+            self.records += 1
+            row = self._row(number, text)
+            if row is None:
+                continue
+            for key in self.known:
+                values[key].append(row.get(key))
+            lines.append(number)
+            if len(lines) >= JSONL_BATCH_ROWS:
+                yield self._table(values, lines)
+                values, lines = {k: [] for k in self.known}, []
+        if lines:
+            yield self._table(values, lines)
+
+    def _row(self, number: int, text: str) -> dict[str, str | None] | None:
+        """The row of one line, or None when it is quarantined."""
+
+        def quarantine(code: str, reason: str) -> None:
+            self.quarantined.append(
+                QuarantinedRow(self.file, number, code, reason, printable(text))
+            )
+
+        try:
+            obj = json.loads(text)
+        except (ValueError, RecursionError) as err:
+            quarantine("invalid_json", printable(str(err)))
+            return None
+        if not isinstance(obj, dict):
+            quarantine("invalid_json", "the line is not a JSON object")
+            return None
+        row = {str(k).lower(): _text(v) for k, v in obj.items()}
+        if "\\u" in text:  # only an escape can put a NUL or a lone surrogate into a value
+            for key, value in row.items():
+                if "\x00" in key or (value is not None and "\x00" in value):
+                    quarantine(*_NUL_REASON)
+                    return None
+                try:
+                    key.encode("utf-8")
+                    if value is not None:
+                        value.encode("utf-8")
+                except UnicodeEncodeError:
+                    quarantine(
+                        "invalid_unicode",
+                        f"{printable(key)!r} holds a lone surrogate escape (\\ud800-\\udfff), "
+                        "which is not a character",
+                    )
+                    return None
+        self.extra |= {printable(k) for k in row if k not in self.known}
+        problem = _identity_problem(row, self.identity)
+        if (
+            problem is None
+            and self.mode == "full"
+            and (row.get("czbs") or "").strip().upper() == "D"
+        ):
+            problem = _DELETE_IN_FULL
+        if problem:
+            quarantine(*problem)
+            return None
+        return row
+
+    def _table(self, values: dict[str, list[str | None]], lines: list[int]) -> pa.Table:
+        columns: dict[str, Any] = {k: pa.array(v, pa.string()) for k, v in values.items()}
+        columns["_line"] = pa.array(lines, pa.int32())
+        if self.mode == "delta" and "czbs" in values:
+            columns["_operation"] = pa.array(
+                [(v or "").strip().upper() for v in values["czbs"]], pa.string()
+            )
+        return pa.table(columns)
+
+    def result(self, table: pa.Table | None = None) -> ParsedFile:
+        return ParsedFile(
+            self.file, table, self.quarantined, self.records, extra_columns=sorted(self.extra)
+        )
+
+    def empty_table(self) -> pa.Table:
+        return _empty_table(self.spec, self.mode, "czbs" in self.known)
 
 
 def parse_jsonl(spec: Dataset, mode: str, file: str, data: bytes, codec: str) -> ParsedFile:
-    """Parse one JSONL file (one object per line; missing key and null both mean missing)."""
-    utf8 = decode_checked(data, codec, file)
-    _check_complete(utf8, file)
-    known = {c.name.lower(): c.name for c in spec.columns}
-    identity = [n.lower() for n in identity_columns(spec, mode)]
-    values: dict[str, list[str | None]] = {k: [] for k in known}
-    line_numbers: list[int] = []
-    quarantined: list[QuarantinedRow] = []
-    extra: set[str] = set()
-    records = 0
-    for number, raw in enumerate(utf8.split(b"\n")[:-1], start=1):
-        text = raw.decode("utf-8").rstrip("\r")
-        if not text.strip():
-            continue
-        records += 1
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as err:
-            quarantined.append(QuarantinedRow(file, number, "invalid_json", str(err), text))
-            continue
-        if not isinstance(obj, dict):
-            quarantined.append(
-                QuarantinedRow(file, number, "invalid_json", "the line is not a JSON object", text)
-            )
-            continue
-        row = {str(k).lower(): _text(v) for k, v in obj.items()}
-        extra |= {k for k in row if k not in known}
-        problem = _identity_problem(row, identity)
-        if problem:
-            quarantined.append(QuarantinedRow(file, number, problem[0], problem[1], text))
-            continue
-        for key in known:
-            values[key].append(row.get(key))
-        line_numbers.append(number)
-    columns: dict[str, Any] = {k: pa.array(v, pa.string()) for k, v in values.items()}
-    columns["_line"] = pa.array(line_numbers, pa.int32())
-    if mode == "delta" and "czbs" in values:
-        columns["_operation"] = pa.array(
-            [(v or "").strip().upper() for v in values["czbs"]], pa.string()
-        )
-    return ParsedFile(file, pa.table(columns), quarantined, records, extra_columns=sorted(extra))
+    """Parse one whole JSONL file held in memory (tests, small files)."""
+    spool = io.BytesIO()
+    check = convert_checked(io.BytesIO(data), codec, file, spool)
+    reader = JsonlReader(spec, mode, file, spool, check)
+    tables = list(reader.batches())
+    return reader.result(pa.concat_tables(tables) if tables else reader.empty_table())
 
 
 def _text(value: Any) -> str | None:
@@ -358,13 +629,14 @@ def _text(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _identity_problem(row: dict[str, str | None], identity: list[str]) -> tuple[str, str] | None:
-    import re
+_GXSJ = re.compile(GXSJ_PATTERN)
 
+
+def _identity_problem(row: dict[str, str | None], identity: list[str]) -> tuple[str, str] | None:
     for key in identity:
         value = (row.get(key) or "").strip()
         if key == "gxsj":
-            if not re.match(GXSJ_PATTERN, value):
+            if not _GXSJ.match(value):
                 return (
                     "unparseable_gxsj",
                     "gxsj is not a YYYYMMDDHHMMSS or YYYY-MM-DD HH:MM:SS time",
