@@ -213,14 +213,24 @@ def link_by_context(warehouse: ConnParams, run_id: str, schema: str = "resolve")
             conn, PERSONS, schema, {c.person_id for cs in candidates.values() for c in cs}
         )
         _, _, vetoed = entities_in_play(conn, PERSONS, schema, set())  # cannot-link pairs
-        counts = {"mentions": len(mentions), "linked": 0, "ambiguous": 0, "no_candidate": 0}
+        counts = {
+            "mentions": len(mentions),
+            "linked": 0,
+            "ambiguous": 0,
+            "no_candidate": 0,
+            "vetoed": 0,
+        }
         moves: dict[str, Move] = {}
         for record, (source, name_key) in sorted(mentions.items()):
             decision = decide(name_key, candidates.get(record, []), trusted)
             if decision.person_id is None:
                 counts[decision.reason] += 1
                 continue
-            if (source, decision.person_id) in vetoed or source in moves:
+            if (source, decision.person_id) in vetoed:  # a steward's cannot-link
+                counts["vetoed"] += 1
+                continue
+            if source in moves:  # two of its records name two people
+                moves.pop(source)
                 counts["ambiguous"] += 1
                 continue
             moves[source] = Move(
@@ -247,6 +257,7 @@ def link_by_context(warehouse: ConnParams, run_id: str, schema: str = "resolve")
                 continue
             (target,) = born
             if (source, target) in vetoed:
+                counts["vetoed"] += 1
                 continue
             moves[source] = Move(
                 source, target, record, None,
