@@ -229,9 +229,10 @@ def link_by_context(warehouse: ConnParams, run_id: str, schema: str = "resolve")
             if (source, decision.person_id) in vetoed:  # a steward's cannot-link
                 counts["vetoed"] += 1
                 continue
-            if source in moves:  # two of its records name two people
-                moves.pop(source)
-                counts["ambiguous"] += 1
+            if source in moves:
+                if moves[source].target != decision.person_id:  # its records name two people
+                    moves.pop(source)
+                    counts["ambiguous"] += 1
                 continue
             moves[source] = Move(
                 source,
