@@ -241,32 +241,40 @@ def link_by_context(warehouse: ConnParams, run_id: str, schema: str = "resolve")
                 None,
                 {"rule": "context", "record": record, "paths": list(decision.paths)},
             )
-        newborns: dict[tuple[str, str], set[str]] = {}
-        for d, k, source, person_id, member_sex, sex in conn.execute(
-            _NEWBORNS.format(schema=schema)
-        ):
-            if sex is None or member_sex is None or sex == member_sex:
-                newborns.setdefault((f"{d}|{k}", source), set()).add(person_id)
-        trusted_born = trusted_entities(
-            conn, PERSONS, schema, {p for ps in newborns.values() for p in ps}
-        )
-        counts["newborns"] = len(newborns)
-        for (record, source), people in sorted(newborns.items()):
-            born = people & trusted_born
-            if len(born) != 1 or source in moves:  # twins of one sex stay apart
-                counts["ambiguous" if born else "no_candidate"] += 1
-                continue
-            (target,) = born
-            if (source, target) in vetoed:
-                counts["vetoed"] += 1
-                continue
-            moves[source] = Move(
-                source, target, record, None,
-                {"rule": "context", "record": record, "paths": ["household_birth"]},
-            )  # fmt: skip
+        _decide_newborns(conn, schema, vetoed, moves, counts)
         counts["linked"] = move_entities(
             conn, PERSONS, schema, run_id, list(moves.values()), "context"
         )
         conn.commit()
     logger.info("context: %s", counts)
     return counts
+
+
+def _decide_newborns(
+    conn: psycopg.Connection,
+    schema: str,
+    vetoed: set[tuple[str, str]],
+    moves: dict[str, Move],
+    counts: dict[str, int],
+) -> None:
+    """Add the moves of key-less newborns: the one person of a parent's household born that
+    day with that sex (twins of one sex decide nothing)."""
+    newborns: dict[tuple[str, str], set[str]] = {}
+    for d, k, source, person_id, member_sex, sex in conn.execute(_NEWBORNS.format(schema=schema)):
+        if sex is None or member_sex is None or sex == member_sex:
+            newborns.setdefault((f"{d}|{k}", source), set()).add(person_id)
+    trusted = trusted_entities(conn, PERSONS, schema, {p for ps in newborns.values() for p in ps})
+    counts["newborns"] = len(newborns)
+    for (record, source), people in sorted(newborns.items()):
+        born = people & trusted
+        if len(born) != 1 or source in moves:
+            counts["ambiguous" if born else "no_candidate"] += 1
+            continue
+        (target,) = born
+        if (source, target) in vetoed:
+            counts["vetoed"] += 1
+            continue
+        moves[source] = Move(
+            source, target, record, None,
+            {"rule": "context", "record": record, "paths": ["household_birth"]},
+        )  # fmt: skip
