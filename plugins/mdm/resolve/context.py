@@ -56,8 +56,13 @@ where r.match_method in ('singleton', 'relatives_number') and o.name_key is not 
 """
 
 # Every person the context offers for a mention: (mention, person, name, former name, path).
-_CANDIDATES = f"""
-with anchor as (
+# The anchors (a guardian's student, a parent's co-parent) and their registered addresses
+# and marriages go into analysed temporary tables first: as CTEs, estimated at one row, they
+# made the planner join every register record to every anchor.
+_CANDIDATES = [
+    "drop table if exists pg_temp.mdm_anchor, pg_temp.mdm_anchor_register, "
+    "pg_temp.mdm_anchor_marriage",
+    f"""create temporary table mdm_anchor on commit drop as
     -- a guardian's student
     select m.dataset, m.record_key, a.person_id as anchor
     from mdm_mention m
@@ -73,21 +78,21 @@ with anchor as (
         and (other.from_dataset, other.from_record_key) <> (m.dataset, m.record_key)
     join {{schema}}.person_record a
         on a.dataset = other.from_dataset and a.record_key = other.from_record_key
-    where m.relation_type = 'parent'
-),
-anchor_register as (
+    where m.relation_type = 'parent'""",
+    "analyze mdm_anchor",
+    f"""create temporary table mdm_anchor_register on commit drop as
     select an.dataset, an.record_key, ao.hukou_division_code, ao.hukou_address
-    from anchor an
+    from mdm_anchor an
     join {{schema}}.person_record ar on ar.person_id = an.anchor and ar.dataset = 'gat_czrk'
     join {OBSERVATIONS} ao on ao.dataset = ar.dataset and ao.record_key = ar.record_key
-    where ao.hukou_address is not null
-),
-anchor_marriage as (
+    where ao.hukou_address is not null""",
+    "analyze mdm_anchor_register",
+    """create temporary table mdm_anchor_marriage on commit drop as
     select an.dataset, an.record_key, ar.record_key as marriage_record
-    from anchor an
-    join {{schema}}.person_record ar on ar.person_id = an.anchor and ar.dataset = 'mzt_hydj'
-),
-candidate as (
+    from mdm_anchor an
+    join {schema}.person_record ar on ar.person_id = an.anchor and ar.dataset = 'mzt_hydj'""",
+    "analyze mdm_anchor_marriage",
+    f"""with candidate as (
     select m.dataset, m.record_key, rep.from_dataset as c_dataset,
            rep.from_record_key as c_record_key, 'same_organisation' as path
     from mdm_mention m
@@ -101,7 +106,7 @@ candidate as (
       and (rep.from_dataset, rep.from_record_key) <> (m.dataset, m.record_key)
     union
     select h.dataset, h.record_key, member.dataset, member.record_key, 'household'
-    from anchor_register h
+    from mdm_anchor_register h
     join {OBSERVATIONS} member
         on member.dataset = 'gat_czrk' and member.hukou_division_code = h.hukou_division_code
         and member.hukou_address = h.hukou_address
@@ -110,7 +115,7 @@ candidate as (
            case when spouse.from_record_key = am.marriage_record then spouse.to_record_key
                 else spouse.from_record_key end,
            'spouse'
-    from anchor_marriage am
+    from mdm_anchor_marriage am
     join {RELATIONS} spouse
         on spouse.relation_type = 'spouse' and spouse.dataset = 'mzt_hydj'
         and am.marriage_record in (spouse.from_record_key, spouse.to_record_key)
@@ -119,8 +124,8 @@ select c.dataset, c.record_key, p.person_id, o.name_key, std.name_key(o.former_n
 from candidate c
 join {{schema}}.person_record p on p.dataset = c.c_dataset and p.record_key = c.c_record_key
 join {OBSERVATIONS} o on o.dataset = c.c_dataset and o.record_key = c.c_record_key
-where o.name_key is not null
-"""
+where o.name_key is not null""",
+]
 
 
 # Newborns without a key (a birth certificate names the child after birth, if at all): the
@@ -202,9 +207,11 @@ def link_by_context(warehouse: ConnParams, run_id: str, schema: str = "resolve")
                 "select distinct dataset, record_key, person_id, name_key from mdm_mention"
             )
         }
+        for statement in _CANDIDATES[:-1]:
+            conn.execute(statement.format(schema=schema))
         candidates: dict[str, list[Candidate]] = {}
         for d, k, person_id, name_key, former, path in conn.execute(
-            _CANDIDATES.format(schema=schema)
+            _CANDIDATES[-1].format(schema=schema)
         ):
             candidates.setdefault(f"{d}|{k}", []).append(
                 Candidate(person_id, name_key, former, path)
