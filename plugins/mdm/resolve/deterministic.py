@@ -309,7 +309,7 @@ def _resolve(
     singletons = conn.execute(
         f"""insert into {table} (dataset, record_key, {id_col}, match_method, match_key,
                                  match_probability, run_id)
-            select dataset, record_key, {new_id}, 'singleton', null, null, %s
+            select dataset, record_key, {new_id}, match_method, null, null, %s
             from (select * from unresolved where match_key is null
                   order by dataset, record_key) as u""",
         (run_id,),
