@@ -104,4 +104,6 @@ def test_mdm_ingest_exits_1_while_rejected_or_blocked_and_skip_unblocks(
     assert mdm_main(["ingest", "--dataset", "gat_czrk"]) == 0
     assert _statuses(warehouse_url)[REJECTED] == "skipped"
     # The DATASET/ID form of --skip is needed when several datasets are ingested.
-    assert mdm_main(["ingest", "--dataset", "gat_czrk", "--dataset", "mzt_hydj", "--skip", "x"]) == 2
+    assert (
+        mdm_main(["ingest", "--dataset", "gat_czrk", "--dataset", "mzt_hydj", "--skip", "x"]) == 2
+    )

@@ -4,7 +4,6 @@ result, and steward merges and splits are applied once, logged, and keep ids sta
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -39,30 +38,6 @@ def two_days(settings, warehouse_url, tmp_path_factory):  # type: ignore[no-unty
         resolve_day(settings, warehouse_url, folder, persons=900, seed=71, days=days)
     warehouse = params_from_url(warehouse_url)
     return warehouse
-
-
-_RESOLUTION_TABLES = ("person_record", "legal_person_record", "entity_event", "steward_decision")
-
-
-@pytest.fixture
-def restore_resolution(warehouse_url: str) -> Iterator[None]:
-    """A test that moves records puts them back: the module's world is the same for the next."""
-    with psycopg.connect(warehouse_url, autocommit=True) as conn:
-        conn.execute("drop schema if exists test_saved cascade")
-        conn.execute("create schema test_saved")
-        for table in _RESOLUTION_TABLES:
-            conn.execute(f"create table test_saved.{table} as table resolve.{table}")
-    before = _state(warehouse_url)
-    yield
-    with psycopg.connect(warehouse_url) as conn:
-        for table in _RESOLUTION_TABLES:
-            conn.execute(f"truncate resolve.{table}")
-            conn.execute(
-                f"insert into resolve.{table} overriding system value "  # noqa: S608
-                f"table test_saved.{table}"
-            )
-        conn.execute("drop schema test_saved cascade")
-    assert _state(warehouse_url) == before
 
 
 def test_full_re_resolution_agrees_with_the_incremental_result(two_days, warehouse_url):
@@ -354,8 +329,9 @@ def test_mdm_resolve_train_writes_model_files_that_load(two_days, tmp_path, monk
     for linkage in LINKAGES:
         trained = json.loads(splink_artefact.model_path(linkage.model).read_text())
         settings = splink_artefact.trained_settings(linkage.model, "duckdb")
-        assert settings["probability_two_random_records_match"] == (
-            trained["probability_two_random_records_match"]
+        assert (
+            settings["probability_two_random_records_match"]
+            == (trained["probability_two_random_records_match"])
         )
         assert 0 < settings["probability_two_random_records_match"] < 1
         m_values = [
@@ -366,6 +342,4 @@ def test_mdm_resolve_train_writes_model_files_that_load(two_days, tmp_path, monk
         ]
         assert m_values and all(0 <= m <= 1 for m in m_values)
     monkeypatch.undo()
-    assert {
-        p.name: p.read_bytes() for p in splink_artefact.MODELS_DIR.glob("*.json")
-    } == committed
+    assert {p.name: p.read_bytes() for p in splink_artefact.MODELS_DIR.glob("*.json")} == committed
