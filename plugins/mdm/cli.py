@@ -339,14 +339,41 @@ def cmd_steward(settings: Settings, args: argparse.Namespace) -> int:
     counts = apply_steward_decisions(
         params_from_url(db.warehouse_url(settings)), f"steward__{time.strftime('%Y%m%dT%H%M%S')}"
     )
-    verb = "are one entity" if decision == "must_link" else "are never one entity"
-    _out(f"decision {inserted[0] if inserted else '?'}: {args.a} and {args.b} {verb}")
-    _out(
+    applied = (
         f"applied: {counts['merged']} merged, {counts['split']} split, "
         f"{counts['conflicts']} conflicts, {counts['waiting_for_records']} waiting for records; "
         "the repositories follow at the next mdm_build"
     )
+    if decision == "must_link" and _in_different_entities(settings, records):
+        # Not merged although both records are known: it would join a cannot-link pair.
+        _out(
+            f"refused: decision {inserted[0] if inserted else '?'} ({args.a} and {args.b} are "
+            "one entity) would join records under a cannot-link decision; it stays recorded "
+            "but is not applied until that one is withdrawn (mdm steward list / withdraw)"
+        )
+        _out(applied)
+        return 1
+    verb = "are one entity" if decision == "must_link" else "are never one entity"
+    _out(f"decision {inserted[0] if inserted else '?'}: {args.a} and {args.b} {verb}")
+    _out(applied)
     return 0
+
+
+def _in_different_entities(settings: Settings, records: list[tuple[str, str]]) -> bool:
+    """Both records are resolved (person or organisation) and their ids differ."""
+    with db.connect(db.warehouse_url(settings)) as conn:
+        ids = [
+            conn.execute(
+                """select person_id from resolve.person_record
+                   where dataset = %(d)s and record_key = %(k)s
+                   union all
+                   select legal_person_id from resolve.legal_person_record
+                   where dataset = %(d)s and record_key = %(k)s""",
+                {"d": dataset, "k": record_key},
+            ).fetchone()
+            for dataset, record_key in records
+        ]
+    return all(ids) and ids[0] != ids[1]
 
 
 def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:

@@ -22,6 +22,7 @@ from psycopg.rows import dict_row
 
 from mdm.access.masking import mask_identifiers
 from mdm.connections import ConnParams, conninfo
+from mdm.settings import TIMEZONE
 
 logger = logging.getLogger(__name__)
 
@@ -78,14 +79,28 @@ def _bars(rows: list[dict[str, Any]], label: str, value: str) -> str:
     return "".join(parts)
 
 
-def write_report(warehouse: ConnParams, folder: Path, quarter: str | None = None) -> Path:
+def quarter_of(moment: dt.datetime) -> str:
+    """The calendar quarter of ``moment`` in Beijing time, e.g. ``2026Q4``."""
+    from zoneinfo import ZoneInfo
+
+    local = moment.astimezone(ZoneInfo(TIMEZONE))
+    return f"{local:%Y}Q{(local.month - 1) // 3 + 1}"
+
+
+def write_report(
+    warehouse: ConnParams,
+    folder: Path,
+    quarter: str | None = None,
+    now: dt.datetime | None = None,
+) -> Path:
+    """Write ``quality-<quarter>.html``: the given quarter, else the latest scored one, else
+    the quarter of ``now`` (the clock, injectable so a test does not depend on the date)."""
+    now = now or dt.datetime.now(dt.UTC)
     with psycopg.connect(conninfo(warehouse)) as conn, conn.cursor(row_factory=dict_row) as cur:
         if quarter is None:
             row = cur.execute("select max(quarter) as q from quality.quality_dataset_scorecard")
             found = row.fetchone()
-            quarter = (found or {}).get(
-                "q"
-            ) or f"{dt.date.today():%Y}Q{(dt.date.today().month - 1) // 3 + 1}"  # noqa: DTZ011
+            quarter = (found or {}).get("q") or quarter_of(now)
         departments = cur.execute(
             "select * from quality.quality_department_scorecard where quarter = %s "
             "order by quality_index desc",
@@ -130,7 +145,7 @@ def write_report(warehouse: ConnParams, folder: Path, quarter: str | None = None
 <p>{len(datasets)} datasets from {len(departments)} departments; {goal} of {len(datasets)} reach
 the province's goal of four stars. Repositories: {totals.get("persons", 0)} natural persons,
 {totals.get("organisations", 0)} legal persons, {totals.get("relations", 0)} relations.
-Generated {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC.</p>
+Generated {now.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC.</p>
 <h2>Departments</h2>
 {
         _table(

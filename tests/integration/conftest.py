@@ -17,3 +17,34 @@ def clean_ingestion(warehouse_url: str, settings) -> Iterator[None]:  # type: ig
     with psycopg.connect(db.frontend_url(settings), autocommit=True) as conn:
         conn.execute("drop table if exists public.swj_grnsr, public.swj_dwnsr")
     yield
+
+
+_RESOLUTION_TABLES = ("person_record", "legal_person_record", "entity_event", "steward_decision")
+_RESOLUTION_STATE = (
+    "select dataset, record_key, person_id, match_method from resolve.person_record "
+    "union all select dataset, record_key, legal_person_id, match_method "
+    "from resolve.legal_person_record order by 1, 2"
+)
+
+
+@pytest.fixture
+def restore_resolution(warehouse_url: str) -> Iterator[None]:
+    """A test that moves records (steward decisions, corrupted links) puts them back, pass or
+    fail: the module's world is the same for the tests after it."""
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        conn.execute("drop schema if exists test_saved cascade")
+        conn.execute("create schema test_saved")
+        for table in _RESOLUTION_TABLES:
+            conn.execute(f"create table test_saved.{table} as table resolve.{table}")
+        before = conn.execute(_RESOLUTION_STATE).fetchall()
+    yield
+    with psycopg.connect(warehouse_url) as conn:
+        for table in _RESOLUTION_TABLES:
+            conn.execute(f"truncate resolve.{table}")
+            conn.execute(
+                f"insert into resolve.{table} overriding system value "  # noqa: S608
+                f"table test_saved.{table}"
+            )
+        conn.execute("drop schema test_saved cascade")
+        conn.commit()
+        assert conn.execute(_RESOLUTION_STATE).fetchall() == before

@@ -142,3 +142,19 @@ def reset_world(settings, warehouse_url: str) -> None:  # type: ignore[no-untype
         )
     with psycopg.connect(db.frontend_url(settings), autocommit=True) as conn:
         conn.execute("drop table if exists public.swj_grnsr, public.swj_dwnsr")
+
+
+def drop_login_users(warehouse_url: str, users: list[str]) -> None:
+    """Drop the login users a test created: roles belong to the whole server, and an external
+    one (MDM_DATABASE_URL) would otherwise collect them run after run."""
+    from psycopg import sql
+
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        for user in users:
+            # Other sessions of the user (a pooled connection closing late) would block it.
+            conn.execute(
+                "select pg_terminate_backend(pid) from pg_stat_activity where usename = %s",
+                (user,),
+            )
+            conn.execute(sql.SQL("drop owned by {}").format(sql.Identifier(user)))
+            conn.execute(sql.SQL("drop role {}").format(sql.Identifier(user)))

@@ -11,7 +11,7 @@ import secrets
 
 import psycopg
 import pytest
-from ingest_support import build_world
+from ingest_support import build_world, drop_login_users
 from psycopg import errors
 
 from mdm.access import sharing
@@ -29,10 +29,11 @@ def world(settings, warehouse_url, tmp_path_factory):
 @pytest.fixture(scope="module")
 def login(warehouse_url):
     """Connect as a new login user in a role (a password works with trust and with scram)."""
-    opened = []
+    opened, users = [], []
 
     def connect(role: str) -> psycopg.Connection:
         user = f"t_{role.removeprefix('mdm_')}_{secrets.token_hex(3)}"
+        users.append(user)
         password = secrets.token_urlsafe(16)
         with psycopg.connect(warehouse_url) as admin:
             add_user(admin, user, role, password)
@@ -44,6 +45,7 @@ def login(warehouse_url):
     yield connect
     for conn in opened:
         conn.close()
+    drop_login_users(warehouse_url, users)
 
 
 def denied(conn: psycopg.Connection, statement: str) -> bool:

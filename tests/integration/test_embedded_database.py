@@ -282,3 +282,25 @@ def test_a_lost_password_file_is_replaced_at_the_next_start(private_home):
     assert "password authentication failed" in _refused(
         host=info.host, port=info.port, user="postgres", dbname="mdm", password=old
     )
+
+
+def test_a_port_taken_between_choosing_and_binding_is_retried(private_home, monkeypatch):
+    import socket
+
+    settings = load_settings(private_home)
+    # Another program takes the chosen port before the server binds it.
+    taker = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    taker.bind((embedded.HOST, 0))
+    taker.listen()
+    taken = taker.getsockname()[1]
+    chosen = iter([taken])
+    real_free_port = embedded._free_port
+    monkeypatch.setattr(embedded, "_free_port", lambda: next(chosen, None) or real_free_port())
+    try:
+        info = embedded.start(settings)
+    finally:
+        taker.close()
+    assert info.port != taken
+    assert embedded.status(settings) == info
+    with psycopg.connect(db.server_url(settings, "postgres")) as conn:
+        assert conn.execute("select 1").fetchone() == (1,)

@@ -320,7 +320,8 @@ def test_validations_do_not_leak_connections(world, tmp_path, warehouse_url, cle
     def connections() -> int:
         with psycopg.connect(warehouse_url) as conn:
             return conn.execute(
-                "select count(*) from pg_stat_activity where datname = current_database()"
+                "select count(*) from pg_stat_activity where datname = current_database() "
+                "and backend_type = 'client backend'"
             ).fetchone()[0]
 
     before = connections()

@@ -14,7 +14,7 @@ import secrets
 
 import psycopg
 import pytest
-from ingest_support import build_world
+from ingest_support import build_world, drop_login_users
 
 from mdm import build, report
 from mdm.access.masking import id_number_candidates, mobile_candidates
@@ -46,6 +46,7 @@ def analyst(warehouse_url, world):
     params = {**params_from_url(warehouse_url), "user": user, "password": password}
     with psycopg.connect(conninfo(params), autocommit=True) as conn:
         yield conn
+    drop_login_users(warehouse_url, [user])
 
 
 def test_no_analyst_row_narrows_an_id_number_or_mobile_below_thousands(analyst):

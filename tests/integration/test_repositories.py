@@ -287,7 +287,9 @@ def test_mdm_evaluate_reports_against_a_truth_folder(built, warehouse_url, tmp_p
     assert reported["id_churn"]["run_id"]
 
 
-def test_a_steward_cannot_link_keeps_a_record_out_of_the_entity(built, warehouse_url):
+def test_a_steward_cannot_link_keeps_a_record_out_of_the_entity(
+    built, warehouse_url, restore_resolution
+):
     warehouse = params_from_url(warehouse_url)
     with psycopg.connect(warehouse_url) as conn:
         dataset, record_key, into, matched = conn.execute(

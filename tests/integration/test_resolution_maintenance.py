@@ -3,6 +3,8 @@ result, and steward merges and splits are applied once, logged, and keep ids sta
 
 from __future__ import annotations
 
+import json
+
 import psycopg
 import pytest
 from ingest_support import reset_world, resolve_day
@@ -107,7 +109,9 @@ def test_the_full_run_reports_a_merge_the_incremental_result_does_not_have(two_d
             )
 
 
-def test_steward_merge_then_split_applied_once_logged_and_ids_kept(two_days, warehouse_url):
+def test_steward_merge_then_split_applied_once_logged_and_ids_kept(
+    two_days, warehouse_url, restore_resolution
+):
     with psycopg.connect(warehouse_url) as conn:
         conn.execute("truncate resolve.steward_decision")
         (a_key, a_id), (b_key, b_id) = conn.execute(
@@ -176,3 +180,166 @@ def test_steward_merge_then_split_applied_once_logged_and_ids_kept(two_days, war
     split_state = _state(warehouse_url)
     build.resolve_entities(two_days, "after-steward")  # every run honours the decisions
     assert _state(warehouse_url) == split_state
+
+
+def _two_entities(warehouse_url: str) -> tuple[list[str], list[str]]:
+    """The records (``dataset/record_key``) of two persons with at least two records each."""
+    with psycopg.connect(warehouse_url) as conn:
+        rows = conn.execute(
+            """select person_id, array_agg(dataset || '/' || record_key
+                                           order by dataset, record_key)
+               from resolve.person_record
+               group by person_id having count(*) >= 2 order by person_id limit 2"""
+        ).fetchall()
+    assert len(rows) == 2, "the world has no two persons with two records"
+    return rows[0][1], rows[1][1]
+
+
+def _person_of(warehouse_url: str, record: str) -> str:
+    dataset, _, record_key = record.partition("/")
+    with psycopg.connect(warehouse_url) as conn:
+        return conn.execute(
+            "select person_id from resolve.person_record where dataset = %s and record_key = %s",
+            (dataset, record_key),
+        ).fetchone()[0]
+
+
+def test_steward_list_and_withdraw(two_days, warehouse_url, capsys, restore_resolution):
+    with psycopg.connect(warehouse_url) as conn:
+        conn.execute("truncate resolve.steward_decision")
+    (a, *_), (b, *_) = _two_entities(warehouse_url)
+    assert mdm_main(["steward", "split", a, b, "--reason", "twins"]) == 0
+    capsys.readouterr()
+    assert mdm_main(["steward", "list"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert len(listed) == 1
+    decision_id = int(listed[0].split()[0])
+    assert f"cannot_link {a} {b}" in listed[0] and listed[0].endswith(": twins")
+
+    assert mdm_main(["steward", "withdraw", str(decision_id)]) == 0
+    assert capsys.readouterr().out == f"decision {decision_id} withdrawn\n"
+    assert mdm_main(["steward", "list"]) == 0
+    assert capsys.readouterr().out == ""
+    # Withdrawing it again, or a decision that does not exist: exit code 1.
+    assert mdm_main(["steward", "withdraw", str(decision_id)]) == 1
+    assert mdm_main(["steward", "withdraw", "999999"]) == 1
+    assert "no such decision" in capsys.readouterr().out
+
+
+def test_a_must_link_that_would_join_a_cannot_link_pair_is_refused(
+    two_days, warehouse_url, capsys, restore_resolution
+):
+    with psycopg.connect(warehouse_url) as conn:
+        conn.execute("truncate resolve.steward_decision")
+    (a, a2, *_), (b, *_) = _two_entities(warehouse_url)
+    x, y = _person_of(warehouse_url, a), _person_of(warehouse_url, b)
+    assert mdm_main(["steward", "split", a, b, "--reason", "no"]) == 0
+    before = _state(warehouse_url)
+
+    # a2 is in a's entity: merging it with b would put a and b into one entity.
+    capsys.readouterr()
+    assert mdm_main(["steward", "merge", a2, b, "--reason", "x"]) == 1
+    out = capsys.readouterr().out
+    assert "refused" in out and "1 conflicts" in out
+    assert _state(warehouse_url) == before
+    assert (_person_of(warehouse_url, a2), _person_of(warehouse_url, b)) == (x, y)
+    with psycopg.connect(warehouse_url) as conn:
+        retired = conn.execute(
+            "select count(*) from resolve.entity_event where run_id like 'steward__%%'"
+        ).fetchone()
+    assert retired == (0,)
+
+    # Once the cannot-link is withdrawn, the next run applies the must-link.
+    with psycopg.connect(warehouse_url) as conn:
+        (cannot,) = conn.execute(
+            "select decision_id from resolve.steward_decision where decision = 'cannot_link'"
+        ).fetchone()
+    assert mdm_main(["steward", "withdraw", str(cannot)]) == 0
+    build.resolve_entities(two_days, "after-withdraw")
+    assert _person_of(warehouse_url, a2) == _person_of(warehouse_url, b) == min(x, y)
+
+
+def test_explain_names_the_records_and_the_match_weights_of_a_splink_link(
+    two_days, warehouse_url, capsys
+):
+    with psycopg.connect(warehouse_url) as conn:
+        found = conn.execute(
+            """select into_id, dataset, record_key, evidence from resolve.entity_event
+               where event = 'linked' and evidence ? 'weights' and entity_kind = 'person'
+               order by event_id limit 1"""
+        ).fetchone()
+        assert found, "no Splink link in the world"
+        entity_id, dataset, record_key, evidence = found
+        records = conn.execute(
+            "select dataset, record_key, match_method from resolve.person_record "
+            "where person_id = %s",
+            (entity_id,),
+        ).fetchall()
+    assert len(records) >= 2
+
+    capsys.readouterr()
+    assert mdm_main(["explain", entity_id]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == f"{entity_id}: {len(records)} source records"
+    for source, key, method in records:
+        assert f"{source:<11} {key:<26} {method}" in out
+    event_line = next(line for line in out.splitlines() if f"({dataset}/{record_key};" in line)
+    weights = {k: v for k, v in evidence["weights"].items() if v}
+    assert weights
+    for name, value in weights.items():
+        assert f"{name.removeprefix('mw_')}={value:+.1f}" in event_line
+    assert mdm_main(["explain", "P999999999"]) == 1
+
+
+def test_mdm_resolve_run_full_exits_3_when_full_and_incremental_disagree(
+    two_days, warehouse_url, tmp_path, capsys, restore_resolution
+):
+    assert mdm_main(["resolve", "run", "--full"]) == 0
+    with psycopg.connect(warehouse_url) as conn:
+        a, b = conn.execute(
+            "select dataset, record_key, person_id from resolve.person_record "
+            "where match_method = 'id_number' and dataset = 'gat_czrk' order by person_id limit 2"
+        ).fetchall()
+        conn.execute(
+            "update resolve.person_record set person_id = %s where dataset = %s "
+            "and record_key = %s",
+            (a[2], b[0], b[1]),
+        )
+    before = _state(warehouse_url)
+    report_file = tmp_path / "full.json"
+    capsys.readouterr()
+    assert mdm_main(["resolve", "run", "--full", "--json", str(report_file)]) == 3
+    out = capsys.readouterr().out
+    assert f"{a[2]}:" in out and f"{b[0]}/{b[1]}" in out
+    report = json.loads(report_file.read_text())
+    assert report["person"]["agree"] is False and report["organisation"]["agree"] is True
+    assert _state(warehouse_url) == before  # a check: the published ids are untouched
+
+
+def test_mdm_resolve_train_writes_model_files_that_load(two_days, tmp_path, monkeypatch):
+    from mdm.resolve import splink_artefact
+    from mdm.resolve.probabilistic import LINKAGES
+
+    committed = {p.name: p.read_bytes() for p in splink_artefact.MODELS_DIR.glob("*.json")}
+    # Never overwrite the committed model files: train into an empty folder.
+    monkeypatch.setattr(splink_artefact, "MODELS_DIR", tmp_path / "models")
+    assert mdm_main(["resolve", "train"]) == 0
+    written = sorted(p.name for p in (tmp_path / "models").glob("*.json"))
+    assert written == sorted(committed)
+    for linkage in LINKAGES:
+        trained = json.loads(splink_artefact.model_path(linkage.model).read_text())
+        settings = splink_artefact.trained_settings(linkage.model, "duckdb")
+        assert (
+            settings["probability_two_random_records_match"]
+            == (trained["probability_two_random_records_match"])
+        )
+        assert 0 < settings["probability_two_random_records_match"] < 1
+        m_values = [
+            level["m_probability"]
+            for comparison in settings["comparisons"]
+            for level in comparison["comparison_levels"]
+            if "m_probability" in level
+        ]
+        assert m_values and all(0 <= m <= 1 for m in m_values)
+    monkeypatch.undo()
+    assert {p.name: p.read_bytes() for p in splink_artefact.MODELS_DIR.glob("*.json")} == committed

@@ -533,25 +533,35 @@ def start(settings: Settings) -> ServerInfo:
         if port is None or not _port_is_free(port):
             port = _free_port()
         socket_dir = str(pgdata) if len(str(pgdata)) + 20 < _MAX_SOCKET_PATH else ""
-        server_options = f"-h {HOST} -p {port} -k '{socket_dir}'"
-        logger.info("starting embedded PostgreSQL on %s:%s", HOST, port)
-        _pg(
-            "pg_ctl",
-            [
-                "-D",
-                str(pgdata),
-                "-w",
-                "-t",
-                str(_START_TIMEOUT_S),
-                "-l",
-                str(_log_file(settings)),
-                "-o",
-                server_options,
-                "start",
-            ],
-            settings,
-            timeout=_START_TIMEOUT_S + 10,
-        )
+        for attempt in (1, 2, 3):
+            server_options = f"-h {HOST} -p {port} -k '{socket_dir}'"
+            logger.info("starting embedded PostgreSQL on %s:%s", HOST, port)
+            try:
+                _pg(
+                    "pg_ctl",
+                    [
+                        "-D",
+                        str(pgdata),
+                        "-w",
+                        "-t",
+                        str(_START_TIMEOUT_S),
+                        "-l",
+                        str(_log_file(settings)),
+                        "-o",
+                        server_options,
+                        "start",
+                    ],
+                    settings,
+                    timeout=_START_TIMEOUT_S + 10,
+                )
+                break
+            except EmbeddedDatabaseError:
+                # Another process may have taken the port between choosing it and the server
+                # binding it: then choose again. Any other failure (port still free) is real.
+                if attempt == 3 or _port_is_free(port):
+                    raise
+                logger.warning("port %s was taken before the server bound it; retrying", port)
+                port = _free_port()
         info = status(settings)
         if info is None:
             raise EmbeddedDatabaseError(
