@@ -13,6 +13,10 @@ settings from the same variables, so they all find the same database:
 - ``MDM_SHARED_DIR``: files every worker must see (the quality reports, Spark's
   checkpoints); default ``$MDM_HOME/shared``. With more than one worker it is a
   shared volume, like the landing zone.
+- ``MDM_SHARE_LOG_LOOPBACK``: how the database server reaches itself to write the share
+  read log (libpq URL or keywords; default: the address and port the platform's own
+  connection arrived on). With ``user`` and ``password`` it names a log-writer login a DBA
+  made; without, the platform generates ``mdm_share_log_writer`` and its password.
 - ``MDM_SPLINK_BACKEND``: where Splink runs, ``duckdb`` (in process, default) or
   ``spark``; ``MDM_SPARK_MASTER`` names the Spark master (default ``local[2]``).
 """
@@ -55,6 +59,7 @@ class Settings:
     shared_dir: Path
     splink_backend: str = "duckdb"
     spark_master: str = "local[2]"
+    share_log_loopback: str | None = None
 
     @property
     def uses_embedded_database(self) -> bool:
@@ -111,6 +116,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         shared_dir=Path(env.get("MDM_SHARED_DIR") or home / "shared").expanduser().resolve(),
         splink_backend=backend,
         spark_master=env.get("MDM_SPARK_MASTER") or "local[2]",
+        share_log_loopback=env.get("MDM_SHARE_LOG_LOOPBACK") or None,
         external_database_url=external,
         warehouse_db=warehouse_db or DEFAULT_WAREHOUSE_DB,
         airflow_db=env.get("MDM_AIRFLOW_DB") or DEFAULT_AIRFLOW_DB,
