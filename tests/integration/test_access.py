@@ -17,6 +17,7 @@ from psycopg import errors
 
 from mdm.access import sharing
 from mdm.access.roles import add_user, ensure_roles
+from mdm.cli import main
 from mdm.connections import conninfo, params_from_url
 
 pytestmark = pytest.mark.integration
@@ -237,6 +238,82 @@ def test_reads_are_refused_when_the_log_cannot_be_written(world, login, warehous
             ensure_roles(admin)
     assert consumer.execute("select count(*) from share.stats__legal_person").fetchone()[0] > 0
     assert len(_log(warehouse_url, grant_id)) == 1
+    # Without dblink_connect_u the owner connects as a non-superuser: dblink then insists the
+    # server asks for the password, which the test server (trust) does not: refused, not unlogged.
+    try:
+        with psycopg.connect(warehouse_url) as admin:
+            admin.execute(
+                "revoke execute on function access.dblink_connect_u(text, text) "
+                "from mdm_access_owner"
+            )
+        with pytest.raises(psycopg.Error, match="password"):
+            consumer.execute("select * from share.stats__legal_person")
+    finally:
+        with psycopg.connect(warehouse_url) as admin:
+            ensure_roles(admin)
+    assert len(_log(warehouse_url, grant_id)) == 1
+
+
+def test_grants_made_before_the_fix_are_rebuilt(world, login, warehouse_url):
+    """A grant as the old code made it (insert into the log in the reader's transaction)
+    reads through the logged, clock-checked function after ensure_roles."""
+    with psycopg.connect(warehouse_url) as admin:
+        admin.execute("create role mdm_share_legacy nologin")
+        grant_id = admin.execute(
+            """insert into access.share_grant
+                   (consumer, dataset, columns, purpose, granted_by, expires_at, view_name)
+               values ('legacy', 'legal_person', '{uscc}', 'old', 'someone',
+                       now() + interval '1 hour', 'share.legacy__legal_person')
+               returning grant_id"""
+        ).fetchone()[0]
+        admin.execute(
+            f"""create function access.share_{grant_id}() returns table (uscc text)
+                language plpgsql security definer set search_path = pg_catalog as $$
+                begin
+                    return query select t.uscc::text from mdm.legal_person t;
+                    insert into access.share_read_log (grant_id, role_name, view_name, row_count)
+                    values ({grant_id}, session_user, 'share.legacy__legal_person', 0);
+                end $$"""
+        )
+        admin.execute(
+            f"create view share.legacy__legal_person as select * from access.share_{grant_id}()"
+        )
+        admin.execute(f"grant execute on function access.share_{grant_id}() to mdm_share_legacy")
+        admin.execute("grant usage on schema share to mdm_share_legacy")
+        admin.execute("grant select on share.legacy__legal_person to mdm_share_legacy")
+        admin.commit()
+        ensure_roles(admin)
+        assert admin.execute(
+            "select relation from access.share_grant where grant_id = %s", (grant_id,)
+        ).fetchone() == ("mdm.legal_person",)
+    consumer = login("mdm_share_legacy")
+    consumer.autocommit = False
+    rows = consumer.execute("select * from share.legacy__legal_person").fetchall()
+    consumer.rollback()
+    assert rows and _log(warehouse_url, grant_id) == [
+        (consumer.info.user, "share.legacy__legal_person", len(rows))
+    ]
+
+
+def test_the_share_commands_work(world, warehouse_url, capsys):
+    until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).isoformat()
+    grant = ["share", "grant", "--consumer", "cli", "--dataset", "legal_person"]
+    assert main([*grant, "--columns", "uscc,name", "--purpose", "checks", "--expires", until]) == 0
+    granted = capsys.readouterr().out
+    match = re.search(r"grant (\d+): role mdm_share_cli reads share.cli__legal_person", granted)
+    assert match, granted
+    assert main(["share", "list"]) == 0
+    assert re.search(rf"{match[1]} cli .* live .* share.cli__legal_person", capsys.readouterr().out)
+    assert main(["share", "revoke", match[1]]) == 0
+    assert capsys.readouterr().out.strip().endswith("revoked")
+    assert main(["share", "expire"]) == 0
+    with psycopg.connect(warehouse_url) as admin:
+        events = admin.execute(
+            "select event, db_user from access.share_grant_event where grant_id = %s "
+            "order by event_id",
+            (int(match[1]),),
+        ).fetchall()
+        assert events == [("grant", admin.info.user), ("revoke", admin.info.user)]
 
 
 def test_engineers_cannot_edit_the_log_or_extend_a_grant(world, login, warehouse_url):
