@@ -133,7 +133,12 @@ def cmd_share(settings: Settings, args: argparse.Namespace) -> int:
 
     from mdm.access import sharing
 
-    prepare_database(settings)
+    db.ensure_server(settings)
+    with db.connect(db.warehouse_url(settings)) as conn:
+        prepared = conn.execute("select to_regprocedure('access.expire_shares()')").fetchone()
+    if not (prepared and prepared[0]):
+        prepare_database(settings)  # needs the platform's user; a prepared warehouse does not
+    # An engineer may run this with their own login: grants are recorded with session_user.
     with db.connect(db.warehouse_url(settings)) as conn:
         if args.share_command == "grant":
             expires = dt.datetime.fromisoformat(args.expires)

@@ -16,7 +16,7 @@ from ingest_support import build_world
 from psycopg import errors
 
 from mdm.access import sharing
-from mdm.access.roles import add_user, ensure_roles
+from mdm.access.roles import add_user, ensure_role, ensure_roles
 from mdm.cli import main
 from mdm.connections import conninfo, params_from_url
 
@@ -430,3 +430,29 @@ def test_revoke_and_refusals(world, warehouse_url, monkeypatch):
         )
         with pytest.raises(sharing.ShareRefusedError, match="不予共享"):
             sharing.grant(admin, "tax", "secret", ["uscc"], "x", in_a_day)
+
+
+def test_an_engineer_runs_the_share_commands_with_their_own_login(
+    world, login, warehouse_url, monkeypatch, capsys
+):
+    engineer = login("mdm_engineer")
+    with psycopg.connect(warehouse_url) as admin:
+        ensure_role(admin, "mdm_share_own")
+    info = engineer.info
+    monkeypatch.setenv(
+        "MDM_DATABASE_URL",
+        f"postgresql://{info.user}:{info.password}@{info.host}:{info.port}/{info.dbname}",
+    )
+    until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).isoformat()
+    grant = ["share", "grant", "--consumer", "own", "--dataset", "legal_person"]
+    assert main([*grant, "--columns", "uscc", "--purpose", "checks", "--expires", until]) == 0
+    match = re.search(r"grant (\d+): ", capsys.readouterr().out)
+    assert match
+    assert main(["share", "revoke", match[1]]) == 0
+    with psycopg.connect(warehouse_url) as admin:
+        rows = admin.execute(
+            "select event, db_user from access.share_grant_event where grant_id = %s "
+            "order by event_id",
+            (int(match[1]),),
+        ).fetchall()
+    assert rows == [("grant", engineer.info.user), ("revoke", engineer.info.user)]

@@ -128,10 +128,13 @@ def grant(
                 f"role {role} does not exist and this database user may not create it: "
                 f"ask an administrator to run `mdm access add-user` for {consumer} ({err})"
             ) from err
-        row = conn.execute(
-            "select access.grant_share(%s, %s, %s, %s, %s, %s)",
-            (consumer, dataset, target.relation, columns, purpose, expires),
-        ).fetchone()
+        try:
+            row = conn.execute(
+                "select access.grant_share(%s, %s, %s, %s, %s, %s)",
+                (consumer, dataset, target.relation, columns, purpose, expires),
+            ).fetchone()
+        except (psycopg.errors.RaiseException, psycopg.errors.InsufficientPrivilege) as err:
+            raise ShareRefusedError(err.diag.message_primary or str(err)) from err
     grant_id = int(row[0]) if row else 0
     logger.info("grant %d: %s gets %s of %s until %s", grant_id, role, columns, dataset, expires)
     return grant_id
