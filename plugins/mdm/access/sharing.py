@@ -46,6 +46,7 @@ OWNER_FUNCTIONS = (
     "revoke_share(bigint)",
     "expire_shares()",
 )
+_SECURITY_LOCK_ID = 0x4D444D5A  # arbitrary: serialises ensure_share_security
 ENGINEER_FUNCTIONS = OWNER_FUNCTIONS[3:]  # grant, revoke, expire: logged, never edits
 
 
@@ -179,6 +180,8 @@ def ensure_share_security(conn: psycopg.Connection) -> None:
     run by the platform's database user (needs CREATEROLE) inside ``ensure_roles``."""
     from mdm.settings import load_settings
 
+    # Concurrent callers (several workers' builds) would race on the same catalog rows.
+    conn.execute("select pg_advisory_xact_lock(%s)", (_SECURITY_LOCK_ID,))
     ensure_role(conn, OWNER)
     superuser = conn.execute(
         "select rolsuper from pg_roles where rolname = current_user"
@@ -250,7 +253,18 @@ def _rebuild_older_grants(conn: psycopg.Connection) -> None:
         if view_name in rebuilt:
             continue  # an older grant whose view a later one took over: it had no view left
         if relation is None:
-            relation = shareable(dataset).relation
+            try:
+                relation = shareable(dataset).relation
+            except ShareRefusedError as err:
+                logger.warning(
+                    "share grant %d (%s) is left unreadable: %s; revoke it with "
+                    "`mdm share revoke %d`",
+                    grant_id,
+                    view_name,
+                    err,
+                    grant_id,
+                )
+                continue
             conn.execute(
                 "update access.share_grant set relation = %s where grant_id = %s",
                 (relation, grant_id),
