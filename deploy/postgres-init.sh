@@ -21,3 +21,10 @@ create database airflow owner airflow;
 create database mdm owner mdm;
 create database frontend owner mdm;
 SQL
+# The share read log is written over a dblink loopback (ADR 0012); dblink is not a
+# trusted extension, so the superuser installs it and lets mdm make its foreign server.
+psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname mdm <<'SQL'
+create schema if not exists access authorization mdm;
+create extension if not exists dblink schema access;
+grant usage on foreign data wrapper dblink_fdw to mdm with grant option;
+SQL

@@ -139,11 +139,15 @@ def cmd_dbt(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_share(settings: Settings, args: argparse.Namespace) -> int:
     import datetime as dt
-    import getpass
 
     from mdm.access import sharing
 
-    prepare_database(settings)
+    db.ensure_server(settings)
+    with db.connect(db.warehouse_url(settings)) as conn:
+        prepared = conn.execute("select to_regprocedure('access.expire_shares()')").fetchone()
+    if not (prepared and prepared[0]):
+        prepare_database(settings)  # needs the platform's user; a prepared warehouse does not
+    # An engineer may run this with their own login: grants are recorded with session_user.
     with db.connect(db.warehouse_url(settings)) as conn:
         if args.share_command == "grant":
             expires = dt.datetime.fromisoformat(args.expires)
@@ -161,21 +165,16 @@ def cmd_share(settings: Settings, args: argparse.Namespace) -> int:
                     [c.strip() for c in args.columns.split(",") if c.strip()],
                     args.purpose,
                     expires,
-                    getpass.getuser(),
                 )
             except sharing.ShareRefusedError as err:
                 _out(f"refused: {err}")
                 return 2
             _out(
                 f"grant {grant_id}: role mdm_share_{args.consumer} reads "
-                f"share.{args.consumer}__{args.dataset} until {expires.isoformat()}"
+                f"{sharing.grant_view(conn, grant_id)} until {expires.isoformat()}"
             )
         elif args.share_command == "revoke":
-            _out(
-                "revoked"
-                if sharing.revoke(conn, args.grant_id, getpass.getuser())
-                else "no such live grant"
-            )
+            _out("revoked" if sharing.revoke(conn, args.grant_id) else "no such live grant")
         elif args.share_command == "expire":
             _out(f"expired grants: {sharing.expire(conn)}")
         else:
@@ -183,7 +182,7 @@ def cmd_share(settings: Settings, args: argparse.Namespace) -> int:
                 _out(
                     f"{row[0]:>4} {row[1]:<10} {row[2]:<16} {','.join(row[3]):<40} "
                     f"until {row[6]:%Y-%m-%d} {'revoked ' + str(row[7]) if row[7] else 'live':<12} "
-                    f"reads {row[8]}  purpose: {row[4]}"
+                    f"reads {row[8]}  {row[9]}  purpose: {row[4]}"
                 )
     return 0
 
@@ -903,7 +902,8 @@ def build_parser() -> argparse.ArgumentParser:
     share = commands.add_parser(
         "share",
         help="conditional sharing: grant, revoke, list, expire",
-        description="A grant creates share.<consumer>__<dataset> with exactly the granted "
+        description="A grant creates share.<consumer>__<dataset> (..__<grant id> when that "
+        "name is taken by a live grant) with exactly the granted "
         "columns for role mdm_share_<consumer>, records who/what/why/until when, and logs "
         "every read. Datasets marked 不予共享 cannot be granted.",
     )

@@ -21,6 +21,10 @@ settings from the same variables, so they all find the same database:
 - ``MDM_ENVIRONMENT``: ``development`` (default) or ``production``. Production
   refuses to start the embedded server (``MDM_DATABASE_URL`` is required) and
   refuses placeholder secrets (``change-me`` of ``.env.example``).
+- ``MDM_SHARE_LOG_LOOPBACK``: how the database server reaches itself to write the share
+  read log (libpq URL or keywords; default: the address and port the platform's own
+  connection arrived on). With ``user`` and ``password`` it names a log-writer login a DBA
+  made; without, the platform generates ``mdm_share_log_writer`` and its password.
 - ``MDM_SPLINK_BACKEND``: where Splink runs, ``duckdb`` (in process, default) or
   ``spark``; ``MDM_SPARK_MASTER`` names the Spark master (default ``local[2]``).
 """
@@ -76,6 +80,7 @@ class Settings:
     frontend_mark_lag: dt.timedelta = dt.timedelta(minutes=5)
     frontend_reconcile_every: dt.timedelta | None = dt.timedelta(hours=24)  # None: on request
     environment: str = "development"
+    share_log_loopback: str | None = None
 
     @property
     def uses_embedded_database(self) -> bool:
@@ -159,6 +164,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         frontend_reconcile_every=(
             _duration(env, "MDM_FRONTEND_RECONCILE_HOURS", 24, "hours") or None
         ),
+        share_log_loopback=env.get("MDM_SHARE_LOG_LOOPBACK") or None,
         external_database_url=external,
         warehouse_db=warehouse_db or DEFAULT_WAREHOUSE_DB,
         airflow_db=env.get("MDM_AIRFLOW_DB") or DEFAULT_AIRFLOW_DB,

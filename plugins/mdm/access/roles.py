@@ -8,7 +8,11 @@ Group roles (NOLOGIN); people log in as their own users made members of one
   override decisions in ``resolve``;
 - ``mdm_analyst``: reads schema ``analyst`` only (masked views, pseudonyms);
 - ``mdm_share_<consumer>``: one per consuming department, reads only its own
-  sharing views in schema ``share`` (created by a share grant).
+  sharing views in schema ``share`` (created by a share grant); its sessions get
+  statement and idle-in-transaction timeouts.
+
+The share bookkeeping (grants, their events, the read log) belongs to
+``mdm_access_owner`` (see ``mdm.access.sharing.ensure_share_security``).
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ PLATFORM_SCHEMAS = (
 )  # fmt: skip
 STEWARD_READS = ("raw", "staging", "intermediate", "resolve", "mdm", "mdm_history", "quality")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+# Share sessions: a bulk read may take minutes; an open transaction must not hold a view
+# (and so a revoke's DROP) for long.
+SHARE_SESSION_LIMITS = {"statement_timeout": "30min", "idle_in_transaction_session_timeout": "1min"}
 
 
 def share_role(consumer: str) -> str:
@@ -41,6 +48,29 @@ def ensure_role(conn: psycopg.Connection, role: str) -> None:
     if not exists:
         conn.execute(sql.SQL("create role {} nologin").format(sql.Identifier(role)))
         logger.info("created role %s", role)
+        if role.startswith("mdm_share_"):
+            limit_share_sessions(conn, role)
+
+
+def limit_share_sessions(conn: psycopg.Connection, role: str) -> None:
+    """Timeouts for a share role and its login users (role settings are not inherited, so
+    each member gets them too). Needs CREATEROLE."""
+    members = [
+        row[0]
+        for row in conn.execute(
+            """select m.rolname from pg_auth_members a
+               join pg_roles g on g.oid = a.roleid join pg_roles m on m.oid = a.member
+               where g.rolname = %s""",
+            (role,),
+        )
+    ]
+    for name in (role, *members):
+        for setting, value in SHARE_SESSION_LIMITS.items():
+            conn.execute(
+                sql.SQL("alter role {} set {} = {}").format(
+                    sql.Identifier(name), sql.Identifier(setting), sql.Literal(value)
+                )
+            )
 
 
 def ensure_roles(conn: psycopg.Connection) -> None:
@@ -77,6 +107,9 @@ def ensure_roles(conn: psycopg.Connection) -> None:
     conn.execute("alter default privileges in schema analyst grant select on tables to mdm_analyst")
     # Nobody but the owner creates objects in public.
     conn.execute("revoke create on schema public from public")
+    from mdm.access.sharing import ensure_share_security
+
+    ensure_share_security(conn)
     conn.commit()
 
 
@@ -95,4 +128,6 @@ def add_user(conn: psycopg.Connection, user: str, role: str, password: str | Non
             sql.SQL("alter role {} password {}").format(sql.Identifier(user), sql.Literal(password))
         )
     conn.execute(sql.SQL("grant {} to {}").format(sql.Identifier(role), sql.Identifier(user)))
+    if role.startswith("mdm_share_"):
+        limit_share_sessions(conn, role)
     conn.commit()
