@@ -76,7 +76,13 @@ def state_fingerprint(warehouse_url: str) -> dict[str, object]:
 
 
 def build_world(  # type: ignore[no-untyped-def]
-    settings, warehouse_url: str, folder: Path, persons: int, seed: int, defects: bool = False
+    settings,
+    warehouse_url: str,
+    folder: Path,
+    persons: int,
+    seed: int,
+    defects: bool = False,
+    rates=None,
 ):
     """Generate, ingest everything, resolve and build the repositories; return the summary."""
     from mdm import build, db
@@ -85,9 +91,10 @@ def build_world(  # type: ignore[no-untyped-def]
     from mdm.registry import dataset
 
     reset_world(settings, warehouse_url)
-    summary = generate(
-        GenerateConfig(persons=persons, orgs=persons // 10, days=3, seed=seed, defects=defects)
-    )
+    config = GenerateConfig(persons=persons, orgs=persons // 10, days=3, seed=seed, defects=defects)
+    if rates is not None:
+        config.rates = rates
+    summary = generate(config)
     write_all(summary, folder / "landing", folder / "truth")
     write_frontend(db.frontend_url(settings), summary.frontend_rows)
     warehouse = params_from_url(warehouse_url)
