@@ -138,7 +138,7 @@ def _columns(conn: psycopg.Connection, schema: str, table: str) -> dict[str, str
 def _shape_statements(
     published_t: sql.Composable, build_t: sql.Composable, published: dict[str, str],
     build: dict[str, str],
-) -> list[sql.Composable]:  # fmt: skip
+) -> list[sql.Composed]:  # fmt: skip
     """What makes the published table take the build's shape, inside the publish transaction.
 
     New columns are added in place, so the analysts' views over the table stay and readers
