@@ -59,9 +59,9 @@ def test_two_days_through_mdm_run(settings, warehouse_url, airflow_metadata, cap
     reset_world(settings, warehouse_url)
     if settings.landing_dir.exists():
         shutil.rmtree(settings.landing_dir)
-    summary = generate(GenerateConfig(persons=800, orgs=80, days=2, seed=61, defects=True))
+    summary = generate(GenerateConfig(persons=800, orgs=100, days=2, seed=61, defects=True))
     # Day 1 as the generator makes it (day d is the same whatever --days).
-    day_one_truth = generate(GenerateConfig(persons=800, orgs=80, days=1, seed=61))
+    day_one_truth = generate(GenerateConfig(persons=800, orgs=100, days=1, seed=61))
     with psycopg.connect(warehouse_url) as conn:
         publishes_before = conn.execute(
             "select count(*) from ops.run_log where step = 'publish'"

@@ -249,16 +249,15 @@ def test_shared_id_numbers_at_the_bound_pass_and_one_more_fails(good_build, ware
     重号, exist in the register and are a steward's work, not a reason to stop the
     province's publish); one more than that stops it."""
     assert GATE.MAX_SHARED_ID_SHARE == 0.001
-    _grow_valid_id_numbers(warehouse_url, 1600)
-    valid = scalar(
-        warehouse_url,
-        "select count(*) from mdm_build.natural_person where std.is_valid_id_number(id_number)",
+    valid_query = (
+        "select count(*) from mdm_build.natural_person where std.is_valid_id_number(id_number)"
     )
-    allowed = math.floor(valid * GATE.MAX_SHARED_ID_SHARE)
-    assert allowed >= 1  # the world is big enough to tell "0.1%" from "none"
-    _share_id_numbers(warehouse_url, allowed)
+    # Exactly 2,000 valid numbers: 2 shared is exactly 0.1%, the bound itself.
+    _grow_valid_id_numbers(warehouse_url, 2000 - scalar(warehouse_url, valid_query))
+    assert scalar(warehouse_url, valid_query) == 2000
+    _share_id_numbers(warehouse_url, 2)
     assert _shared_id_result(warehouse_url, "gate-shared-at-bound")
-    _share_id_numbers(warehouse_url, allowed + 1)
+    _share_id_numbers(warehouse_url, 3)
     assert not _shared_id_result(warehouse_url, "gate-shared-over-bound")
 
 
