@@ -186,14 +186,43 @@ def _run_suites(  # type: ignore[no-untyped-def]
         conn.commit()
 
 
-def _columns(conn: psycopg.Connection, schema: str, table: str) -> list[str]:
-    return [
-        r[0]
+def _columns(conn: psycopg.Connection, schema: str, table: str) -> dict[str, str]:
+    """Column name -> type, in column order."""
+    return {
+        r[0]: r[1]
         for r in conn.execute(
-            "select column_name from information_schema.columns where table_schema = %s "
-            "and table_name = %s order by ordinal_position",
-            (schema, table),
+            "select a.attname, format_type(a.atttypid, a.atttypmod) from pg_attribute a "
+            "where a.attrelid = to_regclass(%s) and a.attnum > 0 and not a.attisdropped "
+            "order by a.attnum",
+            (f"{schema}.{table}",),
         )
+    }
+
+
+def _shape_statements(
+    published_t: sql.Composable, build_t: sql.Composable, published: dict[str, str],
+    build: dict[str, str],
+) -> list[sql.Composed]:  # fmt: skip
+    """What makes the published table take the build's shape, inside the publish transaction.
+
+    New columns are added in place, so the analysts' views over the table stay and readers
+    see the previous rows until the commit. Any other change (a column dropped or retyped,
+    or the first publish) recreates the table; its dependent views go with it until the
+    ``AFTER_PUBLISH`` dbt step rebuilds them.
+    """
+    if published == build:
+        return []
+    if published and all(build.get(c) == t for c, t in published.items()):
+        return [
+            sql.SQL("alter table {} add column {} {}").format(
+                published_t, sql.Identifier(column), sql.SQL(kind)
+            )
+            for column, kind in build.items()
+            if column not in published
+        ]
+    return [
+        sql.SQL("drop table if exists {} cascade").format(published_t),
+        sql.SQL("create table {} (like {} including all)").format(published_t, build_t),
     ]
 
 
@@ -238,16 +267,17 @@ def _publish_once(warehouse: ConnParams, run_id: str) -> dict[str, int]:
             published = sql.SQL("{}.{}").format(
                 sql.Identifier(PUBLISHED_SCHEMA), sql.Identifier(table)
             )
-            if _columns(conn, PUBLISHED_SCHEMA, table) != _columns(conn, BUILD_SCHEMA, table):
-                # A new shape (or the first publish): recreate; dependent views are rebuilt next.
-                conn.execute(sql.SQL("drop table if exists {} cascade").format(published))
-                conn.execute(
-                    sql.SQL("create table {} (like {} including all)").format(published, build_t)
-                )
+            build_columns = _columns(conn, BUILD_SCHEMA, table)
+            shape = _columns(conn, PUBLISHED_SCHEMA, table), build_columns
+            for statement in _shape_statements(published, build_t, *shape):
+                conn.execute(statement)
             # DELETE, not TRUNCATE: readers keep seeing the previous rows until the commit.
             conn.execute(sql.SQL("delete from {}").format(published))
+            columns = sql.SQL(", ").join(sql.Identifier(c) for c in build_columns)
             inserted = conn.execute(
-                sql.SQL("insert into {} select * from {}").format(published, build_t)
+                sql.SQL("insert into {} ({}) select {} from {}").format(
+                    published, columns, columns, build_t
+                )
             ).rowcount
             counts[table] = inserted
         conn.execute(

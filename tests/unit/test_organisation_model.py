@@ -33,7 +33,8 @@ def record(uid: str, name: str | None = NAME, **values: str | None) -> dict[str,
 
 
 def probability(left: dict[str, object], right: dict[str, object]) -> float:
-    """Match probability of the pair, scored by the committed model."""
+    """Match probability of the pair, scored by the committed model; the pair must be one
+    the blocking rules compare."""
     from splink import DuckDBAPI, Linker
 
     table = pa.Table.from_pylist(
@@ -43,7 +44,9 @@ def probability(left: dict[str, object], right: dict[str, object]) -> float:
         DuckDBAPI().register(table), splink_artefact.trained_settings(organisation_model, "duckdb")
     )
     result = linker.inference.predict(threshold_match_probability=0.0).as_pyarrow_table()
-    return result["match_probability"][0].as_py() if result.num_rows else 0.0
+    # A pair the blocking rules never compare is not a "no" of the model.
+    assert result.num_rows == 1, f"the pair was never compared (blocking rules): {left} {right}"
+    return result["match_probability"][0].as_py()
 
 
 def test_an_old_registration_links_to_its_tax_record_without_a_shared_code():
