@@ -13,6 +13,8 @@ pytestmark = pytest.mark.integration
 
 def test_frontend_tables_follow_the_days(settings):
     url = db.frontend_url(settings)
+    with psycopg.connect(url, autocommit=True) as conn:  # what earlier tests' worlds left
+        conn.execute("drop table if exists public.swj_grnsr, public.swj_dwnsr")
     day1 = generate(GenerateConfig(persons=1200, orgs=150, days=1, seed=21))
     write_frontend(url, day1.frontend_rows)
     with psycopg.connect(url) as conn:
