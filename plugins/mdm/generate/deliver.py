@@ -352,6 +352,9 @@ def generate(config: GenerateConfig) -> GenerateSummary:
             for oid, d in sorted(org_changed.items())
         ],
     }
+    for row in frontend["swj_dwnsr"]:
+        if row["scbz"] == "1":
+            truth.withdraw("swj_dwnsr", str(row["djxh"]))
     truth.relations |= set(relations(world))
     truth.decide_representatives()
     return GenerateSummary(deliveries, frontend, truth, world)
@@ -375,6 +378,13 @@ def write_truth(summary: GenerateSummary, folder: Path) -> None:
         writer.writerows(
             (p.pid, p.id_number or "", p.sex, p.birth.isoformat())
             for p in summary.world.persons.values()
+        )
+    with open(folder / "organisations.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(["organisation_id", "name", "uscc", "status", "legal_rep"])
+        writer.writerows(
+            (o.oid, o.name, o.uscc or "", o.status, o.legal_rep)
+            for o in summary.world.organisations.values()
         )
     with open(folder / "hard_cases.csv", "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, lineterminator="\n")
