@@ -3,7 +3,8 @@
 File drops: ``<landing>/<dataset>/<YYYYMMDD-NN>/part-*.csv|jsonl`` and
 ``_manifest.json`` written last. Front-end tables: ``swj_grnsr`` and
 ``swj_dwnsr`` in the front-end database, upserted to the state of the last
-day. Truth: ``records.csv``, ``relations.csv``, ``deliveries.json`` in a
+day. Truth: ``records.csv``, ``relations.csv``, ``persons.csv``,
+``organisations.csv``, ``deliveries.json`` in a
 folder outside the landing zone.
 """
 
@@ -352,9 +353,10 @@ def generate(config: GenerateConfig) -> GenerateSummary:
             for oid, d in sorted(org_changed.items())
         ],
     }
-    for row in frontend["swj_dwnsr"]:
-        if row["scbz"] == "1":
-            truth.withdraw("swj_dwnsr", str(row["djxh"]))
+    for table, rows in frontend.items():
+        for row in rows:
+            if row["scbz"] == "1":  # pulled as a delete: never a live record
+                truth.withdraw(table, str(row["djxh"]))
     truth.relations |= set(relations(world))
     truth.decide_representatives()
     return GenerateSummary(deliveries, frontend, truth, world)

@@ -51,8 +51,8 @@ class Truth:
         self.cases.setdefault((dataset, key), set()).add(case)
 
     def withdraw(self, dataset: str, key: str) -> None:
-        """A row its source flags deleted (``scbz = '1'``) is not a live record: staging drops
-        it, so the truth holds neither it nor the persons it names (``key#ROLE``)."""
+        """A front-end row flagged deleted (``scbz = '1'``) is pulled as a delete, never a live
+        record: the truth holds neither it nor the persons it names (``key#ROLE``)."""
         gone = {r for r in self.records if r[0] == dataset and r[1].split("#", 1)[0] == key}
         for record in gone:
             del self.records[record]
