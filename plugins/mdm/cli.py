@@ -424,6 +424,18 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
             f"code: {repository['employer_by_name_recall']:.4f} of "
             f"{repository['employer_by_name_records']}"
         )
+        _out(f"{'relation':<21} {'true':>6} {'published':>9} {'recall':>8} {'precision':>9}")
+        for relation_type, r in repository["relations"].items():
+            _out(
+                f"{relation_type:<21} {r['true']:>6} {r['published']:>9} {r['recall']:>8.4f} "
+                f"{r['precision']:>9.4f}"
+            )
+        legal = repository["legal_persons"]
+        _out(
+            f"legal persons published {legal['published']}; right: name {legal['name_right']:.2%}, "
+            f"credit code {legal['uscc_right']:.2%}, status {legal['status_right']:.2%}, "
+            f"legal representative {legal['legal_rep_right']:.2%}"
+        )
     churn = results["id_churn"]
     _out(
         f"id churn in the latest run ({churn['run_id']}): {churn['records_moved']} records "

@@ -19,12 +19,15 @@ TRUTH = {"a1": "A", "a2": "A", "b1": "B", "c1": "C", "c2": "C"}
         ({"a1": "1", "a2": "1", "b1": "1", "c1": "3", "c2": "3"}, 0.5, 1.0, 1, 0),
         # C split in two: no false pair, one of two true pairs missed
         ({"a1": "1", "a2": "1", "b1": "2", "c1": "3", "c2": "4"}, 1.0, 0.5, 0, 1),
+        # c2 lost from the output: its pair is missed, not left out of the count
+        ({"a1": "1", "a2": "1", "b1": "2", "c1": "3"}, 1.0, 0.5, 0, 0),
     ],
 )
 def test_pairwise(predicted, precision, recall, over_merged, split):
     result = pairwise(predicted, TRUTH)
     assert (result["precision"], result["recall"]) == (precision, recall)
     assert (result["over_merged_entities"], result["split_entities"]) == (over_merged, split)
+    assert (result["records"], result["truth_records"]) == (len(predicted), len(TRUTH))
 
 
 def test_twins_are_children_of_one_parent_born_the_same_day(tmp_path):

@@ -3,7 +3,8 @@
 File drops: ``<landing>/<dataset>/<YYYYMMDD-NN>/part-*.csv|jsonl`` and
 ``_manifest.json`` written last. Front-end tables: ``swj_grnsr`` and
 ``swj_dwnsr`` in the front-end database, upserted to the state of the last
-day. Truth: ``records.csv``, ``relations.csv``, ``deliveries.json`` in a
+day. Truth: ``records.csv``, ``relations.csv``, ``persons.csv``,
+``organisations.csv``, ``deliveries.json`` in a
 folder outside the landing zone.
 """
 
@@ -352,6 +353,10 @@ def generate(config: GenerateConfig) -> GenerateSummary:
             for oid, d in sorted(org_changed.items())
         ],
     }
+    for table, rows in frontend.items():
+        for row in rows:
+            if row["scbz"] == "1":  # pulled as a delete: never a live record
+                truth.withdraw(table, str(row["djxh"]))
     truth.relations |= set(relations(world))
     truth.decide_representatives()
     return GenerateSummary(deliveries, frontend, truth, world)
@@ -375,6 +380,13 @@ def write_truth(summary: GenerateSummary, folder: Path) -> None:
         writer.writerows(
             (p.pid, p.id_number or "", p.sex, p.birth.isoformat())
             for p in summary.world.persons.values()
+        )
+    with open(folder / "organisations.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(["organisation_id", "name", "uscc", "status", "legal_rep"])
+        writer.writerows(
+            (o.oid, o.name, o.uscc or "", o.status, o.legal_rep)
+            for o in summary.world.organisations.values()
         )
     with open(folder / "hard_cases.csv", "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, lineterminator="\n")

@@ -50,6 +50,17 @@ class Truth:
     def tag(self, dataset: str, key: str, case: str) -> None:
         self.cases.setdefault((dataset, key), set()).add(case)
 
+    def withdraw(self, dataset: str, key: str) -> None:
+        """A front-end row flagged deleted (``scbz = '1'``) is pulled as a delete, never a live
+        record: the truth holds neither it nor the persons it names (``key#ROLE``)."""
+        gone = {r for r in self.records if r[0] == dataset and r[1].split("#", 1)[0] == key}
+        for record in gone:
+            del self.records[record]
+            self.cases.pop(record, None)
+        for records in self.rep_records.values():
+            for record in gone & records.keys():
+                del records[record]
+
     def decide_representatives(self) -> None:
         """A representative known by name only has a deciding context when another source of
         the same organisation names the representative with an ID number."""

@@ -1,17 +1,20 @@
 """Resolution quality against the generator's truth: pairwise precision, recall, F1.
 
 A pair is two source records of the same entity. Predicted pairs come from the
-xref tables, true pairs from ``truth/records.csv``; only records present in
-both count. Over-merged: predicted entities holding records of several true
-entities; split: true entities spread over several predicted ones. Twins (born the
-same day to the same parent, from ``truth/relations.csv``) merged into one person
-are counted apart: they are the pairs most alike that must stay two people.
+xref tables, true pairs from ``truth/records.csv``: precision over the records
+present in both, recall over all the truth's records, so a record lost from the
+output (not resolved, deleted) is a missed pair and lowers recall. Over-merged:
+predicted entities holding records of several true entities; split: true entities
+spread over several predicted ones. Twins (born the same day to the same parent, from
+``truth/relations.csv``) merged into one person are counted apart: they are the pairs
+most alike that must stay two people.
 """
 
 from __future__ import annotations
 
 import csv
 import logging
+import unicodedata
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -40,7 +43,8 @@ def pairwise(predicted: dict[Any, str], truth: dict[Any, str]) -> dict[str, Any]
     by_true = Counter(truth[r] for r in common)
     true_positive = sum(_pairs(n) for n in both.values())
     predicted_pairs = sum(_pairs(n) for n in by_predicted.values())
-    true_pairs = sum(_pairs(n) for n in by_true.values())
+    # over every record of the truth: a record missing from the output misses its pairs
+    true_pairs = sum(_pairs(n) for n in Counter(truth.values()).values())
     precision = true_positive / predicted_pairs if predicted_pairs else 1.0
     recall = true_positive / true_pairs if true_pairs else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
@@ -48,6 +52,7 @@ def pairwise(predicted: dict[Any, str], truth: dict[Any, str]) -> dict[str, Any]
     entities_per_true = Counter(t for _, t in both)
     return {
         "records": len(common),
+        "truth_records": len(truth),
         "precision": round(precision, 6),
         "recall": round(recall, 6),
         "f1": round(f1, 6),
@@ -219,6 +224,127 @@ def same_owner_merged(
     return pairs, merged
 
 
+# Relations compared with the truth; from -> to as relation.sql and truth/relations.csv
+# both write them: the person, then the person or organisation (to_kind) it relates to.
+# Between persons, the dataset whose records state the relation.
+RELATION_TO_KIND = {
+    "spouse": "person",  # husband -> wife
+    "parent": "person",  # parent -> child
+    "guardian": "person",  # guardian -> student
+    "legal_representative": "organisation",  # person -> organisation
+    "employee": "organisation",  # person -> employer
+}
+STATED_BY = {"spouse": "mzt_hydj", "parent": "wjw_csyxzm", "guardian": "jyt_xsxj"}
+
+
+def true_entities(
+    current: dict[str, dict[tuple[str, str], str]], truth: dict[str, dict[tuple[str, str], str]]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Predicted person and organisation -> the true one most of its records belong to."""
+    maps = []
+    for kind in ("person", "organisation"):
+        records_of: dict[str, list[str]] = {}
+        for record, entity in current[kind].items():
+            if record in truth[kind]:
+                records_of.setdefault(entity, []).append(truth[kind][record])
+        maps.append(_majority(records_of))
+    return maps[0], maps[1]
+
+
+def relation_accuracy(
+    conn: psycopg.Connection,
+    true_person: dict[str, str],
+    true_org: dict[str, str],
+    truth: dict[str, dict[tuple[str, str], str]],
+    truth_dir: Path,
+) -> dict[str, dict[str, Any]]:
+    """Per relation type: the published relations (``mdm.relation``) against the truth's.
+
+    Recall is over every true relation the deliveries state, whatever the output holds: a
+    lost record, a lost relation or a relation between the wrong golden records all lower
+    it. Between persons a relation is stated by one delivered record of its dataset holding
+    both (a marriage, a birth certificate, a student's guardian: its ``key#ROLE`` records in
+    ``truth/records.csv``); to an organisation, when both ends were delivered (an employer
+    is named by its code, not by a record of its own). Precision: published relations
+    (their ends mapped to true entities by majority) that are true.
+    """
+    delivered = {kind: set(entities.values()) for kind, entities in truth.items()}
+    together: set[tuple[str, str, str]] = set()  # (dataset, person, person) of one record
+    groups: dict[tuple[str, str], set[str]] = {}
+    for (dataset, key), entity in truth["person"].items():
+        groups.setdefault((dataset, key.split("#", 1)[0]), set()).add(entity)
+    for (dataset, _), members in groups.items():
+        together |= {(dataset, a, b) for a in members for b in members if a != b}
+    published: dict[str, set[tuple[str | None, str | None]]] = {t: set() for t in RELATION_TO_KIND}
+    for relation_type, from_id, to_id in conn.execute(
+        "select relation_type, from_id, to_id from mdm.relation"
+    ):
+        to_kind = RELATION_TO_KIND.get(relation_type)
+        if to_kind is not None:
+            to_map = true_person if to_kind == "person" else true_org
+            published[relation_type].add((true_person.get(from_id), to_map.get(to_id)))
+    results = {}
+    for relation_type, to_kind in RELATION_TO_KIND.items():
+        true = {
+            (a, b)
+            for a, b in read_true_relations(truth_dir, relation_type)
+            if (
+                (STATED_BY[relation_type], a, b) in together
+                if to_kind == "person"
+                else a in delivered["person"]
+            )
+            and b in delivered[to_kind]
+        }
+        found = len(published[relation_type] & true)
+        predicted_count = len(published[relation_type])
+        results[relation_type] = {
+            "true": len(true),
+            "published": predicted_count,
+            "found": found,
+            "recall": round(found / len(true), 6) if true else 1.0,
+            "precision": round(found / predicted_count, 6) if predicted_count else 1.0,
+        }
+    return results
+
+
+def read_true_organisations(truth_dir: Path) -> dict[str, dict[str, str]]:
+    """True organisation -> its attributes (``truth/organisations.csv``); empty if absent."""
+    path = truth_dir / "organisations.csv"
+    if not path.exists():
+        return {}
+    with open(path, encoding="utf-8") as handle:
+        return {row["organisation_id"]: row for row in csv.DictReader(handle)}
+
+
+def organisation_accuracy(
+    conn: psycopg.Connection,
+    true_person: dict[str, str],
+    true_org: dict[str, str],
+    organisations: dict[str, dict[str, str]],
+) -> dict[str, Any]:
+    """Golden legal persons (``mdm.legal_person``) against their true organisation: the share
+    right of name, credit code, status and legal representative (the golden representative's
+    person mapped to its true person)."""
+    published = conn.execute(
+        "select legal_person_id, name, uscc, status, legal_rep_person_id from mdm.legal_person"
+    ).fetchall()
+    right = dict.fromkeys(("name", "uscc", "status", "legal_rep"), 0)
+    # names compare as staging standardises them: full-width brackets become ASCII
+    for legal_person_id, name, uscc, status, rep in published:
+        fact = organisations.get(true_org.get(legal_person_id, ""))
+        if fact is None:
+            continue
+        right["name"] += name == unicodedata.normalize("NFKC", fact["name"])
+        right["uscc"] += (uscc or "") == fact["uscc"]
+        right["status"] += status == fact["status"]
+        right["legal_rep"] += true_person.get(rep or "") == fact["legal_rep"]
+    n = len(published)
+    return {
+        "published": n,
+        **{f"{attribute}_right": round(k / n, 6) if n else 1.0 for attribute, k in right.items()},
+    }
+
+
 def repository_accuracy(
     conn: psycopg.Connection,
     current: dict[str, dict[tuple[str, str], str]],
@@ -226,16 +352,9 @@ def repository_accuracy(
     truth_dir: Path,
 ) -> dict[str, Any]:
     """What the published repositories say against the truth: persons against true persons,
-    golden ID number, sex and birth date per person, employee relations."""
-    person_of: dict[str, list[str]] = {}
-    for record, entity in current["person"].items():
-        if record in truth["person"]:
-            person_of.setdefault(entity, []).append(truth["person"][record])
-    org_of: dict[str, list[str]] = {}
-    for record, entity in current["organisation"].items():
-        if record in truth["organisation"]:
-            org_of.setdefault(entity, []).append(truth["organisation"][record])
-    true_person, true_org = _majority(person_of), _majority(org_of)
+    golden ID number, sex and birth date per person, relations per type, golden legal
+    persons."""
+    true_person, true_org = true_entities(current, truth)
     published = conn.execute(
         "select person_id, id_number, sex_code, birth_date from mdm.natural_person"
     ).fetchall()
@@ -297,6 +416,10 @@ def repository_accuracy(
         else 1.0,
         "employer_by_name_records": len(by_name),
         "employer_by_name_recall": round(by_name_found / len(by_name), 6) if by_name else 1.0,
+        "relations": relation_accuracy(conn, true_person, true_org, truth, truth_dir),
+        "legal_persons": organisation_accuracy(
+            conn, true_person, true_org, read_true_organisations(truth_dir)
+        ),
     }
 
 
