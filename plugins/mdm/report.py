@@ -51,6 +51,8 @@ def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> str:
             value = row.get(key)
             if key == "stars" and value is not None:
                 text = f'<span class="stars">{_stars(int(value))}</span>'
+            elif key in _COUNT_COLUMNS and isinstance(value, float | Decimal):
+                text = f"{int(value)}"  # a count (sums of counts come back as numeric)
             elif isinstance(value, float | Decimal):
                 number = float(value)
                 text = f"{number:.3f}" if number <= 1 else f"{number:.1f}"
@@ -59,6 +61,9 @@ def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> str:
             cells.append(f'<td class="{"l" if i == 0 else ""}">{text}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+_COUNT_COLUMNS = {"datasets", "deliveries", "rejected"}
 
 
 def _bars(rows: list[dict[str, Any]], label: str, value: str) -> str:
