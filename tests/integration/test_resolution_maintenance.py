@@ -79,18 +79,24 @@ def test_scoring_only_the_candidates_gives_the_pairs_of_scoring_every_record(two
     assert decisions(from_candidates) == decisions(from_everything)
 
 
-def test_the_full_run_reports_a_merge_the_incremental_result_does_not_have(two_days, warehouse_url):
+def _over_merge(warehouse_url: str) -> tuple[tuple[str, str, str], tuple[str, str, str]]:
+    """Corrupt the incremental result: the record of one registered person moved into the
+    entity of another. Returns both (dataset, record_key, person_id) as they were."""
     with psycopg.connect(warehouse_url) as conn:
         a, b = conn.execute(
             "select dataset, record_key, person_id from resolve.person_record "
             "where match_method = 'id_number' and dataset = 'gat_czrk' order by person_id limit 2"
         ).fetchall()
-        # Corrupt the incremental result: b's record moved into a's entity.
         conn.execute(
             "update resolve.person_record set person_id = %s where dataset = %s "
             "and record_key = %s",
             (a[2], b[0], b[1]),
         )
+    return a, b
+
+
+def test_the_full_run_reports_a_merge_the_incremental_result_does_not_have(two_days, warehouse_url):
+    a, b = _over_merge(warehouse_url)
     try:
         report = compare_full_with_incremental(two_days, "full-check-2")
         assert not report["person"]["agree"]
@@ -295,16 +301,7 @@ def test_mdm_resolve_run_full_exits_3_when_full_and_incremental_disagree(
     two_days, warehouse_url, tmp_path, capsys, restore_resolution
 ):
     assert mdm_main(["resolve", "run", "--full"]) == 0
-    with psycopg.connect(warehouse_url) as conn:
-        a, b = conn.execute(
-            "select dataset, record_key, person_id from resolve.person_record "
-            "where match_method = 'id_number' and dataset = 'gat_czrk' order by person_id limit 2"
-        ).fetchall()
-        conn.execute(
-            "update resolve.person_record set person_id = %s where dataset = %s "
-            "and record_key = %s",
-            (a[2], b[0], b[1]),
-        )
+    a, b = _over_merge(warehouse_url)
     before = _state(warehouse_url)
     report_file = tmp_path / "full.json"
     capsys.readouterr()
