@@ -6,11 +6,11 @@ import os
 import shutil
 import stat
 import subprocess
-import sys
 
 import psutil
 import psycopg
 import pytest
+from cli_process import run_mdm
 
 from mdm import db
 from mdm.db import embedded
@@ -20,13 +20,7 @@ pytestmark = pytest.mark.integration
 
 
 def _mdm(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mdm.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=180,
-    )
+    return run_mdm(*args, env=env, timeout=180)
 
 
 @pytest.fixture

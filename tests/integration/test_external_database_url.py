@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import psycopg
 import pytest
+from cli_process import run_mdm
 
 from mdm.db import embedded
 from mdm.db.migrate import available_migrations
@@ -32,13 +32,7 @@ def other_server():
 
 
 def _mdm(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mdm.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    return run_mdm(*args, env=env, timeout=300)
 
 
 def test_everything_uses_the_external_server(other_server, tmp_path):

@@ -8,10 +8,10 @@ import os
 import re
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_process import run_mdm
 
 from mdm import db
 from mdm.connections import RedactingFilter, redact_url
@@ -130,13 +130,7 @@ def test_every_placeholder_of_env_example_is_refused_and_real_secrets_pass():
 
 
 def _mdm(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mdm.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    return run_mdm(*args, env=env, timeout=120)
 
 
 def _clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
