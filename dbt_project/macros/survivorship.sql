@@ -1,8 +1,8 @@
 {% macro survivorship(candidates, entity_id, entity) -%}
 {#- Per entity and attribute, the winning candidate: a valid value (a broken ID number never
     beats a valid one), then the dataset with the lowest priority in
-    seeds/survivorship_rules.csv, then the latest update, then the record key (so ties
-    resolve the same way every run). Datasets without a rule are not used. -#}
+    seeds/survivorship_rules.csv, then the latest update, then the dataset and record key
+    (so ties resolve the same way every run). Datasets without a rule are not used. -#}
 with ranked as (
     select
         candidate.{{ entity_id }},
