@@ -29,7 +29,7 @@ test: $(INSTALLED)
 	$(BIN)/python -m pytest
 
 test-unit: $(INSTALLED)
-	@echo "==> pytest -m unit: the unit tests alone, no database (well under a minute)"
+	@echo "==> pytest -m unit: the unit tests alone, no database (under a minute)"
 	$(BIN)/python -m pytest -m unit
 
 lint: $(INSTALLED)
