@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 PIP_VERSION := 25.3
 
-.PHONY: install demo test lint format bench airflow db-stop lock clean
+.PHONY: install demo test test-unit lint format bench airflow db-stop lock clean
 
 $(INSTALLED): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed, found " + sys.version' \
@@ -27,6 +27,10 @@ demo: $(INSTALLED)
 test: $(INSTALLED)
 	@echo "==> pytest: unit, DAG integrity and integration tests (own embedded PostgreSQL, stopped afterwards)"
 	$(BIN)/python -m pytest
+
+test-unit: $(INSTALLED)
+	@echo "==> pytest -m unit: the unit tests alone, no database (under a minute)"
+	$(BIN)/python -m pytest -m unit
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -16,6 +16,8 @@ APPROVED_TAGS = {"mdm", "platform", "ingest", "build", "resolve", "quality", "ac
 HEAVY_MODULES = ("pandas", "great_expectations", "splink", "duckdb", "dbt", "psycopg", "pyarrow")
 DAG_FILES = sorted(p for p in DAGS_DIR.glob("*.py") if not p.name.startswith("_"))
 
+pytestmark = pytest.mark.integration  # real Airflow parses the real DAG files
+
 
 @pytest.fixture(scope="module")
 def dag_bag():

@@ -11,6 +11,12 @@ from ingest_support import reset_ingestion
 from mdm import db
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _server(database_server) -> None:  # type: ignore[no-untyped-def]
+    """Every integration test may reach the session's server, through a fixture or not (a
+    child `mdm` process, settings read from the environment)."""
+
+
 @pytest.fixture
 def clean_ingestion(warehouse_url: str, settings) -> Iterator[None]:  # type: ignore[no-untyped-def]
     reset_ingestion(warehouse_url)

@@ -51,6 +51,11 @@ def test_every_declared_unit_test_ran_and_passed(node_status):
         "a_marriage_ends_at_the_first_divorce_of_the_couple_after_it",
         "unit_test.mdm.relation.relations_join_published_golden_records_and_employers",
         "unit_test.mdm.natural_person_xref.xref_is_active_while_the_source_record_is_live",
+        "unit_test.mdm.int_person_observations."
+        "a_record_of_several_people_is_one_observation_per_person",
+        "unit_test.mdm.int_person_attribute_candidates.a_person_is_offered_only_its_own_id_number",
+        "unit_test.mdm.int_organisation_observations."
+        "org_observations_credit_code_and_legal_representative",
         "unit_test.mdm.legal_person_xref."
         "organisation_xref_is_active_while_the_source_record_is_live",
     } <= declared
