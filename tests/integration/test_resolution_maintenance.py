@@ -57,12 +57,12 @@ def test_full_re_resolution_agrees_with_the_incremental_result(two_days, warehou
 
 
 def test_scoring_only_the_candidates_gives_the_pairs_of_scoring_every_record(two_days, settings):
-    from mdm.resolve.probabilistic import (
+    from mdm.resolve.candidates import (
         load_candidates,
         load_observations,
-        score_pairs,
         with_former_name_aliases,
     )
+    from mdm.resolve.scoring import score_pairs
 
     left, candidates = load_candidates(two_days)
     everything = load_observations(two_days, with_aliases=True)

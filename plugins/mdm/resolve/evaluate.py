@@ -22,13 +22,9 @@ from typing import Any
 import psycopg
 
 from mdm.connections import ConnParams, conninfo
+from mdm.resolve.entities import KINDS, SCHEMA
 
 logger = logging.getLogger(__name__)
-
-XREFS = {
-    "person": ("person_record", "person_id"),
-    "organisation": ("legal_person_record", "legal_person_id"),
-}
 
 
 def _pairs(n: int) -> int:
@@ -64,17 +60,17 @@ def pairwise(predicted: dict[Any, str], truth: dict[Any, str]) -> dict[str, Any]
 
 
 def predicted(
-    conn: psycopg.Connection, schema: str = "resolve"
+    conn: psycopg.Connection, schema: str = SCHEMA
 ) -> dict[str, dict[tuple[str, str], str]]:
     """Record -> entity id, per kind, as the resolution output in ``schema`` holds it now."""
     return {
-        kind: {
+        kind.name: {
             (d, k): e
             for d, k, e in conn.execute(
-                f"select dataset, record_key, {column} from {schema}.{table}"  # noqa: S608
+                f"select dataset, record_key, {kind.id_column} from {kind.table(schema)}"  # noqa: S608
             )
         }
-        for kind, (table, column) in XREFS.items()
+        for kind in KINDS
     }
 
 
@@ -434,7 +430,7 @@ def evaluate(warehouse: ConnParams, truth_dir: Path) -> dict[str, dict[str, Any]
             if published and published[0]
             else {}
         )
-    results = {kind: pairwise(current[kind], truth[kind]) for kind in XREFS}
+    results = {kind.name: pairwise(current[kind.name], truth[kind.name]) for kind in KINDS}
     twins = read_twin_pairs(truth_dir)
     results["person"]["twin_pairs"] = len(twins)
     results["person"]["twin_pairs_merged"] = twins_merged(current["person"], truth["person"], twins)
