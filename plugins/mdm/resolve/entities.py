@@ -10,7 +10,7 @@ One word for one thing: the code says *organisation* for the entity kind. The pu
 names say *legal person* and stay: the tables ``resolve.legal_person_record`` and
 ``mdm.legal_person*``, the column ``legal_person_id``, the sequence ``legal_person_id_seq``
 and the ``entity_kind`` value ``'legal_person'`` stored in ``resolve.entity_event``
-(:attr:`EntityKind.event_kind`).
+(:attr:`EntityKind.published`).
 """
 
 from __future__ import annotations
@@ -35,12 +35,10 @@ class EntityKind:
     resolved from and published as, and what Splink may do with its records."""
 
     name: str  # the kind in code and in reports: person, organisation
-    event_kind: str  # resolve.entity_event.entity_kind (stored: person, legal_person)
-    record_table: str  # in the resolution schema: record -> entity id
-    id_column: str
-    sequence: str  # in the resolution schema
-    prefix: str  # of the entity ids (P0000000001)
-    observations: str  # the dbt model of the source records, read as ``o``
+    # The kind in the published names (person, legal_person): the record table
+    # <published>_record, its id column <published>_id, the sequence <published>_id_seq and
+    # the stored resolve.entity_event.entity_kind.
+    published: str
     xref_mart: str  # the published record -> entity table
     model: ModuleType  # the Splink model: COLUMNS, BLOCKING_KEYS, thresholds, settings()
     # Splink column -> SQL over ``o``: the model's columns (and the alias columns).
@@ -61,6 +59,26 @@ class EntityKind:
     foreign_identifier_methods: tuple[str, ...] = ()
     identifier_column: str = ""
 
+    # Derived from ``published`` and ``name`` (see ``__post_init__``).
+    prefix: str = field(init=False)  # of the entity ids: P0000000001, L0000000001
+    event_kind: str = field(init=False)  # resolve.entity_event.entity_kind
+    record_table: str = field(init=False)  # in the resolution schema: record -> entity id
+    id_column: str = field(init=False)
+    sequence: str = field(init=False)  # in the resolution schema: the entity ids
+    observations: str = field(init=False)  # the dbt model of the source records, read as ``o``
+
+    def __post_init__(self) -> None:
+        derived = {
+            "prefix": self.published[0].upper(),
+            "event_kind": self.published,
+            "record_table": f"{self.published}_record",
+            "id_column": f"{self.published}_id",
+            "sequence": f"{self.published}_id_seq",
+            "observations": f"intermediate.int_{self.name}_observations",
+        }
+        for attribute, value in derived.items():
+            object.__setattr__(self, attribute, value)  # frozen: set once, here
+
     def select_sql(self) -> str:
         return ", ".join(f"{sql} as {column}" for column, sql in self.splink_columns.items())
 
@@ -77,12 +95,7 @@ class EntityKind:
 
 PERSON = EntityKind(
     name="person",
-    event_kind="person",
-    record_table="person_record",
-    id_column="person_id",
-    sequence="person_id_seq",
-    prefix="P",
-    observations="intermediate.int_person_observations",
+    published="person",
     xref_mart="mdm.natural_person_xref",
     model=person_model,
     splink_columns={
@@ -112,12 +125,8 @@ PERSON = EntityKind(
 )
 ORGANISATION = EntityKind(
     name="organisation",
-    event_kind="legal_person",
-    record_table="legal_person_record",
-    id_column="legal_person_id",
-    sequence="legal_person_id_seq",
-    prefix="L",
-    observations="intermediate.int_organisation_observations",
+    # published as legal persons: resolve.legal_person_record, legal_person_id, ...
+    published="legal_person",
     xref_mart="mdm.legal_person_xref",
     model=organisation_model,
     splink_columns={

@@ -22,9 +22,11 @@ from typing import Any
 import psycopg
 
 from mdm.connections import ConnParams, conninfo
-from mdm.resolve.entities import KINDS, SCHEMA
+from mdm.resolve.entities import EVENT_TABLE, KINDS, SCHEMA
 
 logger = logging.getLogger(__name__)
+
+EVENTS = f"{SCHEMA}.{EVENT_TABLE}"
 
 
 def _pairs(n: int) -> int:
@@ -98,14 +100,13 @@ def id_churn(conn: psycopg.Connection) -> dict[str, Any]:
     log; new records getting new ids are not churn.
     """
     row = conn.execute(
-        "select run_id from resolve.entity_event where run_id is not null "
-        "order by event_id desc limit 1"
+        f"select run_id from {EVENTS} where run_id is not null order by event_id desc limit 1"  # noqa: S608
     ).fetchone()
     if row is None:
         return {"run_id": None, "records_moved": 0, "ids_retired": 0, "records_split": 0}
     counts: dict[str, int] = dict(
         conn.execute(
-            "select event, count(*) from resolve.entity_event where run_id = %s group by event",
+            f"select event, count(*) from {EVENTS} where run_id = %s group by event",  # noqa: S608
             (row[0],),
         ).fetchall()
     )
