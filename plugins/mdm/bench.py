@@ -349,7 +349,8 @@ def bench_splink_backends(settings: Settings) -> dict[str, Any]:
     """
     import dataclasses
 
-    from mdm.resolve.probabilistic import load_candidates, score_pairs, with_former_name_aliases
+    from mdm.resolve.candidates import load_candidates, with_former_name_aliases
+    from mdm.resolve.scoring import score_pairs
 
     warehouse = params_from_url(db.warehouse_url(settings))
     load_s, (left, candidates) = _timed(lambda: load_candidates(warehouse))

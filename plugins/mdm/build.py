@@ -54,15 +54,16 @@ def resolve_entities(warehouse: ConnParams, run_id: str) -> dict[str, Any]:
 
     from mdm.resolve.context import link_by_context
     from mdm.resolve.deterministic import resolve_deterministic
-    from mdm.resolve.probabilistic import ORGANISATIONS, PERSONS, link_singletons
+    from mdm.resolve.entities import ORGANISATION, PERSON
+    from mdm.resolve.probabilistic import link_singletons
     from mdm.resolve.steward import apply_steward_decisions
 
     steps: list[tuple[str, Callable[[], Any]]] = [
         ("deterministic", lambda: resolve_deterministic(warehouse, run_id)),
-        ("splink_person", lambda: link_singletons(warehouse, run_id, linkage=PERSONS)),
+        ("splink_person", lambda: link_singletons(warehouse, run_id, kind=PERSON)),
         (
             "splink_organisation",
-            lambda: link_singletons(warehouse, run_id, linkage=ORGANISATIONS),
+            lambda: link_singletons(warehouse, run_id, kind=ORGANISATION),
         ),
         ("context", lambda: link_by_context(warehouse, run_id)),
         ("steward", lambda: apply_steward_decisions(warehouse, run_id)),

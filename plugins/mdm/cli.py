@@ -213,18 +213,17 @@ def cmd_resolve(settings: Settings, args: argparse.Namespace) -> int:
     warehouse = params_from_url(db.warehouse_url(settings))
     if args.resolve_command == "train":
         from mdm.resolve import splink_artefact
-        from mdm.resolve.probabilistic import LINKAGES, load_observations
+        from mdm.resolve.candidates import load_observations
+        from mdm.resolve.entities import KINDS
 
-        for linkage in LINKAGES:
-            if args.model not in ("all", linkage.entity_kind):
+        for kind in KINDS:
+            if args.model not in ("all", kind.name, kind.event_kind):
                 continue
-            table = load_observations(warehouse, linkage=linkage)
+            table = load_observations(warehouse, kind=kind)
             if table.num_rows == 0:
-                _out(f"no {linkage.entity_kind} observations: run the pipeline first (mdm run)")
+                _out(f"no {kind.name} observations: run the pipeline first (mdm run)")
                 return 2
-            _out(
-                f"written {splink_artefact.train(linkage.model, table)} ({table.num_rows} records)"
-            )
+            _out(f"written {splink_artefact.train(kind.model, table)} ({table.num_rows} records)")
         return 0
     run_id = f"cli__{time.strftime('%Y%m%dT%H%M%S')}"
     if args.full:

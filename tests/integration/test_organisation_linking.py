@@ -22,8 +22,9 @@ from mdm.generate.noise import NoiseRates
 from mdm.ingest.frontend import pull_frontend
 from mdm.registry import dataset
 from mdm.resolve.deterministic import resolve_deterministic
+from mdm.resolve.entities import ORGANISATION
 from mdm.resolve.evaluate import pairwise, predicted, split_truth
-from mdm.resolve.probabilistic import ORGANISATIONS, link_singletons
+from mdm.resolve.probabilistic import link_singletons
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -44,7 +45,7 @@ def test_splink_joins_organisations_the_codes_leave_apart(settings, warehouse_ur
     resolve_deterministic(warehouse, "orgs")
     with psycopg.connect(warehouse_url) as conn:
         by_codes = pairwise(predicted(conn)["organisation"], truth)
-    counts = link_singletons(warehouse, "orgs", settings, linkage=ORGANISATIONS)
+    counts = link_singletons(warehouse, "orgs", settings, kind=ORGANISATION)
     with psycopg.connect(warehouse_url) as conn:
         after = pairwise(predicted(conn)["organisation"], truth)
         codes_per_entity = conn.execute(
@@ -74,6 +75,6 @@ def test_splink_joins_organisations_the_codes_leave_apart(settings, warehouse_ur
     # A rerun with nothing new links nothing and changes no id.
     with psycopg.connect(warehouse_url) as conn:
         before_rerun = predicted(conn)["organisation"]
-    assert link_singletons(warehouse, "orgs", settings, linkage=ORGANISATIONS)["linked"] == 0
+    assert link_singletons(warehouse, "orgs", settings, kind=ORGANISATION)["linked"] == 0
     with psycopg.connect(warehouse_url) as conn:
         assert predicted(conn)["organisation"] == before_rerun

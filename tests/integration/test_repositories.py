@@ -232,6 +232,15 @@ def test_docs_generate_and_every_repository_column_is_described(built, settings,
         described = {c for c, spec in model["columns"].items() if spec.get("description")}
         undocumented = [c for c in in_database if c not in described]
         assert undocumented == [], (model["name"], undocumented)
+    # The lineage goes through the resolver: what it reads (an exposure), what it writes (the
+    # resolve source the marts read).
+    resolver = manifest["exposures"]["exposure.mdm.entity_resolution"]
+    assert set(resolver["depends_on"]["nodes"]) >= {
+        "model.mdm.int_person_observations",
+        "model.mdm.int_organisation_observations",
+    }
+    for table in ("person_record", "legal_person_record", "entity_event"):
+        assert manifest["sources"][f"source.mdm.resolve.{table}"]["description"]
 
 
 def test_resolution_quality_against_the_truth(built, warehouse_url):

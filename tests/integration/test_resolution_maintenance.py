@@ -57,12 +57,12 @@ def test_full_re_resolution_agrees_with_the_incremental_result(two_days, warehou
 
 
 def test_scoring_only_the_candidates_gives_the_pairs_of_scoring_every_record(two_days, settings):
-    from mdm.resolve.probabilistic import (
+    from mdm.resolve.candidates import (
         load_candidates,
         load_observations,
-        score_pairs,
         with_former_name_aliases,
     )
+    from mdm.resolve.scoring import score_pairs
 
     left, candidates = load_candidates(two_days)
     everything = load_observations(two_days, with_aliases=True)
@@ -315,17 +315,20 @@ def test_mdm_resolve_run_full_exits_3_when_full_and_incremental_disagree(
 
 def test_mdm_resolve_train_writes_model_files_that_load(two_days, tmp_path, monkeypatch):
     from mdm.resolve import splink_artefact
-    from mdm.resolve.probabilistic import LINKAGES
+    from mdm.resolve.entities import KINDS
 
     committed = {p.name: p.read_bytes() for p in splink_artefact.MODELS_DIR.glob("*.json")}
-    # Never overwrite the committed model files: train into an empty folder.
+    # Never write into the committed model folder: train into an empty one.
     monkeypatch.setattr(splink_artefact, "MODELS_DIR", tmp_path / "models")
     assert mdm_main(["resolve", "train"]) == 0
     written = sorted(p.name for p in (tmp_path / "models").glob("*.json"))
-    assert written == sorted(committed)
-    for linkage in LINKAGES:
-        trained = json.loads(splink_artefact.model_path(linkage.model).read_text())
-        settings = splink_artefact.trained_settings(linkage.model, "duckdb")
+    # one file per model version, named <version>-<time>-<hash>.json like the committed ones
+    assert [name.rsplit("-", 2)[0] for name in written] == sorted(
+        name.rsplit("-", 2)[0] for name in committed
+    )
+    for kind in KINDS:
+        trained = json.loads(splink_artefact.model_path(kind.model).read_text())
+        settings = splink_artefact.trained_settings(kind.model, "duckdb")
         assert (
             settings["probability_two_random_records_match"]
             == (trained["probability_two_random_records_match"])
@@ -340,3 +343,43 @@ def test_mdm_resolve_train_writes_model_files_that_load(two_days, tmp_path, monk
         assert m_values and all(0 <= m <= 1 for m in m_values)
     monkeypatch.undo()
     assert {p.name: p.read_bytes() for p in splink_artefact.MODELS_DIR.glob("*.json")} == committed
+
+
+def test_a_retrain_keeps_the_old_model_file_and_the_events_name_the_file_used(
+    two_days, warehouse_url, tmp_path, monkeypatch
+):
+    from mdm.resolve import splink_artefact
+    from mdm.resolve.entities import KINDS, PERSON
+
+    models = tmp_path / "models"
+    models.mkdir()
+    old = {}
+    for kind in KINDS:
+        committed = splink_artefact.model_path(kind.model)
+        (models / committed.name).write_bytes(committed.read_bytes())
+        old[kind.name] = committed.name, committed.read_bytes()
+    monkeypatch.setattr(splink_artefact, "MODELS_DIR", models)
+    assert mdm_main(["resolve", "train"]) == 0
+    in_use = {}
+    for kind in KINDS:
+        name, content = old[kind.name]
+        files = splink_artefact.model_files(kind.model)
+        assert [f.name for f in files][0] == name and len(files) == 2  # a second file
+        assert (models / name).read_bytes() == content  # the old one stays as it was
+        assert splink_artefact.trained_settings(kind.model, "duckdb", models / name)
+        in_use[kind.event_kind] = splink_artefact.model_path(kind.model).name
+        assert in_use[kind.event_kind] == files[1].name != name
+    # Resolve everything again (a scratch schema: the published ids stay as they are): each
+    # Splink event names the file that scored it, the new one.
+    compare_full_with_incremental(two_days, "retrained", keep=True)
+    try:
+        with psycopg.connect(warehouse_url) as conn:
+            named = conn.execute(
+                f"select entity_kind, evidence->>'model_file', count(*) "
+                f"from {SCRATCH_SCHEMA}.entity_event where evidence ? 'model' group by 1, 2"
+            ).fetchall()
+    finally:
+        with psycopg.connect(warehouse_url, autocommit=True) as conn:
+            conn.execute(f"drop schema if exists {SCRATCH_SCHEMA} cascade")
+    assert {kind for kind, _, _ in named} >= {PERSON.event_kind}
+    assert all(file == in_use[kind] for kind, file, _ in named), (named, in_use)

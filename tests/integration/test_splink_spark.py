@@ -21,8 +21,11 @@ from mdm.generate.noise import NoiseRates
 from mdm.ingest.frontend import pull_frontend
 from mdm.registry import dataset
 from mdm.resolve import organisation_model
+from mdm.resolve.candidates import load_candidates
 from mdm.resolve.deterministic import resolve_deterministic
-from mdm.resolve.probabilistic import ORGANISATIONS, link_singletons, load_candidates, score_pairs
+from mdm.resolve.entities import ORGANISATION
+from mdm.resolve.probabilistic import link_singletons
+from mdm.resolve.scoring import score_pairs
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -76,7 +79,7 @@ def test_spark_backend_links_exactly_what_duckdb_links(settings, warehouse_url, 
         spark_counts = link_singletons(warehouse, "spark", on_spark)
         spark_state = _snapshot(warehouse_url)
         # The organisation model too: the same pairs and scores on both backends.
-        left, candidates = load_candidates(warehouse, linkage=ORGANISATIONS)
+        left, candidates = load_candidates(warehouse, kind=ORGANISATION)
         organisation_pairs = {
             name: [
                 (p["unique_id_l"], p["unique_id_r"], round(p["match_probability"], 9))

@@ -137,18 +137,21 @@ def test_the_model_file_renders_for_spark_with_the_trained_numbers():
 
 
 def test_a_model_file_that_no_longer_matches_the_settings_is_refused(tmp_path, monkeypatch):
+    import datetime as dt
     import json
 
     trained = json.loads(splink_artefact.model_path(person_model).read_text())
     trained["comparisons"][0]["comparison_levels"].pop(2)  # a level removed in code since
     monkeypatch.setattr(splink_artefact, "MODELS_DIR", tmp_path)
-    splink_artefact.model_path(person_model).write_text(json.dumps(trained))
+    content = json.dumps(trained).encode()
+    when = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    (tmp_path / splink_artefact.file_name(person_model, content, when)).write_bytes(content)
     with pytest.raises(ValueError, match="mdm resolve train"):
         splink_artefact.trained_settings(person_model, "duckdb")
 
 
 def test_a_renamed_register_record_is_also_a_candidate_under_its_former_name():
-    from mdm.resolve.probabilistic import with_former_name_aliases
+    from mdm.resolve.candidates import with_former_name_aliases
 
     observed = pa.Table.from_pylist(
         [

@@ -26,19 +26,14 @@ from dataclasses import dataclass
 import psycopg
 
 from mdm.connections import ConnParams, conninfo
+from mdm.resolve.decision import Move
+from mdm.resolve.entities import ORGANISATION, PERSON, RELATIONS, SCHEMA
+from mdm.resolve.persistence import entities_in_play, move_entities, trusted_entities
 from mdm.resolve.person_keys import names_agree
-from mdm.resolve.probabilistic import (
-    PERSONS,
-    Move,
-    entities_in_play,
-    move_entities,
-    trusted_entities,
-)
 
 logger = logging.getLogger(__name__)
 
-OBSERVATIONS = "intermediate.int_person_observations"
-RELATIONS = "intermediate.int_relation_observations"
+OBSERVATIONS = PERSON.observations
 CONTEXT_RELATIONS = ("legal_representative", "guardian", "parent")
 
 # Untrusted person records that a relation names in a context: the mentions to decide.
@@ -46,12 +41,12 @@ _MENTIONS = f"""
 create temporary table mdm_mention on commit drop as
 select r.dataset, r.record_key, r.person_id, o.name_key, rel.relation_type,
        rel.to_dataset, rel.to_record_key
-from {{schema}}.person_record r
+from {{persons}} r
 join {OBSERVATIONS} o using (dataset, record_key)
 join {RELATIONS} rel on rel.from_dataset = r.dataset and rel.from_record_key = r.record_key
 where r.match_method in ('singleton', 'relatives_number') and o.name_key is not null
   and rel.relation_type = any(%(relations)s)
-  and not exists (select 1 from {{schema}}.person_record t
+  and not exists (select 1 from {{persons}} t
                   where t.person_id = r.person_id and t.match_key is not null)
 """
 
@@ -66,7 +61,7 @@ _CANDIDATES = [
     -- a guardian's student
     select m.dataset, m.record_key, a.person_id as anchor
     from mdm_mention m
-    join {{schema}}.person_record a on a.dataset = m.to_dataset and a.record_key = m.to_record_key
+    join {{persons}} a on a.dataset = m.to_dataset and a.record_key = m.to_record_key
     where m.relation_type = 'guardian'
     union
     -- a parent's child's other parent
@@ -76,29 +71,29 @@ _CANDIDATES = [
         on other.relation_type = 'parent'
         and other.to_dataset = m.to_dataset and other.to_record_key = m.to_record_key
         and (other.from_dataset, other.from_record_key) <> (m.dataset, m.record_key)
-    join {{schema}}.person_record a
+    join {{persons}} a
         on a.dataset = other.from_dataset and a.record_key = other.from_record_key
     where m.relation_type = 'parent'""",
     "analyze mdm_anchor",
     f"""create temporary table mdm_anchor_register on commit drop as
     select an.dataset, an.record_key, ao.hukou_division_code, ao.hukou_address
     from mdm_anchor an
-    join {{schema}}.person_record ar on ar.person_id = an.anchor and ar.dataset = 'gat_czrk'
+    join {{persons}} ar on ar.person_id = an.anchor and ar.dataset = 'gat_czrk'
     join {OBSERVATIONS} ao on ao.dataset = ar.dataset and ao.record_key = ar.record_key
     where ao.hukou_address is not null""",
     "analyze mdm_anchor_register",
     """create temporary table mdm_anchor_marriage on commit drop as
     select an.dataset, an.record_key, ar.record_key as marriage_record
     from mdm_anchor an
-    join {schema}.person_record ar on ar.person_id = an.anchor and ar.dataset = 'mzt_hydj'""",
+    join {persons} ar on ar.person_id = an.anchor and ar.dataset = 'mzt_hydj'""",
     "analyze mdm_anchor_marriage",
     f"""with candidate as (
     select m.dataset, m.record_key, rep.from_dataset as c_dataset,
            rep.from_record_key as c_record_key, 'same_organisation' as path
     from mdm_mention m
-    join {{schema}}.legal_person_record org
+    join {{organisations}} org
         on org.dataset = m.to_dataset and org.record_key = m.to_record_key
-    join {{schema}}.legal_person_record same on same.legal_person_id = org.legal_person_id
+    join {{organisations}} same on same.legal_person_id = org.legal_person_id
     join {RELATIONS} rep
         on rep.relation_type = 'legal_representative'
         and rep.to_dataset = same.dataset and rep.to_record_key = same.record_key
@@ -120,9 +115,9 @@ _CANDIDATES = [
         on spouse.relation_type = 'spouse' and spouse.dataset = 'mzt_hydj'
         and am.marriage_record in (spouse.from_record_key, spouse.to_record_key)
 )
-select c.dataset, c.record_key, p.person_id, o.name_key, std.name_key(o.former_name), c.path
+select c.dataset, c.record_key, p.person_id, o.name_key, o.former_name_key, c.path
 from candidate c
-join {{schema}}.person_record p on p.dataset = c.c_dataset and p.record_key = c.c_record_key
+join {{persons}} p on p.dataset = c.c_dataset and p.record_key = c.c_record_key
 join {OBSERVATIONS} o on o.dataset = c.c_dataset and o.record_key = c.c_record_key
 where o.name_key is not null""",
 ]
@@ -134,22 +129,22 @@ _NEWBORNS = f"""
 with newborn as (
     select r.dataset, r.record_key, r.person_id, o.birth_date, o.sex_code,
            rel.from_dataset, rel.from_record_key
-    from {{schema}}.person_record r
+    from {{persons}} r
     join {OBSERVATIONS} o using (dataset, record_key)
     join {RELATIONS} rel
         on rel.relation_type = 'parent'
         and rel.to_dataset = r.dataset and rel.to_record_key = r.record_key
     where r.match_method = 'singleton' and o.role = 'newborn' and o.birth_date is not null
-      and not exists (select 1 from {{schema}}.person_record t
+      and not exists (select 1 from {{persons}} t
                       where t.person_id = r.person_id and t.match_key is not null)
 ),
 parent_register as (
     select n.dataset, n.record_key, n.person_id, n.birth_date, n.sex_code,
            ao.hukou_division_code, ao.hukou_address
     from newborn n
-    join {{schema}}.person_record a
+    join {{persons}} a
         on a.dataset = n.from_dataset and a.record_key = n.from_record_key
-    join {{schema}}.person_record ar on ar.person_id = a.person_id and ar.dataset = 'gat_czrk'
+    join {{persons}} ar on ar.person_id = a.person_id and ar.dataset = 'gat_czrk'
     join {OBSERVATIONS} ao on ao.dataset = ar.dataset and ao.record_key = ar.record_key
     where ao.hukou_address is not null
 )
@@ -158,7 +153,7 @@ from parent_register h
 join {OBSERVATIONS} member
     on member.dataset = 'gat_czrk' and member.hukou_division_code = h.hukou_division_code
     and member.hukou_address = h.hukou_address and member.birth_date = h.birth_date
-join {{schema}}.person_record p on p.dataset = member.dataset and p.record_key = member.record_key
+join {{persons}} p on p.dataset = member.dataset and p.record_key = member.record_key
 """
 
 
@@ -194,12 +189,17 @@ def decide(name_key: str, candidates: Iterable[Candidate], trusted: set[str]) ->
     return Decision(None, "ambiguous" if named else "no_candidate")
 
 
-def link_by_context(warehouse: ConnParams, run_id: str, schema: str = "resolve") -> dict[str, int]:
+def _tables(schema: str) -> dict[str, str]:
+    """The record tables the statements read, in ``schema``."""
+    return {"persons": PERSON.table(schema), "organisations": ORGANISATION.table(schema)}
+
+
+def link_by_context(warehouse: ConnParams, run_id: str, schema: str = SCHEMA) -> dict[str, int]:
     """Link the person records named in a context to the one person the context names."""
     with psycopg.connect(conninfo(warehouse)) as conn:
         conn.execute("select pg_advisory_xact_lock(hashtext('mdm.resolve'))")
         conn.execute("drop table if exists pg_temp.mdm_mention")
-        conn.execute(_MENTIONS.format(schema=schema), {"relations": list(CONTEXT_RELATIONS)})
+        conn.execute(_MENTIONS.format(**_tables(schema)), {"relations": list(CONTEXT_RELATIONS)})
         conn.execute("analyze mdm_mention")
         mentions = {
             f"{d}|{k}": (person_id, name_key)
@@ -208,18 +208,18 @@ def link_by_context(warehouse: ConnParams, run_id: str, schema: str = "resolve")
             )
         }
         for statement in _CANDIDATES[:-1]:
-            conn.execute(statement.format(schema=schema))
+            conn.execute(statement.format(**_tables(schema)))
         candidates: dict[str, list[Candidate]] = {}
         for d, k, person_id, name_key, former, path in conn.execute(
-            _CANDIDATES[-1].format(schema=schema)
+            _CANDIDATES[-1].format(**_tables(schema))
         ):
             candidates.setdefault(f"{d}|{k}", []).append(
                 Candidate(person_id, name_key, former, path)
             )
         trusted = trusted_entities(
-            conn, PERSONS, schema, {c.person_id for cs in candidates.values() for c in cs}
+            conn, PERSON, schema, {c.person_id for cs in candidates.values() for c in cs}
         )
-        _, _, vetoed = entities_in_play(conn, PERSONS, schema, set())  # cannot-link pairs
+        vetoed = entities_in_play(conn, PERSON, schema, set()).vetoed  # cannot-link pairs
         counts = {
             "mentions": len(mentions),
             "linked": 0,
@@ -250,7 +250,7 @@ def link_by_context(warehouse: ConnParams, run_id: str, schema: str = "resolve")
             )
         _decide_newborns(conn, schema, vetoed, moves, counts)
         counts["linked"] = move_entities(
-            conn, PERSONS, schema, run_id, list(moves.values()), "context"
+            conn, PERSON, schema, run_id, list(moves.values()), "context"
         )
         conn.commit()
     logger.info("context: %s", counts)
@@ -267,10 +267,12 @@ def _decide_newborns(
     """Add the moves of key-less newborns: the one person of a parent's household born that
     day with that sex (twins of one sex decide nothing)."""
     newborns: dict[tuple[str, str], set[str]] = {}
-    for d, k, source, person_id, member_sex, sex in conn.execute(_NEWBORNS.format(schema=schema)):
+    for d, k, source, person_id, member_sex, sex in conn.execute(
+        _NEWBORNS.format(**_tables(schema))
+    ):
         if sex is None or member_sex is None or sex == member_sex:
             newborns.setdefault((f"{d}|{k}", source), set()).add(person_id)
-    trusted = trusted_entities(conn, PERSONS, schema, {p for ps in newborns.values() for p in ps})
+    trusted = trusted_entities(conn, PERSON, schema, {p for ps in newborns.values() for p in ps})
     counts["newborns"] = len(newborns)
     for (record, source), people in sorted(newborns.items()):
         born = people & trusted

@@ -1,10 +1,11 @@
 """Deterministic resolution on valid identifiers, with persistent ids.
 
-Fills ``resolve.person_record`` / ``resolve.legal_person_record`` for records
-not yet resolved:
+Fills the record tables of persons and organisations (``entities``) for records
+not yet resolved, on the match key each observation carries (``match_key``,
+``match_method``: derived once in the observation models):
 
 - a record whose valid key (ID number, or a foreigner's passport number;
-  credit code, else organization code, else registration number) was seen
+  organization code, else credit code, else registration number) was seen
   before joins that entity;
 - new records sharing a new key become one new entity;
 - records without a valid key are their own entity (``singleton``), until
@@ -17,71 +18,16 @@ the same observations change nothing.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 import psycopg
 
 from mdm.connections import ConnParams, conninfo
 from mdm.resolve import person_keys
+from mdm.resolve.entities import KINDS, ORGANISATION, PERSON, SCHEMA, EntityKind
+from mdm.resolve.events import EntityEvent, write_events
 
 logger = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class EntityKind:
-    table: str  # <schema>.<table>
-    id_column: str
-    sequence: str  # <schema>.<sequence>
-    prefix: str
-    observations: str  # intermediate.<model>
-    key_expression: str  # SQL over the observation: the match key, null when none is valid
-    method_expression: str
-
-
-# id_number_valid (staging: std.is_valid_id_number) guarantees an 18-digit number with a real
-# date: its date and sex digits are read directly, not validated again per call.
-ID_AGREES_WITH_RECORD = (
-    "o.id_number_valid"
-    " and (o.birth_date is null"
-    "      or o.birth_date = to_date(substr(o.id_number, 7, 8), 'YYYYMMDD'))"
-    " and (o.sex_code is null or o.sex_code not in ('1', '2')"
-    "      or o.sex_code = case when substr(o.id_number, 17, 1)::int % 2 = 1"
-    "                           then '1' else '2' end)"
-)
-
-PERSON = EntityKind(
-    table="person_record",
-    id_column="person_id",
-    sequence="person_id_seq",
-    prefix="P",
-    observations="intermediate.int_person_observations",
-    # A valid ID number that agrees with the record's own birth date and sex (a relative's
-    # number typed into the wrong record does not: that record is left to Splink); for
-    # foreigners the passport number (certificate type 414).
-    key_expression=f"case when {ID_AGREES_WITH_RECORD} then o.id_number "
-    "when o.id_type = '414' and o.id_number is not null then 'passport:' || o.id_number end",
-    method_expression=f"case when {ID_AGREES_WITH_RECORD} then 'id_number' "
-    "when o.id_type = '414' and o.id_number is not null then 'passport' else 'singleton' end",
-)
-LEGAL_PERSON = EntityKind(
-    table="legal_person_record",
-    id_column="legal_person_id",
-    sequence="legal_person_id_seq",
-    prefix="L",
-    observations="intermediate.int_organisation_observations",
-    # The organization code first: it is inside the credit code (positions 9-17) and inside a
-    # legacy taxpayer number (positions 7-15), so it joins a registration to its tax record.
-    key_expression=(
-        "case when o.organization_code is not null then 'org:' || o.organization_code "
-        "when o.uscc_valid then 'uscc:' || o.uscc "
-        "when o.registration_number is not null then 'regno:' || o.registration_number end"
-    ),
-    method_expression=(
-        "case when o.organization_code is not null then 'organization_code' "
-        "when o.uscc_valid then 'uscc' when o.registration_number is not null "
-        "then 'registration_number' else 'singleton' end"
-    ),
-)
 
 # Organisations whose records carry no shared code (an old registration with only a
 # registration number, an individual business taxed under its owner's ID number) are one
@@ -95,8 +41,8 @@ _SAME_NAME_AND_REPRESENTATIVE = [
     """create temporary table mdm_representative on commit drop as
        select o.dataset, o.record_key, o.name_key, o.uscc, o.uscc_valid,
               o.legal_rep_id_number as rep_id, r.legal_person_id
-       from intermediate.int_organisation_observations o
-       join {schema}.legal_person_record r
+       from {observations} o
+       join {table} r
            on r.dataset = o.dataset and r.record_key = o.record_key
        where o.name_key is not null and o.legal_rep_id_number_valid""",
     "analyze mdm_representative",
@@ -126,12 +72,11 @@ order by pairs.absorbed, pairs.survivor
 
 def _merge_organisations(conn: psycopg.Connection, run_id: str, schema: str) -> int:
     """Merge organisation entities sharing name and representative; the smaller id survives."""
-    from psycopg.types.json import Jsonb
-
+    kind = ORGANISATION
     merged = 0
     absorbed_into: dict[str, str] = {}
     for statement in _SAME_NAME_AND_REPRESENTATIVE:
-        conn.execute(statement.format(schema=schema))
+        conn.execute(statement.format(observations=kind.observations, table=kind.table(schema)))
     for survivor, absorbed in conn.execute(_SAME_NAME_AND_REPRESENTATIVE_PAIRS).fetchall():
         while survivor in absorbed_into:  # chains: follow to the final survivor
             survivor = absorbed_into[survivor]
@@ -139,24 +84,25 @@ def _merge_organisations(conn: psycopg.Connection, run_id: str, schema: str) -> 
             continue
         absorbed_into[absorbed] = survivor
         moved = conn.execute(
-            f"""update {schema}.legal_person_record
-               set legal_person_id = %s, match_method = 'name_and_representative',
+            f"""update {kind.table(schema)}
+               set {kind.id_column} = %s, match_method = 'name_and_representative',
                    resolved_at = now(), run_id = %s
-               where legal_person_id = %s returning dataset, record_key""",
+               where {kind.id_column} = %s returning dataset, record_key""",
             (survivor, run_id, absorbed),
         ).fetchall()
-        evidence = Jsonb({"rule": "same name key and legal representative ID number"})
-        for dataset, record_key in moved:
-            conn.execute(
-                f"""insert into {schema}.entity_event (entity_kind, event, entity_id, into_id,
-                       dataset, record_key, evidence, run_id)
-                   values ('legal_person', 'linked', %s, %s, %s, %s, %s, %s)""",
-                (survivor, survivor, dataset, record_key, evidence, run_id),
-            )
-        conn.execute(
-            f"""insert into {schema}.entity_event (entity_kind, event, entity_id, into_id, evidence,
-                   run_id) values ('legal_person', 'retired', %s, %s, %s, %s)""",
-            (absorbed, survivor, evidence, run_id),
+        evidence = {"rule": "same name key and legal representative ID number"}
+        write_events(
+            conn,
+            schema,
+            kind,
+            run_id,
+            [
+                *(
+                    EntityEvent("linked", survivor, survivor, evidence, dataset, record_key)
+                    for dataset, record_key in moved
+                ),
+                EntityEvent("retired", absorbed, survivor, evidence),
+            ],
         )
         merged += 1
     return merged
@@ -170,19 +116,19 @@ _NAMES_OF_NUMBERS = [
     "drop table if exists pg_temp.mdm_keyed, pg_temp.mdm_typed",
     """create temporary table mdm_keyed on commit drop as
        select u.dataset, u.record_key, u.match_key, o.name_key
-       from unresolved u join intermediate.int_person_observations o using (dataset, record_key)
+       from unresolved u join {observations} o using (dataset, record_key)
        where u.match_method = 'id_number' and o.name_key is not null""",
     "analyze mdm_keyed",
-    f"""with named as (
+    """with named as (
         select o.id_number, o.name_key, count(*) as records,
                bool_or(o.dataset = 'gat_czrk') as registered
-        from intermediate.int_person_observations o
+        from {observations} o
         where o.id_number in (select match_key from mdm_keyed) and o.name_key is not null
-          and {ID_AGREES_WITH_RECORD}
+          and o.id_agrees_with_record
         group by o.id_number, o.name_key
         union all
-        select o.id_number, std.name_key(o.former_name), 0, true
-        from intermediate.int_person_observations o
+        select o.id_number, o.former_name_key, 0, true
+        from {observations} o
         where o.dataset = 'gat_czrk' and o.former_name is not null
           and o.id_number in (select match_key from mdm_keyed)
     ),
@@ -203,18 +149,18 @@ _NAMES_OF_NUMBERS = [
 _TYPED_NUMBERS = [
     """create temporary table mdm_typed on commit drop as
        select u.dataset, u.record_key, o.id_number, o.name_key, o.birth_date
-       from unresolved u join intermediate.int_person_observations o using (dataset, record_key)
+       from unresolved u join {observations} o using (dataset, record_key)
        where u.match_key is null and not o.id_number_valid and length(o.id_number) = 18
          and o.name_key is not null""",
     "analyze mdm_typed",
-    f"""select t.dataset, t.record_key, t.id_number, array_agg(distinct v.id_number)
+    """select t.dataset, t.record_key, t.id_number, array_agg(distinct v.id_number)
     from mdm_typed t
-    join intermediate.int_person_observations v
+    join {observations} v
         on v.name_key = t.name_key and v.id_number_valid
         and (t.birth_date is null
              or substr(v.id_number, 7, 8) = to_char(t.birth_date, 'YYYYMMDD'))
     where v.name_key in (select name_key from mdm_typed)
-      and {ID_AGREES_WITH_RECORD.replace("o.", "v.")}
+      and v.id_agrees_with_record
     group by t.dataset, t.record_key, t.id_number""",
 ]
 
@@ -222,12 +168,13 @@ _TYPED_NUMBERS = [
 def _check_person_keys(conn: psycopg.Connection) -> dict[str, int]:
     """Refine the keys of this run's person records (``unresolved``): a relative's valid
     number keys nothing; a typed-wrong number keys the one number it is a typo of."""
+    observations = PERSON.observations
     conn.execute("analyze unresolved")
     for statement in _NAMES_OF_NUMBERS[:-1]:
-        conn.execute(statement)
+        conn.execute(statement.format(observations=observations))
     relatives = []
     for dataset, record_key, name_key, names, counts, registered in conn.execute(
-        _NAMES_OF_NUMBERS[-1]
+        _NAMES_OF_NUMBERS[-1].format(observations=observations)
     ):
         of_number = [
             person_keys.NameOfNumber(name, count, reg, former=(count == 0))
@@ -236,9 +183,11 @@ def _check_person_keys(conn: psycopg.Connection) -> dict[str, int]:
         if person_keys.is_relatives_number(name_key, of_number):
             relatives.append((dataset, record_key))
     for statement in _TYPED_NUMBERS[:-1]:
-        conn.execute(statement)
+        conn.execute(statement.format(observations=observations))
     corrected = []
-    for dataset, record_key, typed, candidates in conn.execute(_TYPED_NUMBERS[-1]):
+    for dataset, record_key, typed, candidates in conn.execute(
+        _TYPED_NUMBERS[-1].format(observations=observations)
+    ):
         number = person_keys.corrected_number(typed, candidates)
         if number is not None:
             corrected.append((dataset, record_key, number))
@@ -264,13 +213,12 @@ def _check_person_keys(conn: psycopg.Connection) -> dict[str, int]:
 def _resolve(
     conn: psycopg.Connection, kind: EntityKind, run_id: str, schema: str
 ) -> dict[str, int]:
-    table, id_col = f"{schema}.{kind.table}", kind.id_column
-    new_id = f"'{kind.prefix}' || lpad(nextval('{schema}.{kind.sequence}')::text, 10, '0')"
+    table, id_col = kind.table(schema), kind.id_column
+    new_id = kind.new_id_sql(schema)
     conn.execute("drop table if exists pg_temp.unresolved, pg_temp.new_key")
     conn.execute(
         f"""create temporary table unresolved on commit drop as
-            select o.dataset, o.record_key, {kind.key_expression} as match_key,
-                   {kind.method_expression} as match_method
+            select o.dataset, o.record_key, o.match_key, o.match_method
             from {kind.observations} as o
             where not exists (select 1 from {table} as r
                               where r.dataset = o.dataset and r.record_key = o.record_key)"""
@@ -318,7 +266,7 @@ def _resolve(
 
 
 def resolve_deterministic(
-    warehouse: ConnParams, run_id: str, schema: str = "resolve"
+    warehouse: ConnParams, run_id: str, schema: str = SCHEMA
 ) -> dict[str, dict[str, int]]:
     """Resolve every unresolved person and organisation record; return counts per kind.
 
@@ -328,15 +276,15 @@ def resolve_deterministic(
     results = {}
     with psycopg.connect(conninfo(warehouse)) as conn:
         conn.execute("select pg_advisory_xact_lock(hashtext('mdm.resolve'))")
-        for kind in (PERSON, LEGAL_PERSON):
-            results[kind.table] = _resolve(conn, kind, run_id, schema)
-        results["legal_person_record"]["merged_on_name_and_representative"] = _merge_organisations(
-            conn, run_id, schema
+        for kind in KINDS:
+            results[kind.record_table] = _resolve(conn, kind, run_id, schema)
+        results[ORGANISATION.record_table]["merged_on_name_and_representative"] = (
+            _merge_organisations(conn, run_id, schema)
         )
         conn.commit()
         # Fresh statistics for the steps that follow: after a bulk load (a full run, a new
         # deployment) the planner would otherwise take the record tables for empty.
-        conn.execute(f"analyze {schema}.{PERSON.table}, {schema}.{LEGAL_PERSON.table}")
+        conn.execute(f"analyze {', '.join(kind.table(schema) for kind in KINDS)}")
         conn.commit()
     logger.info("deterministic resolution: %s", results)
     return results

@@ -22,13 +22,11 @@ from typing import Any
 import psycopg
 
 from mdm.connections import ConnParams, conninfo
+from mdm.resolve.entities import EVENT_TABLE, KINDS, SCHEMA
 
 logger = logging.getLogger(__name__)
 
-XREFS = {
-    "person": ("person_record", "person_id"),
-    "organisation": ("legal_person_record", "legal_person_id"),
-}
+EVENTS = f"{SCHEMA}.{EVENT_TABLE}"
 
 
 def _pairs(n: int) -> int:
@@ -64,17 +62,17 @@ def pairwise(predicted: dict[Any, str], truth: dict[Any, str]) -> dict[str, Any]
 
 
 def predicted(
-    conn: psycopg.Connection, schema: str = "resolve"
+    conn: psycopg.Connection, schema: str = SCHEMA
 ) -> dict[str, dict[tuple[str, str], str]]:
     """Record -> entity id, per kind, as the resolution output in ``schema`` holds it now."""
     return {
-        kind: {
+        kind.name: {
             (d, k): e
             for d, k, e in conn.execute(
-                f"select dataset, record_key, {column} from {schema}.{table}"  # noqa: S608
+                f"select dataset, record_key, {kind.id_column} from {kind.table(schema)}"  # noqa: S608
             )
         }
-        for kind, (table, column) in XREFS.items()
+        for kind in KINDS
     }
 
 
@@ -102,14 +100,13 @@ def id_churn(conn: psycopg.Connection) -> dict[str, Any]:
     log; new records getting new ids are not churn.
     """
     row = conn.execute(
-        "select run_id from resolve.entity_event where run_id is not null "
-        "order by event_id desc limit 1"
+        f"select run_id from {EVENTS} where run_id is not null order by event_id desc limit 1"  # noqa: S608
     ).fetchone()
     if row is None:
         return {"run_id": None, "records_moved": 0, "ids_retired": 0, "records_split": 0}
     counts: dict[str, int] = dict(
         conn.execute(
-            "select event, count(*) from resolve.entity_event where run_id = %s group by event",
+            f"select event, count(*) from {EVENTS} where run_id = %s group by event",  # noqa: S608
             (row[0],),
         ).fetchall()
     )
@@ -434,7 +431,7 @@ def evaluate(warehouse: ConnParams, truth_dir: Path) -> dict[str, dict[str, Any]
             if published and published[0]
             else {}
         )
-    results = {kind: pairwise(current[kind], truth[kind]) for kind in XREFS}
+    results = {kind.name: pairwise(current[kind.name], truth[kind.name]) for kind in KINDS}
     twins = read_twin_pairs(truth_dir)
     results["person"]["twin_pairs"] = len(twins)
     results["person"]["twin_pairs_merged"] = twins_merged(current["person"], truth["person"], twins)

@@ -9,17 +9,17 @@ import psycopg
 from psycopg.rows import dict_row
 
 from mdm.connections import ConnParams, conninfo
+from mdm.resolve.entities import EVENT_TABLE, SCHEMA, kind_of_id
 
 logger = logging.getLogger(__name__)
 
 
 def explain(warehouse: ConnParams, entity_id: str) -> dict[str, Any]:
-    person = entity_id.startswith("P")
-    table, column = (
-        ("resolve.person_record", "person_id")
-        if person
-        else ("resolve.legal_person_record", "legal_person_id")
-    )
+    try:
+        kind = kind_of_id(entity_id)
+    except ValueError:  # no entity has that id
+        return {"entity_id": entity_id, "records": [], "events": []}
+    table, column = kind.table(), kind.id_column
     with psycopg.connect(conninfo(warehouse)) as conn, conn.cursor(row_factory=dict_row) as cur:
         records = cur.execute(
             f"""select dataset, record_key, match_method, match_key, match_probability,
@@ -28,10 +28,10 @@ def explain(warehouse: ConnParams, entity_id: str) -> dict[str, Any]:
             (entity_id,),
         ).fetchall()
         events = cur.execute(
-            """select event, entity_id, into_id, dataset, record_key, evidence, run_id,
+            f"""select event, entity_id, into_id, dataset, record_key, evidence, run_id,
                       occurred_at
-               from resolve.entity_event where entity_id = %s or into_id = %s
-               order by occurred_at, event_id""",
+               from {SCHEMA}.{EVENT_TABLE} where entity_id = %s or into_id = %s
+               order by occurred_at, event_id""",  # noqa: S608
             (entity_id, entity_id),
         ).fetchall()
     return {"entity_id": entity_id, "records": records, "events": events}

@@ -21,16 +21,15 @@ import psycopg
 from mdm.connections import ConnParams, conninfo
 from mdm.resolve.context import link_by_context
 from mdm.resolve.deterministic import resolve_deterministic
+from mdm.resolve.entities import EVENT_TABLE, KINDS, ORGANISATION, PERSON, SCHEMA
 from mdm.resolve.evaluate import pairwise, predicted
-from mdm.resolve.probabilistic import ORGANISATIONS, PERSONS, link_singletons
+from mdm.resolve.probabilistic import link_singletons
 from mdm.resolve.steward import apply_steward_decisions
 from mdm.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 SCRATCH_SCHEMA = "resolve_full"
-_TABLES = ("person_record", "legal_person_record", "entity_event")
-_SEQUENCES = ("person_id_seq", "legal_person_id_seq")
 EXAMPLES = 10
 
 
@@ -38,12 +37,12 @@ def _prepare_scratch(warehouse: ConnParams) -> None:
     with psycopg.connect(conninfo(warehouse), autocommit=True) as conn:
         conn.execute(f"drop schema if exists {SCRATCH_SCHEMA} cascade")
         conn.execute(f"create schema {SCRATCH_SCHEMA}")
-        for table in _TABLES:
+        for table in (*(kind.record_table for kind in KINDS), EVENT_TABLE):
             conn.execute(
-                f"create table {SCRATCH_SCHEMA}.{table} (like resolve.{table} including all)"
+                f"create table {SCRATCH_SCHEMA}.{table} (like {SCHEMA}.{table} including all)"
             )
-        for sequence in _SEQUENCES:
-            conn.execute(f"create sequence {SCRATCH_SCHEMA}.{sequence}")
+        for kind in KINDS:
+            conn.execute(f"create sequence {SCRATCH_SCHEMA}.{kind.sequence}")
 
 
 def _disagreements(
@@ -82,9 +81,9 @@ def compare_full_with_incremental(
     try:
         counts = {
             "deterministic": resolve_deterministic(warehouse, run_id, SCRATCH_SCHEMA),
-            "splink_person": link_singletons(warehouse, run_id, settings, SCRATCH_SCHEMA, PERSONS),
+            "splink_person": link_singletons(warehouse, run_id, settings, SCRATCH_SCHEMA, PERSON),
             "splink_organisation": link_singletons(
-                warehouse, run_id, settings, SCRATCH_SCHEMA, ORGANISATIONS
+                warehouse, run_id, settings, SCRATCH_SCHEMA, ORGANISATION
             ),
             "context": link_by_context(warehouse, run_id, SCRATCH_SCHEMA),
             "steward": apply_steward_decisions(warehouse, run_id, SCRATCH_SCHEMA),

@@ -9,8 +9,9 @@ wrong check character, a representative's ID number missing on one side. This
 model compares those on name, address, representative and the delivered code.
 
 ``mdm resolve train`` estimates m from the organization-code labels and u by
-random sampling, and writes ``models/<MODEL_VERSION>.json``; runs load the file
-named by ``MODEL_VERSION``. Thresholds are the named constants below.
+random sampling, and writes a new ``models/<MODEL_VERSION>-<time>-<hash>.json``; runs
+load the newest file of ``MODEL_VERSION`` (``splink_artefact``). Thresholds are the named
+constants below.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ COLUMNS = (
 )
 
 # Candidate pairs share all the columns of at least one of these keys. Also used to fetch
-# only the records that can pair with the ones being scored (probabilistic).
+# only the records that can pair with the ones being scored (``candidates``).
 BLOCKING_KEYS = (
     ("org_name_key",),
     ("credit_code_body",),

@@ -1,9 +1,9 @@
 """The Splink model for persons: settings as code, a versioned trained artefact.
 
 ``mdm resolve train`` trains on a seeded generated world (labels: valid ID
-numbers, which the deterministic step already trusts) and writes
-``models/<MODEL_VERSION>.json``; daily runs load the file named by
-``MODEL_VERSION``. Thresholds are the named constants below.
+numbers, which the deterministic step already trusts) and writes a new
+``models/<MODEL_VERSION>-<time>-<hash>.json``; daily runs load the newest file of
+``MODEL_VERSION`` (``splink_artefact``). Thresholds are the named constants below.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ DERIVED_COLUMNS = {"name_pinyin": ("name_key", pinyin_key)}
 
 
 # Candidate pairs share all the columns of at least one of these keys. Also used to fetch
-# only the records that can pair with the ones being scored (probabilistic.CANDIDATES_SQL).
+# only the records that can pair with the ones being scored (``candidates``).
 BLOCKING_KEYS = (
     ("name_key", "birth_date"),
     ("id_number",),

@@ -21,52 +21,37 @@ a conflict. Decisions naming records not seen yet wait for them.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from psycopg.types.json import Jsonb
 
 from mdm.connections import ConnParams, conninfo
+from mdm.resolve.entities import KINDS, SCHEMA, STEWARD_DECISIONS, EntityKind
+from mdm.resolve.events import EntityEvent, write_events
 
 logger = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class _Kind:
-    name: str  # entity_event.entity_kind
-    table: str
-    id_column: str
-    sequence: str
-    prefix: str
-
-
-_KINDS = (
-    _Kind("person", "person_record", "person_id", "person_id_seq", "P"),
-    _Kind("legal_person", "legal_person_record", "legal_person_id", "legal_person_id_seq", "L"),
-)
-
 # The decisions in force: per unordered pair of records, the latest one.
-_DECISIONS = """
+_DECISIONS = f"""
 with decision as (
     select *, least(dataset_a || '/' || record_key_a, dataset_b || '/' || record_key_b) as one,
            greatest(dataset_a || '/' || record_key_a, dataset_b || '/' || record_key_b) as other
-    from resolve.steward_decision
+    from {STEWARD_DECISIONS}
     where withdrawn_at is null
 )
 select decision_id, decision, dataset_a, record_key_a, dataset_b, record_key_b, reason,
        decided_by
 from (select distinct on (one, other) * from decision order by one, other, decision_id desc) d
 order by decision_id
-"""
+"""  # noqa: S608 - constants
 
 
 def _locate(
     conn: psycopg.Connection, schema: str, dataset: str, record_key: str
-) -> tuple[_Kind, str] | None:
-    for kind in _KINDS:
+) -> tuple[EntityKind, str] | None:
+    for kind in KINDS:
         row = conn.execute(
-            f"select {kind.id_column} from {schema}.{kind.table} "  # noqa: S608 - constants
+            f"select {kind.id_column} from {kind.table(schema)} "  # noqa: S608 - constants
             "where dataset = %s and record_key = %s",
             (dataset, record_key),
         ).fetchone()
@@ -75,11 +60,11 @@ def _locate(
     return None
 
 
-def _members(conn: psycopg.Connection, schema: str, kind: _Kind, entity_id: str) -> set[str]:
+def _members(conn: psycopg.Connection, schema: str, kind: EntityKind, entity_id: str) -> set[str]:
     return {
         f"{d}/{k}"
         for d, k in conn.execute(
-            f"select dataset, record_key from {schema}.{kind.table} "  # noqa: S608 - constants
+            f"select dataset, record_key from {kind.table(schema)} "  # noqa: S608 - constants
             f"where {kind.id_column} = %s",
             (entity_id,),
         )
@@ -87,7 +72,7 @@ def _members(conn: psycopg.Connection, schema: str, kind: _Kind, entity_id: str)
 
 
 def apply_steward_decisions(
-    warehouse: ConnParams, run_id: str, schema: str = "resolve"
+    warehouse: ConnParams, run_id: str, schema: str = SCHEMA
 ) -> dict[str, int]:
     """Apply the decisions in force to the record tables of ``schema``; return counts."""
     counts = {"merged": 0, "split": 0, "conflicts": 0, "waiting_for_records": 0}
@@ -109,9 +94,12 @@ def apply_steward_decisions(
                 continue
             kind, entity_a = found_a
             entity_b = found_b[1]
-            evidence = Jsonb(
-                {"decision_id": decision_id, "decision": decision, "by": by, "reason": reason}
-            )
+            evidence = {
+                "decision_id": decision_id,
+                "decision": decision,
+                "by": by,
+                "reason": reason,
+            }
             if decision == "must_link" and entity_a != entity_b:
                 members = _members(conn, schema, kind, entity_a) | _members(
                     conn, schema, kind, entity_b
@@ -138,55 +126,44 @@ def apply_steward_decisions(
 def _merge(
     conn: psycopg.Connection,
     schema: str,
-    kind: _Kind,
+    kind: EntityKind,
     entities: list[str],
-    evidence: Any,
+    evidence: dict[str, Any],
     run_id: str,
 ) -> None:
     survivor, absorbed = entities
     moved = conn.execute(
-        f"""update {schema}.{kind.table}
+        f"""update {kind.table(schema)}
             set {kind.id_column} = %s, match_method = 'steward', resolved_at = now(), run_id = %s
             where {kind.id_column} = %s returning dataset, record_key""",  # noqa: S608
         (survivor, run_id, absorbed),
     ).fetchall()
-    for dataset, record_key in moved:
-        conn.execute(
-            f"""insert into {schema}.entity_event (entity_kind, event, entity_id, into_id,
-                    dataset, record_key, evidence, run_id)
-                values (%s, 'linked', %s, %s, %s, %s, %s, %s)""",  # noqa: S608
-            (kind.name, survivor, survivor, dataset, record_key, evidence, run_id),
-        )
-    conn.execute(
-        f"""insert into {schema}.entity_event (entity_kind, event, entity_id, into_id, evidence,
-                run_id) values (%s, 'retired', %s, %s, %s, %s)""",  # noqa: S608
-        (kind.name, absorbed, survivor, evidence, run_id),
-    )
+    events = [
+        EntityEvent("linked", survivor, survivor, evidence, dataset, record_key)
+        for dataset, record_key in moved
+    ]
+    events.append(EntityEvent("retired", absorbed, survivor, evidence))
+    write_events(conn, schema, kind, run_id, events)
 
 
 def _split(
     conn: psycopg.Connection,
     schema: str,
-    kind: _Kind,
+    kind: EntityKind,
     entity_id: str,
     record: tuple[str, str],
-    evidence: Any,
+    evidence: dict[str, Any],
     run_id: str,
 ) -> None:
-    row = conn.execute(
-        f"select '{kind.prefix}' || lpad(nextval('{schema}.{kind.sequence}')::text, 10, '0')"
-    ).fetchone()
+    row = conn.execute(f"select {kind.new_id_sql(schema)}").fetchone()
     new_id = row[0] if row else None
     conn.execute(
-        f"""update {schema}.{kind.table}
+        f"""update {kind.table(schema)}
             set {kind.id_column} = %s, match_method = 'steward', match_probability = null,
                 resolved_at = now(), run_id = %s
             where dataset = %s and record_key = %s""",  # noqa: S608
         (new_id, run_id, *record),
     )
-    conn.execute(
-        f"""insert into {schema}.entity_event (entity_kind, event, entity_id, into_id, dataset,
-                record_key, evidence, run_id)
-            values (%s, 'split', %s, %s, %s, %s, %s, %s)""",  # noqa: S608
-        (kind.name, entity_id, new_id, *record, evidence, run_id),
+    write_events(
+        conn, schema, kind, run_id, [EntityEvent("split", entity_id, new_id, evidence, *record)]
     )

@@ -1,92 +1,121 @@
 -- One row per live person source record (record keys with #ROLE where a row holds several
--- people): the standardised attributes entity resolution and survivorship work on.
+-- people): the standardised attributes entity resolution and survivorship work on, and the
+-- rules resolution reads per record (id_agrees_with_record, match_key, match_method,
+-- former_name_key), derived here once.
+-- Each source gives its columns by name (macros/select_named.sql); the others are null.
 {%- set columns = [
     'dataset', 'record_key', 'role', 'id_type', 'id_number', 'id_number_valid', 'name_raw',
     'name', 'name_key', 'former_name', 'sex_code', 'birth_date', 'ethnicity_code',
     'hukou_division_code', 'hukou_address', 'residential_address', 'mobile', 'status',
     'death_date', 'nationality', 'updated_at', 'delivery_id'] %}
+{%- set same = ['updated_at', 'delivery_id'] %}
 
 with observation as (
-    select
-        'gat_czrk' as dataset, record_key, 'resident' as role, '111' as id_type, id_number,
-        id_number_valid, name_raw, name, name_key, former_name, sex_code, birth_date,
-        ethnicity_code, hukou_division_code, hukou_address, null as residential_address,
-        null as mobile, status, death_date, 'CHN' as nationality, updated_at, delivery_id
+    select {{ select_named(columns, {
+        'dataset': "'gat_czrk'", 'role': "'resident'", 'id_type': "'111'",
+        'nationality': "'CHN'"}, same + [
+        'record_key', 'id_number', 'id_number_valid', 'name_raw', 'name', 'name_key',
+        'former_name', 'sex_code', 'birth_date', 'ethnicity_code', 'hukou_division_code',
+        'hukou_address', 'status', 'death_date']) }}
     from {{ ref('stg_gat_czrk__residents') }}
 
     {% for role, sex in [('nan', '1'), ('nv', '2')] %}
     union all
-    select
-        'mzt_hydj', record_key || '#{{ role | upper }}', '{{ "husband" if role == "nan" else "wife" }}',
-        {{ role }}_id_type, {{ role }}_id_number, {{ role }}_id_number_valid,
-        {{ role }}_name_raw, {{ role }}_name, {{ role }}_name_key, null, '{{ sex }}',
-        {{ role }}_birth_date, null, null, null, null, null, null, null,
-        {{ role }}_nationality, updated_at, delivery_id
+    select {{ select_named(columns, {
+        'dataset': "'mzt_hydj'", 'record_key': "record_key || '#" ~ role | upper ~ "'",
+        'role': "'husband'" if role == 'nan' else "'wife'",
+        'id_type': role ~ '_id_type', 'id_number': role ~ '_id_number',
+        'id_number_valid': role ~ '_id_number_valid', 'name_raw': role ~ '_name_raw',
+        'name': role ~ '_name', 'name_key': role ~ '_name_key', 'sex_code': "'" ~ sex ~ "'",
+        'birth_date': role ~ '_birth_date', 'nationality': role ~ '_nationality'}, same) }}
     from {{ ref('stg_mzt_hydj__marriages') }}
     {% endfor %}
 
     union all
-    select
-        'swj_grnsr', record_key, 'taxpayer',
-        case id_type when '201' then '111' when '208' then '414' when '210' then '516'
-                     when '213' then '511' else id_type end,
-        id_number, id_number_valid, name_raw, name, name_key, null, sex_code, birth_date, null,
-        null, null, residential_address, mobile, null, null, null, updated_at, delivery_id
+    select {{ select_named(columns, {
+        'dataset': "'swj_grnsr'", 'role': "'taxpayer'",
+        'id_type': "case id_type when '201' then '111' when '208' then '414'
+                     when '210' then '516' when '213' then '511' else id_type end"}, same + [
+        'record_key', 'id_number', 'id_number_valid', 'name_raw', 'name', 'name_key',
+        'sex_code', 'birth_date', 'residential_address', 'mobile']) }}
     from {{ ref('stg_swj_grnsr__taxpayers') }}
 
     union all
-    select
-        'rst_cbry', record_key, 'insured',
-        -- the social security number is the ID number, or a foreigner's passport number
-        case when id_number ~ '^([0-9]{17}[0-9X]|[0-9]{15})$' then '111' else '414' end,
-        id_number, id_number_valid, name_raw, name, name_key, null, sex_code, birth_date, null,
-        null, null, null, mobile, null, null, null, updated_at, delivery_id
+    -- the social security number is the ID number, or a foreigner's passport number
+    select {{ select_named(columns, {
+        'dataset': "'rst_cbry'", 'role': "'insured'",
+        'id_type': "case when id_number ~ '^([0-9]{17}[0-9X]|[0-9]{15})$' then '111' else '414' end"},
+        same + ['record_key', 'id_number', 'id_number_valid', 'name_raw', 'name', 'name_key',
+                'sex_code', 'birth_date', 'mobile']) }}
     from {{ ref('stg_rst_cbry__insured') }}
 
     union all
-    select
-        'wjw_csyxzm', record_key || '#XSE', 'newborn', null, null, false,
-        xse_name_raw, xse_name, xse_name_key, null, xse_sex_code, xse_birth_date, null,
-        birth_division_code, null, null, null, null, null, null, updated_at, delivery_id
+    select {{ select_named(columns, {
+        'dataset': "'wjw_csyxzm'", 'record_key': "record_key || '#XSE'", 'role': "'newborn'",
+        'id_number_valid': 'false', 'name_raw': 'xse_name_raw', 'name': 'xse_name',
+        'name_key': 'xse_name_key', 'sex_code': 'xse_sex_code', 'birth_date': 'xse_birth_date',
+        'hukou_division_code': 'birth_division_code'}, same) }}
     from {{ ref('stg_wjw_csyxzm__birth_certificates') }}
 
     {% for role, sex, label in [('mq', '2', 'mother'), ('fq', '1', 'father')] %}
     union all
-    select
-        'wjw_csyxzm', record_key || '#{{ role | upper }}', '{{ label }}', '111',
-        {{ role }}_id_number, {{ role }}_id_number_valid, {{ role }}_name_raw, {{ role }}_name,
-        {{ role }}_name_key, null, '{{ sex }}', null, null, null, null, null, null, null, null,
-        null, updated_at, delivery_id
+    select {{ select_named(columns, {
+        'dataset': "'wjw_csyxzm'", 'record_key': "record_key || '#" ~ role | upper ~ "'",
+        'role': "'" ~ label ~ "'", 'id_type': "'111'", 'id_number': role ~ '_id_number',
+        'id_number_valid': role ~ '_id_number_valid', 'name_raw': role ~ '_name_raw',
+        'name': role ~ '_name', 'name_key': role ~ '_name_key',
+        'sex_code': "'" ~ sex ~ "'"}, same) }}
     from {{ ref('stg_wjw_csyxzm__birth_certificates') }}
     where {{ role }}_name is not null or {{ role }}_id_number is not null
     {% endfor %}
 
     union all
-    select
-        'jyt_xsxj', record_key || '#XS', 'student', '111', xs_id_number, xs_id_number_valid,
-        xs_name_raw, xs_name, xs_name_key, null, xs_sex_code, xs_birth_date, xs_ethnicity_code,
-        null, null, null, null, null, null, null, updated_at, delivery_id
+    select {{ select_named(columns, {
+        'dataset': "'jyt_xsxj'", 'record_key': "record_key || '#XS'", 'role': "'student'",
+        'id_type': "'111'", 'id_number': 'xs_id_number', 'id_number_valid': 'xs_id_number_valid',
+        'name_raw': 'xs_name_raw', 'name': 'xs_name', 'name_key': 'xs_name_key',
+        'sex_code': 'xs_sex_code', 'birth_date': 'xs_birth_date',
+        'ethnicity_code': 'xs_ethnicity_code'}, same) }}
     from {{ ref('stg_jyt_xsxj__students') }}
 
     union all
-    select
-        'jyt_xsxj', record_key || '#JHR', 'guardian', '111', jhr_id_number, jhr_id_number_valid,
-        jhr_name_raw, jhr_name, jhr_name_key, null, null, null, null,
-        null, null, null, null, null, null, null, updated_at, delivery_id
+    select {{ select_named(columns, {
+        'dataset': "'jyt_xsxj'", 'record_key': "record_key || '#JHR'", 'role': "'guardian'",
+        'id_type': "'111'", 'id_number': 'jhr_id_number',
+        'id_number_valid': 'jhr_id_number_valid', 'name_raw': 'jhr_name_raw',
+        'name': 'jhr_name', 'name_key': 'jhr_name_key'}, same) }}
     from {{ ref('stg_jyt_xsxj__students') }}
     where jhr_name is not null or jhr_id_number is not null
 
     {% for model in ['stg_scjgj_qydj__enterprises', 'stg_bb_sydwdj__public_institutions',
                      'stg_mzt_shzz__social_organisations', 'stg_swj_dwnsr__taxpayers'] %}
     union all
-    select
-        '{{ model.split("__")[0][4:] }}', record_key || '#FDDBR', 'legal_representative',
-        case when legal_rep_id_number_valid then '111' end, legal_rep_id_number,
-        legal_rep_id_number_valid, legal_rep_name_raw, legal_rep_name, legal_rep_name_key,
-        null, null, null, null, null, null, null, null, null, null, null, updated_at, delivery_id
+    select {{ select_named(columns, {
+        'dataset': "'" ~ model.split("__")[0][4:] ~ "'", 'record_key': "record_key || '#FDDBR'",
+        'role': "'legal_representative'",
+        'id_type': "case when legal_rep_id_number_valid then '111' end",
+        'id_number': 'legal_rep_id_number', 'id_number_valid': 'legal_rep_id_number_valid',
+        'name_raw': 'legal_rep_name_raw', 'name': 'legal_rep_name',
+        'name_key': 'legal_rep_name_key'}, same) }}
     from {{ ref(model) }}
     where legal_rep_name is not null or legal_rep_id_number is not null
     {% endfor %}
+),
+
+checked as (
+    select
+        *,
+        -- A valid ID number that agrees with its record's own birth date and sex. A valid
+        -- number (staging: std.is_valid_id_number) has 18 digits and a real date: its date
+        -- and sex digits are read directly. A relative's number typed into the wrong record
+        -- does not agree: resolution keys nothing on it and Splink compares without it.
+        case when id_number_valid then
+            (birth_date is null or birth_date = to_date(substr(id_number, 7, 8), 'YYYYMMDD'))
+            and (sex_code is null or sex_code not in ('1', '2')
+                 or sex_code = case when substr(id_number, 17, 1)::int % 2 = 1
+                                    then '1' else '2' end)
+        else false end as id_agrees_with_record
+    from observation
 )
 
 select
@@ -99,5 +128,18 @@ select
     -- evidence of a person of its own, so it makes no golden record (natural_person.sql).
     not (coalesce(id_number_valid, false)
          or (id_type = '414' and id_number is not null)
-         or birth_date is not null) as is_mention
-from observation
+         or birth_date is not null) as is_mention,
+    id_agrees_with_record,
+    -- The key deterministic resolution joins records on (resolve/deterministic.py refines
+    -- it per run: a relative's number, a number typed one character wrong): the agreeing
+    -- ID number; for foreigners the passport number (certificate type 414).
+    case when id_agrees_with_record then id_number
+         when id_type = '414' and id_number is not null then 'passport:' || id_number
+    end as match_key,
+    case when id_agrees_with_record then 'id_number'
+         when id_type = '414' and id_number is not null then 'passport'
+         else 'singleton'
+    end as match_method,
+    -- the registered former name (曾用名) as a name key: Splink's alias rows, context links
+    case when former_name is not null then std.name_key(former_name) end as former_name_key
+from checked
