@@ -1,8 +1,10 @@
 """Ingestion: one DAG per department dataset, generated from the source registry.
 
 ``mdm_ingest_<dataset>`` loads what is new for one dataset into
-``raw.<dataset>`` and emits that table's Asset, which the build DAG is
-scheduled on:
+``raw.<dataset>``; task ``announce`` emits that table's Asset event (which the
+build DAG is scheduled on) only when a delivery put rows into raw, its extra
+naming the deliveries and their row counts; otherwise it is skipped and no event
+is emitted (nothing new, a rerun, a re-send, only rejected deliveries):
 
 - **file drops**: every complete delivery not yet loaded, in delivery-id
   order: manifest, checksums, encoding, header and row counts checked, bad
@@ -24,6 +26,8 @@ in ``loading``, whose load fails the same way on every run). Details:
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import pendulum
 from airflow.sdk import DAG, Asset, Param, task
@@ -74,7 +78,7 @@ def ingestion_dag(spec: Dataset) -> DAG:
         },
     ) as dag:
 
-        @task(outlets=[raw_table])
+        @task
         def ingest(code: str = spec.code, **context: object) -> dict:
             from mdm.connections import params_from_airflow
             from mdm.ingest.run import ingest_dataset
@@ -128,8 +132,25 @@ def ingestion_dag(spec: Dataset) -> DAG:
                     f"{len(problems)} delivery problem(s) need an engineer:\n" + "\n".join(problems)
                 )
 
+        @task(outlets=[raw_table])
+        def announce(report: dict, **context: Any) -> dict:
+            """The raw table's Asset event, only when a delivery loaded rows (a skipped task
+            emits none, so mdm_build is not triggered for nothing)."""
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            from mdm.ingest.run import raw_event_extra
+
+            extra = raw_event_extra(report)
+            if extra is None:
+                raise AirflowSkipException(
+                    f"no delivery of {report['dataset']} loaded rows: no {raw_table.name} event"
+                )
+            context["outlet_events"][raw_table].extra = extra
+            return extra
+
         report = ingest()
         profile(report) >> check_deliveries(report)
+        announce(report)
     return dag
 
 

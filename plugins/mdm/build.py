@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mdm.connections import ConnParams, conninfo
 from mdm.runlog import logged_step
 from mdm.settings import Settings
 from mdm.transform import node_summary, run_dbt
+
+if TYPE_CHECKING:
+    import psycopg
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +28,137 @@ QUALITY = ["--select", "path:models/quality", "dataset_catalogue"]
 AFTER_RESOLUTION = ["--select", "source:resolve+", "survivorship_rules"]
 # What reads the published repositories: history snapshots and the analysts' views.
 AFTER_PUBLISH = ["--select", "source:published+"]
+
+
+CHECK_STEP = "check_new_data"
+# How long the cut waits for the loads in progress (then the check fails, and Airflow retries
+# it): a daily load takes minutes.
+INGEST_WAIT_SECONDS = 3600
+
+
+def check_new_data(warehouse: ConnParams, run_id: str, *, force: bool = False) -> dict[str, Any]:
+    """Whether anything arrived since the last successful build; ``build`` says whether to build.
+
+    New is a delivery that put rows into raw (``ops.delivery``: loaded, ``rows_loaded`` > 0)
+    or a steward decision taken or withdrawn after the cut of the last build that published
+    (``ops.run_log``). This run's cut is the database clock read while holding every dataset's
+    loader lock (waiting for the loads in progress): a delivery finished before it is committed,
+    so this build reads it; one finished after it is new for the next build. The decision and
+    its reasons go to ``ops.run_log`` (step ``check_new_data``) and the log.
+    """
+    import psycopg
+
+    from mdm.ingest.ledger import LOADED
+    from mdm.registry import datasets
+
+    with (
+        logged_step(conninfo(warehouse), run_id, CHECK_STEP) as outcome,
+        psycopg.connect(conninfo(warehouse)) as conn,
+    ):
+        waited = _hold_loader_locks(conn, sorted(datasets()))
+        cut = _one(conn, "select clock_timestamp()")
+        previous = _last_build(conn)
+        since = previous[1] if previous else None
+        deliveries = [
+            {"dataset": d, "delivery_id": i, "rows_loaded": n}
+            for d, i, n in conn.execute(
+                "select dataset, delivery_id, rows_loaded from ops.delivery "
+                "where status = any(%s) and rows_loaded > 0 "
+                "and (%s::timestamptz is null or finished_at > %s) order by 1, 2",
+                (list(LOADED), since, since),
+            )
+        ]
+        decisions = _one(
+            conn,
+            "select count(*) from resolve.steward_decision where %s::timestamptz is null "
+            "or decided_at > %s or withdrawn_at > %s",
+            (since, since, since),
+        )
+        build = force or previous is None or bool(deliveries) or decisions > 0
+        outcome.rows_affected = len(deliveries)
+        outcome.detail = {
+            "build": build,
+            "reason": _reason(force, previous, since, deliveries, decisions),
+            "cut": cut.isoformat(),
+            "last_build": previous[0] if previous else None,
+            "since": since.isoformat() if since else None,
+            "deliveries": deliveries,
+            "steward_decisions": decisions,
+            "waited_for_loads": waited,
+        }
+    logger.info("%s", outcome.detail["reason"])
+    return outcome.detail
+
+
+def _hold_loader_locks(conn: psycopg.Connection, codes: list[str]) -> list[str]:
+    """Take every dataset's loader lock for the transaction (released at its end); return the
+    datasets whose loads in progress were waited for. Nothing is held while waiting, so no
+    dataset's next load waits for another's."""
+    import time
+
+    from mdm.ingest.ledger import lock_key
+
+    waited: list[str] = []
+    deadline = time.monotonic() + INGEST_WAIT_SECONDS
+    while True:
+        busy = [
+            code
+            for code in codes
+            if not _one(conn, "select pg_try_advisory_xact_lock(hashtext(%s))", (lock_key(code),))
+        ]
+        if not busy:
+            return waited
+        conn.rollback()  # releases the locks taken
+        if time.monotonic() > deadline:
+            raise RuntimeError(
+                f"ingestion of {', '.join(busy)} still loading after {INGEST_WAIT_SECONDS} s; "
+                "the build waits for it. To do: see that ingestion DAG's log; this task retries"
+            )
+        if not waited:
+            logger.info("waiting for the loads in progress to finish: %s", busy)
+        waited = sorted(set(waited) | set(busy))
+        time.sleep(5)
+
+
+def _one(conn: psycopg.Connection, query: str, params: tuple[Any, ...] = ()) -> Any:
+    row = conn.execute(query, params).fetchone()
+    return row[0] if row else None
+
+
+def _last_build(conn: psycopg.Connection) -> tuple[str, Any] | None:
+    """The last build that published, and its cut: the one its check recorded, or for a build
+    run by calling this module's functions (no check) when its observations began. A publish
+    without either (``build_repositories`` alone) rebuilt nothing new: the one before counts."""
+    row = conn.execute(
+        """select b.run_id, coalesce((c.detail ->> 'cut')::timestamptz, o.started_at)
+           from ops.run_log b
+           left join ops.run_log c on c.run_id = b.run_id and c.step = %s
+           left join ops.run_log o on o.run_id = b.run_id and o.step = 'build_observations'
+           where b.step = 'build_repositories' and b.status = 'success'
+             and (c.detail ->> 'cut' is not null or o.run_id is not null)
+           order by b.finished_at desc limit 1""",
+        (CHECK_STEP,),
+    ).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def _reason(
+    force: bool, previous: Any, since: Any, deliveries: list[dict[str, Any]], decisions: int
+) -> str:
+    """One sentence for the log and the run log: build or not, and why."""
+    if force:
+        return "param force: building whatever arrived"
+    if previous is None:
+        return "no build has published yet: building"
+    news = [f"{d['dataset']}/{d['delivery_id']} ({d['rows_loaded']} rows)" for d in deliveries]
+    if decisions:
+        news.append(f"{decisions} steward decision(s)")
+    if news:
+        return f"new since build {previous[0]} (cut {since}): {', '.join(news)}: building"
+    return (
+        f"nothing new since build {previous[0]} (cut {since}): no delivery loaded rows and no "
+        "steward decision since; staging, resolution and publish skipped"
+    )
 
 
 def build_observations(settings: Settings, warehouse: ConnParams, run_id: str) -> dict[str, Any]:

@@ -78,6 +78,21 @@ def test_the_build_runs_on_any_raw_asset_and_daily_as_a_fallback(dag_bag):
     assert names == {f"raw.{code}" for code in datasets()}
 
 
+def test_one_build_at_a_time_and_it_first_checks_for_new_data(dag_bag):
+    # The asset events of a morning's ingestion DAGs queue into one next run, which the check
+    # stops in seconds when its predecessor built what they loaded (docs/adr/0013).
+    build = dag_bag.dags["mdm_build"]
+    assert build.max_active_runs == 1
+    assert [t.task_id for t in build.roots] == ["check_new_data"]
+
+
+def test_only_the_announce_task_emits_the_raw_asset(dag_bag):
+    for dag_id, dag in dag_bag.dags.items():
+        if dag_id.startswith("mdm_ingest_"):
+            emitting = {t.task_id: [a.name for a in t.outlets] for t in dag.tasks if t.outlets}
+            assert emitting == {"announce": [f"raw.{dag_id.removeprefix('mdm_ingest_')}"]}
+
+
 def test_no_dbt_prefixed_modules_on_sys_path():
     # dbt imports every top-level module named dbt_* it finds on sys.path.
     for folder in (DAGS_DIR, DAGS_DIR.parent / "plugins"):

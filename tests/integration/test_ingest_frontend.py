@@ -95,6 +95,7 @@ def test_ingestion_dags_run_under_airflow(
         "ingest": "success",
         "profile": "success",
         "check_deliveries": "success",
+        "announce": "success",  # the pull loaded rows: raw.swj_dwnsr's event
     }
     with psycopg.connect(warehouse_url) as conn:
         status, run_id, rows = conn.execute(

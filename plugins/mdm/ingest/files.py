@@ -129,7 +129,7 @@ def ingest_file_drops(
     report = IngestReport(spec.code)
     with psycopg.connect(conninfo(warehouse), autocommit=True) as conn:
         # One loader per dataset at a time (scheduler run + an engineer's CLI run).
-        conn.execute("select pg_advisory_lock(hashtext(%s))", (f"mdm.ingest.{spec.code}",))
+        conn.execute("select pg_advisory_lock(hashtext(%s))", (ledger.lock_key(spec.code),))
         try:
             raw_tables.ensure_raw_table(conn, spec)
             for delivery_id in skip:
@@ -148,7 +148,7 @@ def ingest_file_drops(
                 if outcome:
                     report.outcomes.append(outcome)
         finally:
-            conn.execute("select pg_advisory_unlock(hashtext(%s))", (f"mdm.ingest.{spec.code}",))
+            conn.execute("select pg_advisory_unlock(hashtext(%s))", (ledger.lock_key(spec.code),))
     if report.incomplete:
         logger.info("%s: waiting for manifests of %s", spec.code, report.incomplete)
     return report

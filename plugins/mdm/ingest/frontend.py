@@ -248,7 +248,7 @@ def pull_frontend(
     policy = policy or PullPolicy.from_settings(load_settings())
     code, table = spec.code, spec.table or spec.code
     with psycopg.connect(conninfo(warehouse), autocommit=True) as conn:
-        conn.execute("select pg_advisory_lock(hashtext(%s))", (f"mdm.ingest.{code}",))
+        conn.execute("select pg_advisory_lock(hashtext(%s))", (ledger.lock_key(code),))
         try:
             raw_tables.ensure_raw_table(conn, spec)
             _drop_leftover_batches(conn, spec)
@@ -298,7 +298,7 @@ def pull_frontend(
                     due if reconcile is None else reconcile,
                 )
         finally:
-            conn.execute("select pg_advisory_unlock(hashtext(%s))", (f"mdm.ingest.{code}",))
+            conn.execute("select pg_advisory_unlock(hashtext(%s))", (ledger.lock_key(code),))
 
 
 def _pull(

@@ -15,6 +15,12 @@ logger = logging.getLogger(__name__)
 LOADED = ("loaded", "partially_quarantined")
 
 
+def lock_key(dataset: str) -> str:
+    """The advisory lock (``hashtext`` of this) a loader of ``dataset`` holds while it loads:
+    one loader per dataset, and the build's cut (``mdm.build.check_new_data``) waits for it."""
+    return f"mdm.ingest.{dataset}"
+
+
 @dataclass(frozen=True)
 class LedgerEntry:
     dataset: str

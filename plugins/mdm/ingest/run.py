@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from mdm.connections import ConnParams
+from mdm.ingest import ledger
 from mdm.ingest.files import IngestReport, ingest_file_drops
 from mdm.ingest.frontend import pull_frontend
 from mdm.registry import dataset
@@ -84,6 +86,28 @@ def profile_deliveries(
                     "%s/%s quality warnings: %s", code, delivery_id, warnings[delivery_id]
                 )
     return warnings
+
+
+def raw_event_extra(report: dict[str, Any]) -> dict[str, Any] | None:
+    """The extra of the ``raw.<dataset>`` Asset event of an ingestion run (``report``: what
+    :meth:`IngestReport.as_dict` gives): the deliveries that put rows into raw and how many.
+
+    None when none did (nothing new, a rerun, a duplicate re-send, only rejected deliveries,
+    or a delivery whose every row was quarantined): then no event, and ``mdm_build`` is not
+    triggered for nothing.
+    """
+    loaded = [
+        {"delivery_id": d["delivery_id"], "rows_loaded": d["rows_loaded"]}
+        for d in report["deliveries"]
+        if d["status"] in ledger.LOADED and (d["rows_loaded"] or 0) > 0
+    ]
+    if not loaded:
+        return None
+    return {
+        "dataset": report["dataset"],
+        "deliveries": loaded,
+        "rows_loaded": sum(d["rows_loaded"] for d in loaded),
+    }
 
 
 def loaded_ids(report: IngestReport) -> list[str]:
