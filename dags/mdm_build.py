@@ -2,7 +2,7 @@
 
 Scheduled on the raw tables' Assets (an ingestion DAG emits one only when a
 delivery loaded rows) and daily at 08:00 as a fallback; one run at a time, so
-the events of a morning's ingestion DAGs queue into one next run (docs/adr/0013).
+the events of a morning's ingestion DAGs queue into one next run (docs/adr/0014).
 Task ``check_new_data`` first waits for the loads in progress and looks for what
 arrived since the last build that published (``ops.delivery``, steward
 decisions); with nothing new it says so in the log and ``ops.run_log`` and the

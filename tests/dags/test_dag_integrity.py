@@ -80,7 +80,7 @@ def test_the_build_runs_on_any_raw_asset_and_daily_as_a_fallback(dag_bag):
 
 def test_one_build_at_a_time_and_it_first_checks_for_new_data(dag_bag):
     # The asset events of a morning's ingestion DAGs queue into one next run, which the check
-    # stops in seconds when its predecessor built what they loaded (docs/adr/0013).
+    # stops in seconds when its predecessor built what they loaded (docs/adr/0014).
     build = dag_bag.dags["mdm_build"]
     assert build.max_active_runs == 1
     assert [t.task_id for t in build.roots] == ["check_new_data"]

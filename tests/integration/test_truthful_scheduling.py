@@ -1,4 +1,4 @@
-"""Truthful scheduling (docs/adr/0013): an ingestion DAG emits its ``raw.<dataset>`` Asset
+"""Truthful scheduling (docs/adr/0014): an ingestion DAG emits its ``raw.<dataset>`` Asset
 event only when a delivery loaded rows, the event naming the deliveries and their rows; and
 ``mdm_build`` builds only when something arrived since the last build that published, and
 otherwise stops at its first task, saying why (as its 08:00 fallback run does on a quiet day).
