@@ -35,7 +35,7 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ.pop(key, None)
 
     from mdm.airflow_home import apply_airflow_environment
-    from mdm.cli import prepare_database
+    from mdm.db import prepare_database
     from mdm.settings import load_settings
 
     settings = load_settings()

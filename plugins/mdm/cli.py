@@ -22,7 +22,6 @@ from mdm.settings import (
     InsecureConfigurationError,
     Settings,
     load_settings,
-    refuse_placeholder_secrets,
 )
 
 logger = logging.getLogger("mdm")
@@ -44,34 +43,11 @@ def _database_name(settings: Settings, role: str) -> str:
     }[role]
 
 
-def prepare_database(settings: Settings) -> str:
-    """Server up, the three databases present, warehouse migrated. Idempotent."""
-    from mdm.db.migrate import apply_migrations
-
-    if settings.is_production:
-        refuse_placeholder_secrets()
-    description = db.ensure_server(settings)
-    created = db.ensure_databases(settings)
-    from mdm.access.roles import ensure_roles
-    from mdm.ingest.raw_tables import ensure_all_raw_tables
-
-    with db.connect(db.warehouse_url(settings)) as conn:
-        applied = apply_migrations(conn)
-        ensure_all_raw_tables(conn)
-        ensure_roles(conn)
-    logger.info(
-        "databases created: %s; migrations applied: %s",
-        created or "none",
-        applied or "none pending",
-    )
-    return description
-
-
 # --- mdm db -----------------------------------------------------------------
 
 
 def cmd_db_start(settings: Settings, args: argparse.Namespace) -> int:
-    _out(prepare_database(settings))
+    _out(db.prepare_database(settings))
     _out(db.display_url(settings, settings.warehouse_db))
     return 0
 
@@ -118,7 +94,7 @@ def cmd_airflow(settings: Settings, args: argparse.Namespace) -> int:
         for key, value in airflow_home.airflow_environment(settings).items():
             _out(f"export {key}='{value}'")
         return 0
-    prepare_database(settings)
+    db.prepare_database(settings)
     if command == ["standalone"]:
         airflow_home.migrate_metadata(settings)
         _out("Airflow UI: http://localhost:8080 (credentials are printed by Airflow below)")
@@ -129,7 +105,7 @@ def cmd_dbt(settings: Settings, args: argparse.Namespace) -> int:
     from mdm.connections import params_from_url
     from mdm.transform import run_dbt
 
-    prepare_database(settings)
+    db.prepare_database(settings)
     nodes = run_dbt(
         settings, params_from_url(db.warehouse_url(settings)), args.dbt_args or ["build"]
     )
@@ -146,7 +122,7 @@ def cmd_share(settings: Settings, args: argparse.Namespace) -> int:
     with db.connect(db.warehouse_url(settings)) as conn:
         prepared = conn.execute("select to_regprocedure('access.expire_shares()')").fetchone()
     if not (prepared and prepared[0]):
-        prepare_database(settings)  # needs the platform's user; a prepared warehouse does not
+        db.prepare_database(settings)  # needs the platform's user; a prepared warehouse does not
     # An engineer may run this with their own login: grants are recorded with session_user.
     with db.connect(db.warehouse_url(settings)) as conn:
         if args.share_command == "grant":
@@ -192,7 +168,7 @@ def cmd_access_add_user(settings: Settings, args: argparse.Namespace) -> int:
 
     from mdm.access.roles import add_user
 
-    prepare_database(settings)
+    db.prepare_database(settings)
     password = os.environ.get("MDM_NEW_USER_PASSWORD")  # never on the command line
     with db.connect(db.warehouse_url(settings)) as conn:
         add_user(
@@ -209,7 +185,7 @@ def cmd_resolve(settings: Settings, args: argparse.Namespace) -> int:
     from mdm import build
     from mdm.connections import params_from_url
 
-    prepare_database(settings)
+    db.prepare_database(settings)
     warehouse = params_from_url(db.warehouse_url(settings))
     if args.resolve_command == "train":
         from mdm.resolve import splink_artefact
@@ -289,7 +265,7 @@ def cmd_steward(settings: Settings, args: argparse.Namespace) -> int:
     from mdm.connections import params_from_url
     from mdm.resolve.steward import apply_steward_decisions
 
-    prepare_database(settings)
+    db.prepare_database(settings)
     with db.connect(db.warehouse_url(settings)) as conn:
         if args.steward_command == "list":
             for row in conn.execute(
@@ -379,7 +355,7 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
     import json
 
     from mdm.connections import params_from_url
-    from mdm.resolve.evaluate import evaluate
+    from mdm_tools.evaluate import evaluate
 
     truth_dir = args.truth or settings.home / "truth"
     results = evaluate(params_from_url(db.warehouse_url(settings)), truth_dir)
@@ -451,7 +427,7 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     from mdm import build, report
     from mdm.connections import params_from_url
 
-    prepare_database(settings)
+    db.prepare_database(settings)
     warehouse = params_from_url(db.warehouse_url(settings))
     build.build_scorecard(settings, warehouse, f"cli__report__{time.strftime('%Y%m%dT%H%M%S')}")
     path = report.write_report(warehouse, args.out or settings.reports_dir, args.quarter)
@@ -470,8 +446,8 @@ def cmd_dbt_sources(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_generate(settings: Settings, args: argparse.Namespace) -> int:
-    from mdm.generate import GenerateConfig, generate, write_all, write_frontend
-    from mdm.generate.noise import NoiseRates
+    from mdm_tools.generate import GenerateConfig, generate, write_all, write_frontend
+    from mdm_tools.generate.noise import NoiseRates
 
     landing = (args.out / "landing") if args.out else settings.landing_dir
     truth_dir = (args.out / "truth") if args.out else settings.home / "truth"
@@ -487,7 +463,7 @@ def cmd_generate(settings: Settings, args: argparse.Namespace) -> int:
     summary = generate(config)
     write_all(summary, landing, truth_dir)
     if not args.no_frontend:
-        prepare_database(settings)
+        db.prepare_database(settings)
         counts = write_frontend(db.frontend_url(settings), summary.frontend_rows)
         _out(f"front-end tables: {counts}")
     rows = sum(sum(d.rows.values()) for d in summary.deliveries)
@@ -508,7 +484,7 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     from mdm.ingest.run import ingest_dataset, loaded_ids, problems_message, profile_deliveries
     from mdm.registry import datasets
 
-    prepare_database(settings)
+    db.prepare_database(settings)
     codes = args.dataset or list(datasets())
     skip: dict[str, list[str]] = {}
     for item in args.skip or []:
@@ -566,7 +542,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Run DAGs in order; a failed one does not stop the next (as under the scheduler)."""
     from mdm import airflow_home, orchestration
 
-    prepare_database(settings)
+    db.prepare_database(settings)
     # Airflow logs to stdout; stdout is for this command's own lines.
     with contextlib.redirect_stdout(sys.stderr):
         airflow_home.migrate_metadata(settings)
@@ -618,7 +594,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     _out(f"== mdm demo (MDM_HOME={settings.home}; MDM_DEMO_PERSONS sets the world's size)")
     _out("-- 1/4 database: server, databases (warehouse, airflow, frontend), migrations")
-    _out("   " + prepare_database(settings))
+    _out("   " + db.prepare_database(settings))
     persons = int(os.environ.get("MDM_DEMO_PERSONS", "50000"))
     _out(f"-- 2/4 department deliveries: {persons:,} persons, 2 days, with delivery defects")
     cmd_generate(
@@ -694,7 +670,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         ):
             _out(f"     {department:<8} {'★' * stars}{'☆' * (5 - stars)} {index:>6}")
     from mdm.connections import params_from_url
-    from mdm.resolve.evaluate import evaluate
+    from mdm_tools.evaluate import evaluate
 
     quality = evaluate(params_from_url(db.warehouse_url(settings)), settings.home / "truth")
     for kind in ("person", "organisation"):

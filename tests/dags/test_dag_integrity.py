@@ -93,3 +93,36 @@ def test_dag_file_has_no_heavy_top_level_imports(dag_file: Path):
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_dag_files_do_not_import_the_tools_package():
+    """The generator, the bench and the evaluation against its truth (package mdm_tools) are
+    tools beside the runtime: parsing the DAGs never loads them."""
+    probe = (
+        "import importlib.util, json, sys\n"
+        f"for i, path in enumerate({[str(p) for p in DAG_FILES]!r}):\n"
+        "    spec = importlib.util.spec_from_file_location(f'probe_{i}', path)\n"
+        "    module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'mdm_tools')\n"
+        "print(json.dumps([importlib.util.find_spec('mdm_tools') is not None, loaded]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    installed, loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    assert installed, "mdm_tools is not installed: this test would prove nothing"
+    assert loaded == []
+
+
+# Runtime modules that may import the tools: the CLI commands that run them, and the full
+# re-resolution, which measures its difference with the evaluation's pairwise metrics.
+TOOL_USERS = ("cli/", "resolve/full.py")
+
+
+def test_the_runtime_imports_the_tools_only_from_the_commands_that_run_them():
+    package = DAGS_DIR.parent / "plugins" / "mdm"
+    importers = sorted(
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if "mdm_tools" in path.read_text(encoding="utf-8")
+    )
+    assert importers, "expected the CLI to run the tools"
+    assert [p for p in importers if not p.startswith(TOOL_USERS)] == []

@@ -15,7 +15,7 @@ from ingest_support import reset_world
 
 from mdm import db
 from mdm.cli import main
-from mdm.generate import GenerateConfig, generate, write_all, write_frontend
+from mdm_tools.generate import GenerateConfig, generate, write_all, write_frontend
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
