@@ -1,7 +1,7 @@
 """Write-audit-publish for the repositories.
 
 dbt builds the repositories into ``mdm_build`` (with contracts and tests);
-:func:`audit` runs the publish suites of ``expectations/publish.py`` on them;
+:func:`audit` runs the publish suites of ``mdm_expectations.publish`` on them;
 :func:`publish` then replaces the contents of ``mdm`` in one transaction, so
 analysts see the previous version until the commit and never a half state.
 When the audit fails nothing is published, the results are stored in
