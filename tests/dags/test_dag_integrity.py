@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -126,3 +127,12 @@ def test_the_runtime_imports_the_tools_only_from_the_commands_that_run_them():
     )
     assert importers, "expected the CLI to run the tools"
     assert [p for p in importers if not p.startswith(TOOL_USERS)] == []
+
+
+def test_airflow_loading_the_plugins_folder_runs_no_mdm_command():
+    """Airflow's plugin manager imports every file under plugins/ by path, the CLI's
+    ``__main__`` too: that must not run a command (it would parse Airflow's argv)."""
+    path = DAGS_DIR.parent / "plugins" / "mdm" / "cli" / "__main__.py"
+    spec = importlib.util.spec_from_file_location("plugin_probe", path)
+    assert spec is not None and spec.loader is not None
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))
