@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -130,9 +129,18 @@ def test_the_runtime_imports_the_tools_only_from_the_commands_that_run_them():
 
 
 def test_airflow_loading_the_plugins_folder_runs_no_mdm_command():
-    """Airflow's plugin manager imports every file under plugins/ by path, the CLI's
-    ``__main__`` too: that must not run a command (it would parse Airflow's argv)."""
-    path = DAGS_DIR.parent / "plugins" / "mdm" / "cli" / "__main__.py"
-    spec = importlib.util.spec_from_file_location("plugin_probe", path)
-    assert spec is not None and spec.loader is not None
-    spec.loader.exec_module(importlib.util.module_from_spec(spec))
+    """Airflow imports every file under plugins/, each as a module named by its stem: the
+    CLI's ``__main__.py`` would run as ``__main__``, parse Airflow's argv and replace
+    ``sys.modules["__main__"]``. plugins/.airflowignore keeps it out."""
+    probe = (
+        "import json, sys\n"
+        "from airflow._shared.plugins_manager.plugins_manager import (\n"
+        "    _load_plugins_from_plugin_directory)\n"
+        "main = sys.modules['__main__']\n"
+        "_, errors = _load_plugins_from_plugin_directory(\n"
+        f"    plugins_folder={str(DAGS_DIR.parent / 'plugins')!r}, ignore_file_syntax='glob')\n"
+        "print(json.dumps([sorted(errors), sys.modules['__main__'] is main]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [[], True]

@@ -1,8 +1,7 @@
 """The Great Expectations gate: validate a loaded batch table before it joins ``raw``.
 
 The suites live in ``expectations/`` (package ``mdm_expectations``, code built from the
-registry); this
-module runs one against the detached batch table of a delivery and stores the
+registry); this module runs one against the detached batch table of a delivery and stores the
 result in ``ops.validation_result``: counts and shares only, never the values GX lists as
 unexpected (they are delivered ID numbers, mobiles, person ids; see :func:`scrub`).
 """
