@@ -43,7 +43,7 @@ format: $(INSTALLED)
 
 bench: $(INSTALLED)
 	@echo "==> benchmarks: results in bench-results/"
-	$(BIN)/python -m mdm.bench
+	$(BIN)/python -m mdm_tools.bench
 
 airflow: $(INSTALLED)
 	$(BIN)/mdm airflow standalone

@@ -108,11 +108,8 @@ def _unit_tests_reach_no_database(
 
 
 def _prepare_database(settings: Settings) -> str:
-    # prepare_database moves from mdm.cli to mdm.db (issue 17): take it from either.
-    try:
-        from mdm.db import prepare_database  # type: ignore[attr-defined]
-    except ImportError:
-        from mdm.cli import prepare_database
+    from mdm.db import prepare_database
+
     return prepare_database(settings)
 
 

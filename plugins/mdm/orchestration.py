@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from mdm.airflow_home import apply_airflow_environment
@@ -79,3 +81,50 @@ def run_dag(settings: Settings, dag_id: str, conf: dict | None = None) -> DagRun
             outcome,
         )
     return outcome
+
+
+@dataclass(frozen=True)
+class ChainStep:
+    """One DAG of a chain run: its outcome (None when it could not run at all)."""
+
+    dag_id: str
+    outcome: DagRunOutcome | None
+    seconds: float
+    error: str | None = None  # why it failed
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+    @property
+    def unexpected(self) -> bool:
+        """Failed for a reason other than the departments' deliveries.
+
+        Rejected or blocked deliveries fail their ingestion DAG's last task, by design: they
+        are the departments' problems; ingestion itself (task ``ingest``) still succeeded.
+        """
+        return self.failed and (
+            self.outcome is None
+            or not self.dag_id.startswith("mdm_ingest_")
+            or self.outcome.task_states.get("ingest") != "success"
+        )
+
+
+def run_chain(
+    settings: Settings, dag_ids: Sequence[str], until: str | None = None
+) -> Iterator[ChainStep]:
+    """Run DAGs in order, yielding each one's step as it ends; a failed one does not stop
+    the next (as under the scheduler). ``until`` (YYYY-MM-DD): ingestion DAGs take only the
+    deliveries extracted up to that day."""
+    for dag_id in dag_ids:
+        started = time.monotonic()
+        conf = {"until": until.replace("-", "")} if until and "ingest" in dag_id else None
+        try:
+            # Parsing the DAGs prints too: stdout stays the caller's.
+            with contextlib.redirect_stdout(sys.stderr):
+                outcome: DagRunOutcome | None = run_dag(settings, dag_id, conf)
+            error = None
+        except DagRunFailedError as err:
+            logger.error("%s", err)
+            outcome, error = err.outcome, str(err)
+        yield ChainStep(dag_id, outcome, time.monotonic() - started, error)

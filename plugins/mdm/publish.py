@@ -1,7 +1,7 @@
 """Write-audit-publish for the repositories.
 
 dbt builds the repositories into ``mdm_build`` (with contracts and tests);
-:func:`audit` runs the publish suites of ``expectations/publish.py`` on them;
+:func:`audit` runs the publish suites of ``mdm_expectations.publish`` on them;
 :func:`publish` then replaces the contents of ``mdm`` in one transaction, so
 analysts see the previous version until the commit and never a half state.
 When the audit fails nothing is published, the results are stored in
@@ -20,7 +20,6 @@ behind it): then it rolls back, pauses and tries again, and finally fails with
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import logging
 import math
 import os
@@ -34,7 +33,6 @@ from psycopg.types.json import Jsonb
 
 from mdm.connections import ConnParams, conninfo
 from mdm.ingest.gate import GateResult, dispose, sqlalchemy_url, store
-from mdm.settings import PROJECT_ROOT
 
 logger = logging.getLogger(__name__)
 
@@ -100,13 +98,10 @@ def build_lock(warehouse: ConnParams, run_id: str) -> Iterator[psycopg.Connectio
 
 
 def _suites() -> Any:
-    path = PROJECT_ROOT / "expectations" / "publish.py"
-    spec = importlib.util.spec_from_file_location("mdm_expectations_publish", path)
-    if spec is None or spec.loader is None:
-        raise FileNotFoundError(path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The suites, imported when used: they import great_expectations (slow at DAG parse)."""
+    from mdm_expectations import publish
+
+    return publish
 
 
 def _published_rows(conn: psycopg.Connection, table: str) -> int | None:

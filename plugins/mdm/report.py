@@ -92,6 +92,84 @@ def quarter_of(moment: dt.datetime) -> str:
     return f"{local:%Y}Q{(local.month - 1) // 3 + 1}"
 
 
+# --- Queries the report and ``mdm demo`` share (a cursor with dict rows) ---------------
+
+
+def latest_quarter(cur: psycopg.Cursor[dict[str, Any]]) -> str | None:
+    """The latest quarter with a dataset scorecard, or None before the first score."""
+    found = cur.execute("select max(quarter) as q from quality.quality_dataset_scorecard")
+    return (found.fetchone() or {}).get("q")
+
+
+def department_scores(cur: psycopg.Cursor[dict[str, Any]], quarter: str) -> list[dict[str, Any]]:
+    """The department scorecard of ``quarter``, best first."""
+    return cur.execute(
+        "select * from quality.quality_department_scorecard where quarter = %s "
+        "order by quality_index desc",
+        (quarter,),
+    ).fetchall()
+
+
+def rejected_deliveries(
+    cur: psycopg.Cursor[dict[str, Any]], limit: int | None = None
+) -> list[dict[str, Any]]:
+    """Rejected deliveries with their error (what is wrong, what to do), identifiers masked."""
+    rows = cur.execute(
+        """select dataset, delivery_id, error from ops.delivery
+           where status = 'rejected' order by dataset, delivery_id limit %s""",
+        (limit,),
+    ).fetchall()
+    for row in rows:
+        if row.get("error"):
+            row["error"] = mask_identifiers(row["error"])
+    return rows
+
+
+def repository_totals(cur: psycopg.Cursor[dict[str, Any]]) -> dict[str, Any]:
+    """Rows published in the repositories: persons, organisations, relations."""
+    return (
+        cur.execute(
+            """select (select count(*) from mdm.natural_person) as persons,
+                      (select count(*) from mdm.legal_person) as organisations,
+                      (select count(*) from mdm.relation) as relations"""
+        ).fetchone()
+        or {}
+    )
+
+
+def summarise(warehouse: ConnParams) -> dict[str, Any]:
+    """What the platform holds now, for a console (``mdm demo``): the delivery ledger per
+    dataset, rejected deliveries, the repositories, an example person, the departments'
+    scores of the latest quarter (the report's queries where the report shows the same)."""
+    with psycopg.connect(conninfo(warehouse)) as conn, conn.cursor(row_factory=dict_row) as cur:
+        quarter = latest_quarter(cur)
+        return {
+            "deliveries": cur.execute(
+                """select dataset, count(*) as deliveries,
+                          count(*) filter (where status in ('loaded', 'partially_quarantined'))
+                              as loaded,
+                          count(*) filter (where status = 'rejected') as rejected,
+                          coalesce(sum(rows_loaded), 0) as rows_loaded,
+                          coalesce(sum(rows_quarantined), 0) as rows_quarantined
+                   from ops.delivery group by dataset order by dataset"""
+            ).fetchall(),
+            "rejected": rejected_deliveries(cur),
+            "totals": repository_totals(cur),
+            "relation_types": cur.execute(
+                "select relation_type, count(*) as relations from mdm.relation "
+                "group by 1 order by 1"
+            ).fetchall(),
+            "example_person": cur.execute(
+                """select person_id, name, name_source, birth_date, birth_date_source, mobile,
+                          mobile_source, source_count
+                   from mdm.natural_person where mobile is not null
+                   order by source_count desc, person_id limit 1"""
+            ).fetchone(),
+            "quarter": quarter,
+            "departments": department_scores(cur, quarter) if quarter else [],
+        }
+
+
 def write_report(
     warehouse: ConnParams,
     folder: Path,
@@ -102,15 +180,8 @@ def write_report(
     the quarter of ``now`` (the clock, injectable so a test does not depend on the date)."""
     now = now or dt.datetime.now(dt.UTC)
     with psycopg.connect(conninfo(warehouse)) as conn, conn.cursor(row_factory=dict_row) as cur:
-        if quarter is None:
-            row = cur.execute("select max(quarter) as q from quality.quality_dataset_scorecard")
-            found = row.fetchone()
-            quarter = (found or {}).get("q") or quarter_of(now)
-        departments = cur.execute(
-            "select * from quality.quality_department_scorecard where quarter = %s "
-            "order by quality_index desc",
-            (quarter,),
-        ).fetchall()
+        quarter = quarter or latest_quarter(cur) or quarter_of(now)
+        departments = department_scores(cur, quarter)
         datasets = cur.execute(
             """select s.*, c.title from quality.quality_dataset_scorecard s
                join quality.dataset_catalogue c using (dataset)
@@ -121,26 +192,15 @@ def write_report(
             "select quarter, round(avg(quality_index), 1) as quality_index, count(*) as datasets "
             "from quality.quality_dataset_scorecard group by quarter order by quarter"
         ).fetchall()
-        rejected = cur.execute(
-            """select dataset, delivery_id, error from ops.delivery
-               where status = 'rejected' order by dataset, delivery_id limit 30"""
-        ).fetchall()
+        rejected = rejected_deliveries(cur, limit=30)
         quarantined = cur.execute(
             """select dataset, delivery_id, file, line, reason_code, reason
                from quarantine.delivery_row order by dataset, delivery_id, file, line limit 30"""
         ).fetchall()
-        for problem in (*rejected, *quarantined):
-            for key in ("error", "reason"):
-                if problem.get(key):
-                    problem[key] = mask_identifiers(problem[key])
-        totals = (
-            cur.execute(
-                """select (select count(*) from mdm.natural_person) as persons,
-                      (select count(*) from mdm.legal_person) as organisations,
-                      (select count(*) from mdm.relation) as relations"""
-            ).fetchone()
-            or {}
-        )
+        for problem in quarantined:
+            if problem.get("reason"):
+                problem["reason"] = mask_identifiers(problem["reason"])
+        totals = repository_totals(cur)
     goal = sum(1 for d in datasets if d["stars"] >= 4)
     document = f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <title>数据质量报告 Data quality report {html.escape(quarter)}</title><style>{

@@ -110,3 +110,54 @@ def test_dag_file_has_no_heavy_top_level_imports(dag_file: Path):
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_dag_files_do_not_import_the_tools_package():
+    """The generator, the bench and the evaluation against its truth (package mdm_tools) are
+    tools beside the runtime: parsing the DAGs never loads them."""
+    probe = (
+        "import importlib.util, json, sys\n"
+        f"for i, path in enumerate({[str(p) for p in DAG_FILES]!r}):\n"
+        "    spec = importlib.util.spec_from_file_location(f'probe_{i}', path)\n"
+        "    module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'mdm_tools')\n"
+        "print(json.dumps([importlib.util.find_spec('mdm_tools') is not None, loaded]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    installed, loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    assert installed, "mdm_tools is not installed: this test would prove nothing"
+    assert loaded == []
+
+
+# Runtime modules that may import the tools: the CLI commands that run them, and the full
+# re-resolution, which measures its difference with the evaluation's pairwise metrics.
+TOOL_USERS = ("cli/", "resolve/full.py")
+
+
+def test_the_runtime_imports_the_tools_only_from_the_commands_that_run_them():
+    package = DAGS_DIR.parent / "plugins" / "mdm"
+    importers = sorted(
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if "mdm_tools" in path.read_text(encoding="utf-8")
+    )
+    assert importers, "expected the CLI to run the tools"
+    assert [p for p in importers if not p.startswith(TOOL_USERS)] == []
+
+
+def test_airflow_loading_the_plugins_folder_runs_no_mdm_command():
+    """Airflow imports every file under plugins/, each as a module named by its stem: the
+    CLI's ``__main__.py`` would run as ``__main__``, parse Airflow's argv and replace
+    ``sys.modules["__main__"]``. plugins/.airflowignore keeps it out."""
+    probe = (
+        "import json, sys\n"
+        "from airflow._shared.plugins_manager.plugins_manager import (\n"
+        "    _load_plugins_from_plugin_directory)\n"
+        "main = sys.modules['__main__']\n"
+        "_, errors = _load_plugins_from_plugin_directory(\n"
+        f"    plugins_folder={str(DAGS_DIR.parent / 'plugins')!r}, ignore_file_syntax='glob')\n"
+        "print(json.dumps([sorted(errors), sys.modules['__main__'] is main]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [[], True]

@@ -86,9 +86,9 @@ def build_world(  # type: ignore[no-untyped-def]
 ):
     """Generate, ingest everything, resolve and build the repositories; return the summary."""
     from mdm import build, db
-    from mdm.generate import GenerateConfig, generate, write_all, write_frontend
     from mdm.ingest.frontend import pull_frontend
     from mdm.registry import dataset
+    from mdm_tools.generate import GenerateConfig, generate, write_all, write_frontend
 
     reset_world(settings, warehouse_url)
     config = GenerateConfig(persons=persons, orgs=persons // 10, days=3, seed=seed, defects=defects)
@@ -114,9 +114,9 @@ def resolve_day(  # type: ignore[no-untyped-def]
     """Deliver day ``days`` of a generated world (the landing zone keeps earlier days), ingest
     what is new, build the observations and resolve: the daily run up to resolution."""
     from mdm import build, db
-    from mdm.generate import GenerateConfig, generate, write_all, write_frontend
     from mdm.ingest.frontend import pull_frontend
     from mdm.registry import dataset
+    from mdm_tools.generate import GenerateConfig, generate, write_all, write_frontend
 
     summary = generate(GenerateConfig(persons=persons, orgs=persons // 10, days=days, seed=seed))
     write_all(summary, folder / "landing", folder / f"truth-{days}")

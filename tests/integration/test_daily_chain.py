@@ -15,7 +15,9 @@ from ingest_support import reset_world
 
 from mdm import db
 from mdm.cli import main
-from mdm.generate import GenerateConfig, generate, write_all, write_frontend
+from mdm.connections import params_from_url
+from mdm.report import summarise
+from mdm_tools.generate import GenerateConfig, generate, write_all, write_frontend
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -111,6 +113,14 @@ def test_two_days_through_mdm_run(settings, warehouse_url, airflow_metadata, cap
     assert published_runs == publishes_before + 2  # one publish per day
     assert stars["mzt_shzz"] < stars_day_one["mzt_shzz"]
     assert list(settings.reports_dir.glob("quality-*.html"))
+    # What `mdm demo` prints of it (the report's queries where the report shows the same).
+    shown = summarise(params_from_url(warehouse_url))
+    rejected = sorted(key for key, status in ledger_day_two.items() if status == "rejected")
+    assert sorted((r["dataset"], r["delivery_id"]) for r in shown["rejected"]) == rejected
+    assert sum(r["rejected"] for r in shown["deliveries"]) == len(rejected)
+    assert shown["totals"]["persons"] == persons_day_two
+    assert shown["example_person"]["person_id"].startswith("P")
+    assert shown["quarter"] and len(shown["departments"]) > 1
     # What the Airflow UI shows of the build: every dbt node with its status in the task's
     # XCom, and the rows published on the repository Assets' events.
     with psycopg.connect(db.airflow_url(settings)) as conn:

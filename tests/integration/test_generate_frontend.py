@@ -6,7 +6,7 @@ import psycopg
 import pytest
 
 from mdm import db
-from mdm.generate import GenerateConfig, generate, write_frontend
+from mdm_tools.generate import GenerateConfig, generate, write_frontend
 
 pytestmark = pytest.mark.integration
 

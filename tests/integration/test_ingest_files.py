@@ -14,11 +14,11 @@ import pytest
 from ingest_support import ingest_all_files, reset_ingestion, state_fingerprint
 
 from mdm.connections import params_from_url
-from mdm.generate import GenerateConfig, generate, write_all
-from mdm.generate.deliver import make_delivery, write_delivery
 from mdm.ingest import gate
 from mdm.ingest.files import ingest_file_drops
 from mdm.registry import dataset
+from mdm_tools.generate import GenerateConfig, generate, write_all
+from mdm_tools.generate.deliver import make_delivery, write_delivery
 
 pytestmark = pytest.mark.integration
 

@@ -11,12 +11,12 @@ from psycopg.rows import dict_row
 from mdm import db
 from mdm.cli import main
 from mdm.connections import params_from_url
-from mdm.generate import GenerateConfig, generate, write_frontend
 from mdm.ingest import raw_tables
 from mdm.ingest.errors import SourceUnavailableError
 from mdm.ingest.frontend import pull_frontend
 from mdm.orchestration import run_dag
 from mdm.registry import dataset
+from mdm_tools.generate import GenerateConfig, generate, write_frontend
 
 pytestmark = pytest.mark.integration
 

@@ -12,9 +12,9 @@ import psycopg
 import pytest
 
 from mdm.cli import main as mdm_main
-from mdm.generate import GenerateConfig, GenerateSummary, generate
-from mdm.generate.deliver import write_delivery
 from mdm.registry import dataset
+from mdm_tools.generate import GenerateConfig, GenerateSummary, generate
+from mdm_tools.generate.deliver import write_delivery
 
 pytestmark = pytest.mark.integration
 

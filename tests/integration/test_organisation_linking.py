@@ -17,14 +17,14 @@ from ingest_support import ingest_all_files, reset_world
 
 from mdm import build, db
 from mdm.connections import params_from_url
-from mdm.generate import GenerateConfig, generate, write_all, write_frontend
-from mdm.generate.noise import NoiseRates
 from mdm.ingest.frontend import pull_frontend
 from mdm.registry import dataset
 from mdm.resolve.deterministic import resolve_deterministic
 from mdm.resolve.entities import ORGANISATION
-from mdm.resolve.evaluate import pairwise, predicted, split_truth
 from mdm.resolve.probabilistic import link_singletons
+from mdm_tools.evaluate import pairwise, predicted, split_truth
+from mdm_tools.generate import GenerateConfig, generate, write_all, write_frontend
+from mdm_tools.generate.noise import NoiseRates
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

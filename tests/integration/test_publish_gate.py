@@ -1,14 +1,13 @@
 """Write-audit-publish: a build that fails the audit leaves analysts the previous version.
 
 One world is built and published once for the module; each test breaks the build in
-``mdm_build`` the way one expectation of ``expectations/publish.py`` guards against, runs
+``mdm_build`` the way one expectation of ``mdm_expectations.publish`` guards against, runs
 the audit and publish, and shows that the run fails naming that expectation while ``mdm``
 and the analysts' views keep the previous version. The build is restored after each test.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from collections.abc import Iterator
 
@@ -18,25 +17,12 @@ from ingest_support import build_world
 
 from mdm import build, publish
 from mdm.connections import params_from_url
-from mdm.settings import PROJECT_ROOT
+from mdm_expectations import publish as gate_suites
 
 pytestmark = pytest.mark.integration
 
 ROW_COUNT = "expect_table_row_count_to_be_between"
 SHARED_ID = "no valid ID number belongs to two persons"
-
-
-def _gate_constants():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location(
-        "gate_constants", PROJECT_ROOT / "expectations" / "publish.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-GATE = _gate_constants()
 
 
 @pytest.fixture(scope="module")
@@ -186,7 +172,7 @@ def test_invalid_id_numbers_over_the_bound(good_build, warehouse_url):
         warehouse_url,
         "select count(*) from mdm_build.natural_person where id_number is not null",
     )
-    spoiled = math.floor(filled * GATE.MAX_INVALID_SHARE) + 1  # one over the bound
+    spoiled = math.floor(filled * gate_suites.MAX_INVALID_SHARE) + 1  # one over the bound
     execute(
         warehouse_url,
         # A wrong check character: still 18 characters, no longer GB 11643.
@@ -248,7 +234,7 @@ def test_shared_id_numbers_at_the_bound_pass_and_one_more_fails(good_build, ware
     """The gate tolerates 0.1% shared golden ID numbers (README: duplicate-issued numbers,
     重号, exist in the register and are a steward's work, not a reason to stop the
     province's publish); one more than that stops it."""
-    assert GATE.MAX_SHARED_ID_SHARE == 0.001
+    assert gate_suites.MAX_SHARED_ID_SHARE == 0.001
     valid_query = (
         "select count(*) from mdm_build.natural_person where std.is_valid_id_number(id_number)"
     )
@@ -266,7 +252,7 @@ def test_shared_id_numbers_over_the_bound(good_build, warehouse_url):
         warehouse_url,
         "select count(*) from mdm_build.natural_person where std.is_valid_id_number(id_number)",
     )
-    _share_id_numbers(warehouse_url, math.floor(valid * GATE.MAX_SHARED_ID_SHARE) + 1)
+    _share_id_numbers(warehouse_url, math.floor(valid * gate_suites.MAX_SHARED_ID_SHARE) + 1)
     assert_blocked(warehouse_url, "gate-shared-id", {("natural_person", SHARED_ID)})
 
 
@@ -293,7 +279,7 @@ def test_invalid_credit_codes_over_the_bound(good_build, warehouse_url):
     filled = scalar(
         warehouse_url, "select count(*) from mdm_build.legal_person where uscc is not null"
     )
-    spoiled = math.floor(filled * GATE.MAX_INVALID_SHARE) + 1
+    spoiled = math.floor(filled * gate_suites.MAX_INVALID_SHARE) + 1
     execute(
         warehouse_url,
         "update mdm_build.legal_person set uscc = left(uscc, 17) || "

@@ -244,7 +244,7 @@ def test_docs_generate_and_every_repository_column_is_described(built, settings,
 
 
 def test_resolution_quality_against_the_truth(built, warehouse_url):
-    from mdm.resolve.evaluate import pairwise, predicted, split_truth
+    from mdm_tools.evaluate import pairwise, predicted, split_truth
 
     summary, resolved = built
     truth = split_truth(summary.truth.records)
@@ -276,8 +276,8 @@ def test_mdm_evaluate_reports_against_a_truth_folder(built, warehouse_url, tmp_p
     import json
 
     from mdm.cli import main as mdm_main
-    from mdm.generate import write_all
-    from mdm.resolve.evaluate import pairwise, predicted, split_truth
+    from mdm_tools.evaluate import pairwise, predicted, split_truth
+    from mdm_tools.generate import write_all
 
     summary, _ = built
     write_all(summary, tmp_path / "landing", tmp_path / "truth")
@@ -339,8 +339,7 @@ def test_relations_and_legal_persons_against_the_truth(built, warehouse_url, tmp
     legal persons' name, credit code, status and representative, against the generator's
     truth. Every delivered record is scored, and records or relations lost lower the score
     (shown in a transaction rolled back)."""
-    from mdm.generate.deliver import write_truth
-    from mdm.resolve.evaluate import (
+    from mdm_tools.evaluate import (
         evaluate,
         organisation_accuracy,
         pairwise,
@@ -351,6 +350,7 @@ def test_relations_and_legal_persons_against_the_truth(built, warehouse_url, tmp
         relation_accuracy,
         true_entities,
     )
+    from mdm_tools.generate.deliver import write_truth
 
     summary, _ = built
     write_truth(summary, tmp_path)

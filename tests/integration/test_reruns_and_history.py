@@ -19,9 +19,9 @@ from ingest_support import build_world
 from mdm import build, publish
 from mdm.cli import main
 from mdm.connections import params_from_url
-from mdm.generate.deliver import make_delivery, write_delivery
 from mdm.ingest.files import ingest_file_drops
 from mdm.registry import dataset
+from mdm_tools.generate.deliver import make_delivery, write_delivery
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

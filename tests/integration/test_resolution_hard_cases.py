@@ -15,7 +15,7 @@ import pytest
 from ingest_support import build_world
 
 from mdm.connections import params_from_url
-from mdm.resolve.evaluate import evaluate
+from mdm_tools.evaluate import evaluate
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +32,7 @@ BARS = {
 
 @pytest.fixture(scope="module", params=["default", "doubled"])
 def evaluated(request, settings, warehouse_url, tmp_path_factory):  # type: ignore[no-untyped-def]
-    from mdm.generate.noise import NoiseRates
+    from mdm_tools.generate.noise import NoiseRates
 
     folder = tmp_path_factory.mktemp(f"hard-cases-{request.param}")
     rates = NoiseRates() if request.param == "default" else NoiseRates().scaled(2.0)

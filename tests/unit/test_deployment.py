@@ -237,7 +237,8 @@ def test_the_postgres_init_script_creates_the_databases_the_services_use():
 def test_the_stack_refuses_placeholder_secrets_and_an_embedded_server_at_start_up():
     """airflow-init (every other service waits for it) starts with `mdm db start`, which in
     production refuses the placeholders of .env.example and a missing MDM_DATABASE_URL."""
-    from mdm.cli import build_parser, cmd_db_start
+    from mdm.cli import build_parser
+    from mdm.cli.database import cmd_db_start
     from mdm.settings import PLACEHOLDER_SECRETS, placeholder_secrets
 
     services = _compose()["services"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mdm.resolve.evaluate import pairwise, read_twin_pairs, twins_merged
+from mdm_tools.evaluate import pairwise, read_twin_pairs, twins_merged
 
 pytestmark = pytest.mark.unit
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from mdm.generate import GenerateConfig, generate, write_all
-from mdm.generate.noise import NoiseRates
 from mdm.registry import datasets
 from mdm.standardize import identifiers as ids
+from mdm_tools.generate import GenerateConfig, generate, write_all
+from mdm_tools.generate.noise import NoiseRates
 
 pytestmark = pytest.mark.unit
 

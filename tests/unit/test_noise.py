@@ -9,9 +9,9 @@ import random
 
 import pytest
 
-from mdm.generate import noise
-from mdm.generate.noise import NoiseRates
 from mdm.standardize.identifiers import is_valid_id_number, normalize_id_number
+from mdm_tools.generate import noise
+from mdm_tools.generate.noise import NoiseRates
 
 pytestmark = pytest.mark.unit
 
@@ -128,7 +128,7 @@ def test_the_register_carries_noise_at_the_default_rates_and_none_when_clean():
     import csv
     import io
 
-    from mdm.generate import GenerateConfig, generate
+    from mdm_tools.generate import GenerateConfig, generate
 
     def noisy_share(rates: NoiseRates) -> float:
         summary = generate(GenerateConfig(persons=3000, orgs=300, seed=11, rates=rates))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mdm.generate.noise import HOMOPHONE_GROUPS
 from mdm.standardize.sound import pinyin_key, same_sound
+from mdm_tools.generate.noise import HOMOPHONE_GROUPS
 
 pytestmark = pytest.mark.unit
 

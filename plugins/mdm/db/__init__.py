@@ -17,7 +17,7 @@ from psycopg import sql
 
 from mdm.connections import redact_url  # also re-exported: db.redact_url
 from mdm.db import embedded
-from mdm.settings import Settings
+from mdm.settings import Settings, refuse_placeholder_secrets
 
 logger = logging.getLogger(__name__)
 
@@ -125,3 +125,28 @@ def ensure_databases(settings: Settings) -> list[str]:
             created.append(name)
             logger.info("created database %s", name)
     return created
+
+
+def prepare_database(settings: Settings) -> str:
+    """Server up, the three databases present, warehouse migrated. Idempotent.
+
+    Returns the description of the server (:func:`ensure_server`).
+    """
+    from mdm.access.roles import ensure_roles
+    from mdm.db.migrate import apply_migrations
+    from mdm.ingest.raw_tables import ensure_all_raw_tables
+
+    if settings.is_production:
+        refuse_placeholder_secrets()
+    description = ensure_server(settings)
+    created = ensure_databases(settings)
+    with connect(warehouse_url(settings)) as conn:
+        applied = apply_migrations(conn)
+        ensure_all_raw_tables(conn)
+        ensure_roles(conn)
+    logger.info(
+        "databases created: %s; migrations applied: %s",
+        created or "none",
+        applied or "none pending",
+    )
+    return description

@@ -1,14 +1,13 @@
 """The Great Expectations gate: validate a loaded batch table before it joins ``raw``.
 
-The suites live in ``expectations/`` (code, built from the registry); this
-module runs one against the detached batch table of a delivery and stores the
+The suites live in ``expectations/`` (package ``mdm_expectations``, code built from the
+registry); this module runs one against the detached batch table of a delivery and stores the
 result in ``ops.validation_result``: counts and shares only, never the values GX lists as
 unexpected (they are delivered ID numbers, mobiles, person ids; see :func:`scrub`).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import math
 import os
@@ -22,11 +21,8 @@ from psycopg.types.json import Jsonb
 from mdm.access.masking import mask_everywhere
 from mdm.connections import ConnParams
 from mdm.registry import Dataset
-from mdm.settings import PROJECT_ROOT
 
 logger = logging.getLogger(__name__)
-
-SUITES_MODULE = PROJECT_ROOT / "expectations" / "raw_deliveries.py"
 
 
 @dataclass
@@ -49,12 +45,10 @@ class GateResult:
 
 
 def _suites() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("mdm_expectations_raw", SUITES_MODULE)
-    if spec is None or spec.loader is None:
-        raise FileNotFoundError(f"GX suites not found at {SUITES_MODULE}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The suites, imported when used: they import great_expectations (slow at DAG parse)."""
+    from mdm_expectations import raw_deliveries
+
+    return raw_deliveries
 
 
 def sqlalchemy_url(params: ConnParams) -> str:

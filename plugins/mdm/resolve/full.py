@@ -22,10 +22,10 @@ from mdm.connections import ConnParams, conninfo
 from mdm.resolve.context import link_by_context
 from mdm.resolve.deterministic import resolve_deterministic
 from mdm.resolve.entities import EVENT_TABLE, KINDS, ORGANISATION, PERSON, SCHEMA
-from mdm.resolve.evaluate import pairwise, predicted
 from mdm.resolve.probabilistic import link_singletons
 from mdm.resolve.steward import apply_steward_decisions
 from mdm.settings import Settings
+from mdm_tools.evaluate import pairwise, predicted
 
 logger = logging.getLogger(__name__)
 

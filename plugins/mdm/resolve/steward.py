@@ -21,6 +21,7 @@ a conflict. Decisions naming records not seen yet wait for them.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -167,3 +168,85 @@ def _split(
     write_events(
         conn, schema, kind, run_id, [EntityEvent("split", entity_id, new_id, evidence, *record)]
     )
+
+
+# --- Recording decisions (``mdm steward``) ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecisionOutcome:
+    decision_id: int
+    counts: dict[str, int]  # of :func:`apply_steward_decisions`
+    refused: bool  # a must-link left unapplied: it would join a cannot-link pair
+
+
+def decisions_in_force(conn: psycopg.Connection) -> list[tuple[Any, ...]]:
+    """(id, decision, record a, record b, decided by, decided at, reason) of live decisions."""
+    return conn.execute(
+        """select decision_id, decision, dataset_a || '/' || record_key_a,
+                  dataset_b || '/' || record_key_b, decided_by, decided_at, reason
+           from resolve.steward_decision where withdrawn_at is null
+           order by decision_id"""
+    ).fetchall()
+
+
+def withdraw_decision(conn: psycopg.Connection, decision_id: int) -> bool:
+    """Withdraw a live decision; False when there is none with that id."""
+    withdrawn = conn.execute(
+        "update resolve.steward_decision set withdrawn_at = now() "
+        "where decision_id = %s and withdrawn_at is null",
+        (decision_id,),
+    ).rowcount
+    conn.commit()
+    return bool(withdrawn)
+
+
+def record_decision(
+    conn: psycopg.Connection,
+    decision: str,
+    record_a: tuple[str, str],
+    record_b: tuple[str, str],
+    reason: str,
+) -> int:
+    """Store a ``must_link`` or ``cannot_link`` on two (dataset, record key); return its id.
+
+    The new decision supersedes any earlier one on the same pair.
+    """
+    conn.execute(
+        """update resolve.steward_decision set withdrawn_at = now()
+           where withdrawn_at is null
+             and ((dataset_a, record_key_a, dataset_b, record_key_b) = (%s, %s, %s, %s)
+               or (dataset_a, record_key_a, dataset_b, record_key_b) = (%s, %s, %s, %s))""",
+        (*record_a, *record_b, *record_b, *record_a),
+    )
+    inserted = conn.execute(
+        """insert into resolve.steward_decision
+               (decision, dataset_a, record_key_a, dataset_b, record_key_b, reason)
+           values (%s, %s, %s, %s, %s, %s) returning decision_id""",
+        (decision, *record_a, *record_b, reason),
+    ).fetchone()
+    conn.commit()
+    if inserted is None:
+        raise RuntimeError("insert into resolve.steward_decision returned no decision_id")
+    return int(inserted[0])
+
+
+def decide(
+    warehouse: ConnParams,
+    decision: str,
+    record_a: tuple[str, str],
+    record_b: tuple[str, str],
+    reason: str,
+    run_id: str,
+) -> DecisionOutcome:
+    """Record a decision and apply the decisions in force now (:func:`apply_steward_decisions`)."""
+    with psycopg.connect(conninfo(warehouse)) as conn:
+        decision_id = record_decision(conn, decision, record_a, record_b, reason)
+    counts = apply_steward_decisions(warehouse, run_id)
+    refused = False
+    if decision == "must_link":
+        # Not merged although both records are known: it would join a cannot-link pair.
+        with psycopg.connect(conninfo(warehouse)) as conn:
+            found = [_locate(conn, SCHEMA, *record) for record in (record_a, record_b)]
+        refused = found[0] is not None and found[1] is not None and found[0][1] != found[1][1]
+    return DecisionOutcome(decision_id, counts, refused)

@@ -1,6 +1,6 @@
 """``mdm generate``: realistic department deliveries of a synthetic Guangxi, with ground truth."""
 
-from mdm.generate.deliver import (
+from mdm_tools.generate.deliver import (
     GenerateConfig,
     GenerateSummary,
     generate,

@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
-from mdm.generate.world import (
+from mdm_tools.generate.world import (
     Marriage,
     World,
     _address_detail,

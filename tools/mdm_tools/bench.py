@@ -73,7 +73,7 @@ def bench_generate(persons: int) -> dict[str, Any]:
     """Generation throughput: world + all ten datasets rendered and written (no database)."""
     import tempfile
 
-    from mdm.generate import GenerateConfig, generate, write_all
+    from mdm_tools.generate import GenerateConfig, generate, write_all
 
     with tempfile.TemporaryDirectory() as folder:
 
@@ -215,12 +215,12 @@ def bench_pipeline(settings: Settings, persons: int) -> dict[str, Any]:
     import tempfile
 
     from mdm import build
-    from mdm.generate import GenerateConfig, generate, write_all, write_frontend
     from mdm.ingest.files import ingest_file_drops
     from mdm.ingest.frontend import pull_frontend
     from mdm.ingest.raw_tables import ensure_all_raw_tables
     from mdm.registry import datasets
-    from mdm.resolve.evaluate import evaluate
+    from mdm_tools.evaluate import evaluate
+    from mdm_tools.generate import GenerateConfig, generate, write_all, write_frontend
 
     url = db.warehouse_url(settings)
     warehouse = params_from_url(url)
@@ -311,7 +311,7 @@ def bench_resolve_delta(url: str, fraction: float = 0.01, seed: float = 0.42) ->
     resolution runs. The entities they end up in are compared with before: same partition
     of the records (ids of singletons are new by design; everything else keeps its id).
     """
-    from mdm.resolve.evaluate import pairwise, predicted
+    from mdm_tools.evaluate import pairwise, predicted
 
     warehouse = params_from_url(url)
     with psycopg.connect(url) as conn:
@@ -390,9 +390,7 @@ def run_benchmarks(
     name: str = "latest",
 ) -> dict[str, Any]:
     """Every bench; the results file is rewritten after each one (a long run keeps its part)."""
-    from mdm.cli import prepare_database
-
-    seconds, description = _timed(lambda: prepare_database(settings))
+    seconds, description = _timed(lambda: db.prepare_database(settings))
     url = db.warehouse_url(settings)
     results: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -434,7 +432,7 @@ def write_results(
 def main(argv: Sequence[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m mdm.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m mdm_tools.bench", description=__doc__)
     parser.add_argument(
         "--pipeline-sizes",
         default="100000",
@@ -453,9 +451,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     if args.splink_backends_only:
         settings = load_settings()
-        from mdm.cli import prepare_database
-
-        prepare_database(settings)
+        db.prepare_database(settings)
         path = write_results({"splink_backends": bench_splink_backends(settings)}, name=args.name)
         logger.info("results written to %s", path)
         return 0

@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mdm.generate import noise
-from mdm.generate.events import DayChanges, simulate_day
-from mdm.generate.render import Renderer, Row, Truth, relations
-from mdm.generate.world import World, build_world, stream
 from mdm.registry import Dataset, dataset
+from mdm_tools.generate import noise
+from mdm_tools.generate.events import DayChanges, simulate_day
+from mdm_tools.generate.render import Renderer, Row, Truth, relations
+from mdm_tools.generate.world import World, build_world, stream
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from mdm.generate import noise
-from mdm.generate.world import (
+from mdm_tools.generate import noise
+from mdm_tools.generate.world import (
     ETHNICITY_NAMES,
     Organisation,
     Person,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import great_expectations as gx
 import great_expectations.expectations as gxe
+from great_expectations.expectations.metadata_types import FailureSeverity
 
 from mdm.registry import Dataset, allowed_codes
 
@@ -46,14 +47,14 @@ def build_gate_suite(spec: Dataset, mode: str) -> gx.ExpectationSuite:
         suite.add_expectation(
             gxe.ExpectTableRowCountToBeBetween(
                 min_value={"$PARAMETER": MIN_ROWS},
-                severity="critical",
+                severity=FailureSeverity.CRITICAL,
                 notes="A full delivery far smaller than the last one is an incomplete extract.",
             )
         )
     for name in _required(spec, mode):
         suite.add_expectation(
             gxe.ExpectColumnValuesToNotBeNull(
-                column=name, mostly=REQUIRED_MOSTLY_CRITICAL, severity="critical"
+                column=name, mostly=REQUIRED_MOSTLY_CRITICAL, severity=FailureSeverity.CRITICAL
             )
         )
     return suite
@@ -65,7 +66,7 @@ def build_profile_suite(spec: Dataset, mode: str) -> gx.ExpectationSuite:
     for name in _required(spec, mode):
         suite.add_expectation(
             gxe.ExpectColumnValuesToNotBeNull(
-                column=name, mostly=REQUIRED_MOSTLY_WARNING, severity="warning"
+                column=name, mostly=REQUIRED_MOSTLY_WARNING, severity=FailureSeverity.WARNING
             )
         )
     for column in spec.columns:
@@ -74,7 +75,10 @@ def build_profile_suite(spec: Dataset, mode: str) -> gx.ExpectationSuite:
         if codes and name != "czbs" and (mode == "delta" or not column.delta_only):
             suite.add_expectation(
                 gxe.ExpectColumnValuesToBeInSet(
-                    column=name, value_set=codes, mostly=CODES_MOSTLY_WARNING, severity="warning"
+                    column=name,
+                    value_set=codes,
+                    mostly=CODES_MOSTLY_WARNING,
+                    severity=FailureSeverity.WARNING,
                 )
             )
     if mode == "full":
@@ -82,11 +86,13 @@ def build_profile_suite(spec: Dataset, mode: str) -> gx.ExpectationSuite:
         key = [c.lower() for c in spec.record_key]
         if len(key) == 1:
             suite.add_expectation(
-                gxe.ExpectColumnValuesToBeUnique(column=key[0], severity="warning")
+                gxe.ExpectColumnValuesToBeUnique(column=key[0], severity=FailureSeverity.WARNING)
             )
         else:
             suite.add_expectation(
-                gxe.ExpectCompoundColumnsToBeUnique(column_list=key, severity="warning")
+                gxe.ExpectCompoundColumnsToBeUnique(
+                    column_list=key, severity=FailureSeverity.WARNING
+                )
             )
     return suite
 

@@ -1,0 +1,25 @@
+"""What every command module shares: output for the user, run ids, the warehouse."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from mdm import db
+from mdm.connections import ConnParams, params_from_url
+from mdm.settings import Settings
+
+
+def out(text: str) -> None:
+    """Command output for the user (stdout), as opposed to log lines (stderr)."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def run_id(prefix: str) -> str:
+    """A run id naming the command and the moment, e.g. ``cli__20261101T080000``."""
+    return f"{prefix}__{time.strftime('%Y%m%dT%H%M%S')}"
+
+
+def warehouse(settings: Settings) -> ConnParams:
+    return params_from_url(db.warehouse_url(settings))
