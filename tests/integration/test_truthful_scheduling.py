@@ -24,10 +24,10 @@ from ingest_support import reset_world
 
 from mdm import db
 from mdm.connections import params_from_url
-from mdm.generate import GenerateConfig, GenerateSummary, generate
-from mdm.generate.deliver import ENCODINGS, Delivery, resend, write_delivery
 from mdm.ingest.files import ingest_file_drops
 from mdm.registry import dataset, datasets
+from mdm_tools.generate import GenerateConfig, GenerateSummary, generate
+from mdm_tools.generate.deliver import ENCODINGS, Delivery, resend, write_delivery
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
