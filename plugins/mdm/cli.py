@@ -45,8 +45,11 @@ def _database_name(settings: Settings, role: str) -> str:
 
 
 def prepare_database(settings: Settings) -> str:
-    """Server up, the three databases present, warehouse migrated. Idempotent."""
+    """Server up, the three databases present, warehouse migrated, the standardisation
+    rules built. Idempotent."""
+    from mdm.connections import params_from_url
     from mdm.db.migrate import apply_migrations
+    from mdm.transform import ensure_std_functions
 
     if settings.is_production:
         refuse_placeholder_secrets()
@@ -59,6 +62,7 @@ def prepare_database(settings: Settings) -> str:
         applied = apply_migrations(conn)
         ensure_all_raw_tables(conn)
         ensure_roles(conn)
+    ensure_std_functions(settings, params_from_url(db.warehouse_url(settings)))
     logger.info(
         "databases created: %s; migrations applied: %s",
         created or "none",
