@@ -16,7 +16,9 @@ from mdm.standardize import identifiers
 pytestmark = pytest.mark.unit
 
 CASES = yaml.safe_load((Path(__file__).parents[1] / "cases" / "identifiers.yaml").read_text())
-TABLE = [(fn, inp, out) for fn, rows in CASES.items() for inp, out in rows if hasattr(identifiers, fn)]
+TABLE = [
+    (fn, inp, out) for fn, rows in CASES.items() for inp, out in rows if hasattr(identifiers, fn)
+]
 
 
 @pytest.mark.parametrize(("function", "value", "expected"), TABLE)

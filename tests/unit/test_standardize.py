@@ -43,9 +43,10 @@ def test_every_python_function_has_cases():
 
 
 def test_the_traditional_table_is_a_pairing():
-    assert len(values.TRADITIONAL_CHARS) == len(values.SIMPLIFIED_CHARS) > 40
-    assert all(t != s for t, s in zip(values.TRADITIONAL_CHARS, values.SIMPLIFIED_CHARS, strict=True))
-    assert len(set(values.SIMPLIFIED_CHARS)) == len(values.SIMPLIFIED_CHARS)
+    traditional, simplified = values.TRADITIONAL_CHARS, values.SIMPLIFIED_CHARS
+    assert len(traditional) == len(simplified) > 40
+    assert all(t != s for t, s in zip(traditional, simplified, strict=True))
+    assert len(set(simplified)) == len(simplified)
 
 
 def test_the_generator_lists_are_the_seeds():

@@ -98,4 +98,3 @@ def is_valid_registration_number(value: str) -> bool:
     if len(value) != 15 or not value.isascii() or not value.isdigit():
         return False
     return regno_check_digit(value[:14]) == value[14]
-
