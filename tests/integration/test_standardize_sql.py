@@ -35,7 +35,8 @@ TABLE = [c for c in ALL if c[0] in std_function_names()]
 @pytest.fixture(scope="module")
 def conn(settings, warehouse_url):  # type: ignore[no-untyped-def]
     build_std_functions(settings, params_from_url(warehouse_url))  # the rules as dbt has them
-    with psycopg.connect(warehouse_url) as connection:
+    # Autocommit: an open transaction that read a seed would block dbt reloading it.
+    with psycopg.connect(warehouse_url, autocommit=True) as connection:
         yield connection
 
 
@@ -113,3 +114,17 @@ def test_a_warehouse_that_applied_the_old_rule_migrations_migrates(settings):
     finally:
         with psycopg.connect(db.server_url(settings, "postgres"), autocommit=True) as server:
             server.execute(f"drop database if exists {name}")
+
+
+def test_a_missing_rule_is_built_before_python_calls_it(settings, warehouse_url):
+    """prepare_database (every mdm command, the test session) builds what is missing."""
+    from mdm.transform import ensure_std_functions
+
+    params = params_from_url(warehouse_url)
+    assert not ensure_std_functions(settings, params)  # all there: no dbt run
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        conn.execute("drop function std.legacy_taxpayer_org_code(text)")
+    assert ensure_std_functions(settings, params)
+    with psycopg.connect(warehouse_url) as conn:
+        code = conn.execute("select std.legacy_taxpayer_org_code('350100M000100Y4')").fetchone()
+    assert code == ("M000100Y4",)
