@@ -65,6 +65,9 @@ SEEDED = {
     "where std.name_key(traditional) is distinct from simplified",
     "prefectures": "select name, '' from std.prefectures "
     "where std.clean_address(name || '1号') <> '广西壮族自治区' || name || '1号'",
+    "company_forms": "select suffix, kept::text from std.company_forms "
+    "where std.strip_company_form('某某' || suffix) is distinct from "
+    "case when kept then '某某' || translate(suffix, '()', '') else '某某' end",
     "counties": "select old_name, new_name from std.county_renames "
     "where std.clean_address('广西壮族自治区' || old_name || '1号') "
     "<> '广西壮族自治区' || new_name || '1号'",
