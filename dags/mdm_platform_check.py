@@ -60,7 +60,7 @@ def mdm_platform_check() -> None:
             load_settings(),
             params_from_airflow(WAREHOUSE_CONN_ID),
             str(context["run_id"]),
-            select="staging.ops",
+            select="staging.ops +resource_type:function",  # and the std rules (ADR 0013)
         )
 
     migrated = migrate_warehouse()

@@ -25,7 +25,8 @@ __all__ = ["SourceUnavailableError", "build_models", "check_frontend", "migrate_
 
 
 def migrate_warehouse(warehouse: ConnParams, run_id: str) -> list[str]:
-    """Apply pending warehouse migrations; return the versions applied."""
+    """Apply pending warehouse migrations; return the versions applied. The standardisation
+    rules are dbt's: the DAG's build_models builds them."""
     dsn = conninfo(warehouse)
     with psycopg.connect(dsn) as conn:
         applied = apply_migrations(conn)

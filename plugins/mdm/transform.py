@@ -12,10 +12,15 @@ import logging
 import os
 from dataclasses import dataclass
 
-from mdm.connections import ConnParams
+from mdm.connections import ConnParams, conninfo
 from mdm.settings import DBT_PROJECT_DIR, Settings
 
 logger = logging.getLogger(__name__)
+
+# The standardisation rules (functions of schema std) and the seeds their bodies are
+# written from: dbt_project/functions, ADR 0013. Every build of the models builds them too.
+STD_FUNCTIONS = ["--select", "+resource_type:function"]
+STD_FUNCTION_PROPERTIES = DBT_PROJECT_DIR / "functions" / "_std_functions.yml"
 
 
 class DbtBuildError(RuntimeError):
@@ -79,6 +84,41 @@ def run_dbt(settings: Settings, params: ConnParams, args: list[str]) -> list[Dbt
     for node in nodes:  # model-level results in the task log (and in ops.run_log via callers)
         logger.info("dbt node %s: %s in %.2fs", node.unique_id, node.status, node.seconds or 0)
     return nodes
+
+
+def std_function_names() -> set[str]:
+    """The names of the std functions dbt defines."""
+    import yaml
+
+    properties = yaml.safe_load(STD_FUNCTION_PROPERTIES.read_text("utf-8"))
+    return {function["name"] for function in properties["functions"]}
+
+
+def build_std_functions(settings: Settings, params: ConnParams) -> list[DbtNodeResult]:
+    """Build the standardisation rules in schema std, as dbt defines them."""
+    return run_dbt(settings, params, ["build", *STD_FUNCTIONS])
+
+
+def ensure_std_functions(settings: Settings, params: ConnParams) -> bool:
+    """Build the rules when the warehouse lacks one of them (a new database, a new rule);
+    return whether it built. Python (resolution, checks) calls them by name before any
+    build of the models; a changed rule is rebuilt by the next build of the models."""
+    import psycopg
+
+    with psycopg.connect(conninfo(params)) as conn:
+        present = {
+            row[0]
+            for row in conn.execute(
+                "select p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace "
+                "where n.nspname = 'std'"
+            )
+        }
+    missing = std_function_names() - present
+    if not missing:
+        return False
+    logger.info("building the std functions (missing: %s)", ", ".join(sorted(missing)))
+    build_std_functions(settings, params)
+    return True
 
 
 def node_summary(nodes: list[DbtNodeResult]) -> list[dict[str, object]]:

@@ -1,4 +1,5 @@
-"""The dbt unit tests and the key tests of the repositories run in every real build.
+"""The dbt unit tests, the key tests of the repositories and the std functions (the
+standardisation rules) run in every real build.
 
 A unit test that is declared but never selected protects nothing: after a real build
 (generate, ingest, resolve, build and publish), every ``unit_tests:`` entry of the project,
@@ -74,3 +75,14 @@ def test_key_uniqueness_and_masking_tests_ran_and_passed(node_status):
         "test.mdm.access_masking_functions",
     ):
         assert status_of(prefix) == ["pass"], prefix
+
+
+def test_every_std_function_is_built_in_the_build_before_resolution(node_status):
+    """Resolution calls std functions by name: the build before it builds them all (ADR 0013),
+    with the seeds their bodies are written from, and the seeds' tests pass."""
+    from mdm.transform import std_function_names
+
+    built = {node: s for node, s in node_status.items() if node.startswith("function.mdm.")}
+    assert built == {f"function.mdm.{name}": "success" for name in std_function_names()}
+    assert node_status["seed.mdm.ethnicity_gb3304"] == "success"
+    assert node_status["test.mdm.county_renames_do_not_chain"] == "pass"

@@ -16,7 +16,6 @@ from mdm import build
 from mdm.connections import params_from_url
 from mdm.ingest.files import ingest_file_drops
 from mdm.registry import dataset
-from mdm.standardize.values import clean_name
 
 pytestmark = pytest.mark.integration
 
@@ -102,8 +101,13 @@ def test_hostile_values_arrive_unchanged(tmp_path, settings, warehouse_url):
             "select count(*) from information_schema.tables where table_schema = 'raw' "
             "and table_name = 'gat_czrk'"
         ).fetchone()[0]
-    # The last full holds the unquoted rows; names standardise exactly as in Python.
-    assert staged == {f"U{i}": clean_name(v) for i, v in enumerate(UNQUOTED)}
+        # The rule applied to each value handed over as a query parameter, not a file.
+        expected = {
+            f"U{i}": conn.execute("select std.clean_name(%s)", (v,)).fetchone()[0]
+            for i, v in enumerate(UNQUOTED)
+        }
+    # The last full holds the unquoted rows; names standardise exactly as the rule does.
+    assert staged == expected
     assert tables == 1
 
     # Entity resolution (deterministic keys, then Splink on DuckDB) takes them as data too.

@@ -8,6 +8,7 @@ import pytest
 from mdm import platform_check
 from mdm.connections import params_from_url
 from mdm.orchestration import run_dag
+from mdm.transform import std_function_names
 
 pytestmark = pytest.mark.integration
 
@@ -32,6 +33,13 @@ def test_platform_check_dag_runs_green(settings, warehouse_url, airflow_metadata
         "check_frontend": "success",
         "build_models": "success",
     }
+    # The standardisation rules are dbt's (ADR 0013): the platform check builds them.
+    with psycopg.connect(warehouse_url) as conn:
+        (detail,) = conn.execute(
+            "select detail from ops.run_log where run_id = %s and step = 'build_models'",
+            (outcome.run_id,),
+        ).fetchone()
+    assert {f"function.mdm.{name}" for name in std_function_names()} <= set(detail["nodes"])
 
 
 def test_unreachable_frontend_is_reported_and_logged(warehouse_url):

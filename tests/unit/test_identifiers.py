@@ -1,4 +1,6 @@
-"""Identifier functions against the case table and, for random inputs, python-stdnum."""
+"""The identifier arithmetic Python keeps (the generator's) against the case table and, for
+random inputs, python-stdnum. The other cases of the table run against the std functions
+(tests/integration/test_standardize_sql.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,9 @@ from mdm.standardize import identifiers
 pytestmark = pytest.mark.unit
 
 CASES = yaml.safe_load((Path(__file__).parents[1] / "cases" / "identifiers.yaml").read_text())
-TABLE = [(fn, inp, out) for fn, rows in CASES.items() for inp, out in rows]
+TABLE = [
+    (fn, inp, out) for fn, rows in CASES.items() for inp, out in rows if hasattr(identifiers, fn)
+]
 
 
 @pytest.mark.parametrize(("function", "value", "expected"), TABLE)
@@ -39,11 +43,8 @@ def test_id_numbers_agree_with_stdnum():
         first17 = f"450102{rng.randint(1930, 2025)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
         first17 += f"{rng.randint(0, 999):03d}"
         number = first17 + identifiers.id_check_char(first17)
-        assert identifiers.is_valid_id_number(number)
         # stdnum's is_valid also checks the division existed at birth; compare the checksum.
         assert ric.calc_check_digit(number) == number[17]
-        wrong = number[:17] + ("0" if number[17] != "0" else "1")
-        assert not identifiers.is_valid_id_number(wrong)
 
 
 def test_usccs_agree_with_stdnum():
@@ -57,7 +58,6 @@ def test_usccs_agree_with_stdnum():
             continue  # an org code check of X is fine; other letters may fall outside
         first17 = "91" + "450102" + org
         code = first17 + identifiers.uscc_check_char(first17)
-        assert identifiers.is_valid_uscc(code)
         assert uscc.is_valid(code)
 
 
@@ -66,4 +66,3 @@ def test_15_and_18_digit_forms_round_trip():
     legacy = identifiers.downgrade_id_18_to_15(number)
     assert len(legacy) == 15
     assert identifiers.upgrade_id_15_to_18(legacy) == number
-    assert identifiers.normalize_id_number(legacy) == number

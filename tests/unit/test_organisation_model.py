@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyarrow as pa
 import pytest
+import yaml
 
 from mdm.resolve import organisation_model, splink_artefact
-from mdm.standardize.values import name_key, org_name_key
 
 pytestmark = pytest.mark.unit
 
@@ -15,6 +17,12 @@ NAME = "河池康宁房地产开发有限公司"
 ADDRESS = "金城江区五一路288号"
 REP_ID = "452426195906222384"
 USCC = "91451202MA5K3XYZ1L"
+# The names' keys are the case table's rows (which run against std.name_key / org_name_key).
+CASES = yaml.safe_load((Path(__file__).parents[1] / "cases" / "standardize.yaml").read_text())
+
+
+def standardised(rule: str, value: str | None) -> str | None:
+    return None if value is None else dict(CASES[rule])[value]
 
 
 def record(uid: str, name: str | None = NAME, **values: str | None) -> dict[str, object]:
@@ -24,8 +32,8 @@ def record(uid: str, name: str | None = NAME, **values: str | None) -> dict[str,
         base
         | {
             "unique_id": uid,
-            "name_key": name_key(name),
-            "org_name_key": org_name_key(name),
+            "name_key": standardised("name_key", name),
+            "org_name_key": standardised("org_name_key", name),
             "credit_code_body": code[:17] if code else None,
         }
         | values

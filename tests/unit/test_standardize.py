@@ -1,38 +1,54 @@
-"""Value standardisers against the shared case table (the SQL functions run the same table)."""
+"""The case tables cover the rules, and every case runs against one implementation.
+
+The standardisation rules are SQL functions (dbt_project/functions) and run on the case
+tables in tests/integration/test_standardize_sql.py; the identifier arithmetic Python keeps
+for the generator runs its cases in test_identifiers.py. Their code lists are seeds.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
 import yaml
 
-from mdm.standardize import values
+from mdm.standardize import identifiers, values
+from mdm.transform import std_function_names
 
 pytestmark = pytest.mark.unit
 
-CASES = yaml.safe_load((Path(__file__).parents[1] / "cases" / "standardize.yaml").read_text())
-TABLE = [(fn, inp, out) for fn, rows in CASES.items() for inp, out in rows]
-TODAY = dt.date(2026, 11, 27)
+CASES_DIR = Path(__file__).parents[1] / "cases"
+CASES = {
+    name: yaml.safe_load((CASES_DIR / name).read_text())
+    for name in ("identifiers.yaml", "standardize.yaml")
+}
 
 
-@pytest.mark.parametrize(("function", "value", "expected"), TABLE)
-def test_case_table(function, value, expected):
-    if function == "parse_date":
-        assert list(values.parse_date(value, today=TODAY)) == expected
-    else:
-        assert getattr(values, function)(value) == expected
-
-
-def test_every_function_has_cases():
-    public = {
+def _python_functions() -> set[str]:
+    return {
         name
-        for name in dir(values)
-        if not name.startswith("_") and callable(getattr(values, name)) and name.islower()
-    }
-    assert public - {"annotations"} == set(CASES)
+        for name in dir(identifiers)
+        if not name.startswith("_") and callable(getattr(identifiers, name)) and name.islower()
+    } - {"annotations"}
+
+
+@pytest.mark.parametrize("table", sorted(CASES))
+def test_every_case_runs_against_an_implementation(table):
+    """A case of a function that no longer exists would silently run nowhere."""
+    assert set(CASES[table]) - std_function_names() - _python_functions() == set()
+
+
+def test_every_python_function_has_cases():
+    assert _python_functions() <= set(CASES["identifiers.yaml"])
 
 
 def test_the_traditional_table_is_a_pairing():
-    assert len(values.TRADITIONAL_CHARS) == len(values.SIMPLIFIED_CHARS)
+    traditional, simplified = values.TRADITIONAL_CHARS, values.SIMPLIFIED_CHARS
+    assert len(traditional) == len(simplified) > 40
+    assert all(t != s for t, s in zip(traditional, simplified, strict=True))
+    assert len(set(simplified)) == len(simplified)
+
+
+def test_the_generator_lists_are_the_seeds():
+    assert values.OLD_COUNTY_NAMES["横县"] == "横州市"
+    assert values.TRADITIONAL_CHARS.index("陳") == values.SIMPLIFIED_CHARS.index("陈")

@@ -128,13 +128,16 @@ def ensure_databases(settings: Settings) -> list[str]:
 
 
 def prepare_database(settings: Settings) -> str:
-    """Server up, the three databases present, warehouse migrated. Idempotent.
+    """Server up, the three databases present, warehouse migrated, the standardisation rules
+    built (dbt functions, only when one is missing). Idempotent.
 
     Returns the description of the server (:func:`ensure_server`).
     """
     from mdm.access.roles import ensure_roles
+    from mdm.connections import params_from_url
     from mdm.db.migrate import apply_migrations
     from mdm.ingest.raw_tables import ensure_all_raw_tables
+    from mdm.transform import ensure_std_functions
 
     if settings.is_production:
         refuse_placeholder_secrets()
@@ -144,6 +147,7 @@ def prepare_database(settings: Settings) -> str:
         applied = apply_migrations(conn)
         ensure_all_raw_tables(conn)
         ensure_roles(conn)
+    ensure_std_functions(settings, params_from_url(warehouse_url(settings)))
     logger.info(
         "databases created: %s; migrations applied: %s",
         created or "none",

@@ -3,7 +3,9 @@
 Files live in ``mdm/db/migrations/NNNN_<what>.sql``. A file is applied in its
 own transaction together with its row in ``ops.schema_migration``; an advisory
 lock keeps concurrent callers (several Airflow workers) from racing. A file
-that changed after it was applied is an error: add a new file instead.
+that changed after it was applied is an error: add a new file instead, with one exception:
+a migration listed in ``SUPERSEDED`` had its content moved elsewhere, and the checksum it was
+applied with is accepted (and recorded anew) for the file that is left.
 """
 
 from __future__ import annotations
@@ -19,6 +21,15 @@ logger = logging.getLogger(__name__)
 
 # Arbitrary constant: the advisory lock id that guards migrations.
 _MIGRATION_LOCK_ID = 0x4D444D01
+
+
+# Migrations whose content moved out, with the checksum of the file as it was applied. The
+# std functions 0003 and 0007 created are dbt's now (dbt_project/functions, ADR 0013): a
+# database that applied them keeps them until dbt replaces them with the same definitions.
+SUPERSEDED = {
+    "0003": "5058821b88b79154d06310dc4632ca88ce88072af52b31b0b160498bc5c76a95",
+    "0007": "69f213b7170827784714c62be0c597832dc75fb3e2759bcdba6011c6a8fbe0c3",
+}
 
 
 class MigrationError(RuntimeError):
@@ -65,7 +76,13 @@ def apply_migrations(conn: psycopg.Connection) -> list[str]:
         )
         for migration in available_migrations():
             if migration.version in done:
-                if done[migration.version] != migration.checksum:
+                if done[migration.version] == SUPERSEDED.get(migration.version):
+                    logger.info("warehouse migration %s is superseded", migration.version)
+                    conn.execute(
+                        "update ops.schema_migration set checksum = %s where version = %s",
+                        (migration.checksum, migration.version),
+                    )
+                elif done[migration.version] != migration.checksum:
                     raise MigrationError(
                         f"migration {migration.version}_{migration.name}.sql changed after it was "
                         "applied; never edit an applied migration, add a new one"

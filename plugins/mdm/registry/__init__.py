@@ -66,11 +66,16 @@ def repositories() -> dict[str, dict[str, str]]:
 
 def code_lists() -> dict[str, dict[str, str]]:
     """Named code lists (``sex_gb2261``, ``ethnicity_gb3304``, ...): code -> meaning."""
+    from mdm.standardize.values import seed_rows
+
     lists = {
         name: {str(k): str(v) for k, v in codes.items()}
         for name, codes in _document()["code_lists"].items()
-        if "values_of" not in codes
+        if "values_of" not in codes and "seed" not in codes
     }
+    for name, codes in _document()["code_lists"].items():
+        if "seed" in codes:  # a list a standardisation rule uses: its seed (code, name)
+            lists[name] = {row["code"]: row["name"] for row in seed_rows(codes["seed"])}
     for name, codes in _document()["code_lists"].items():
         if "values_of" in codes:  # a list whose codes are another list's meanings
             lists[name] = {v: v for v in lists[codes["values_of"]].values()}

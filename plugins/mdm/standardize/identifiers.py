@@ -1,4 +1,4 @@
-"""Chinese identifiers: check characters, validation, legacy forms.
+"""Chinese identifiers: check characters and legacy forms, the arithmetic Python needs.
 
 Pure functions, written from the national standards:
 
@@ -7,15 +7,14 @@ Pure functions, written from the national standards:
 - organization code 组织机构代码 (GB 11714-1997);
 - legacy registration number 注册号 (15 digits, ISO 7064 MOD 11,10 check).
 
-The generator uses them to make valid identifiers, the pipeline to validate
-and normalise delivered ones; tests pin them to the published examples.
+The generator uses them to make valid identifiers (and wrong ones); tests pin them to the
+published examples. The pipeline validates and normalises delivered identifiers with the SQL
+functions of schema std (dbt_project/functions, ADR 0013), not with these.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import unicodedata
 
 logger = logging.getLogger(__name__)
 
@@ -30,21 +29,6 @@ def id_check_char(first17: str) -> str:
     if len(first17) != 17 or not first17.isascii() or not first17.isdigit():
         raise ValueError(f"need 17 digits, got {first17!r}")
     return _ID_CHECK[sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
-
-
-def _is_date(yyyymmdd: str) -> bool:
-    try:
-        dt.date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
-    except ValueError:
-        return False
-    return True
-
-
-def is_valid_id_number(value: str) -> bool:
-    """18 characters, a real birth date, and the right check character (upper-case X)."""
-    if len(value) != 18 or not value.isascii() or not value[:17].isdigit():
-        return False
-    return _is_date(value[6:14]) and id_check_char(value[:17]) == value[17]
 
 
 def upgrade_id_15_to_18(value: str) -> str:
@@ -62,37 +46,6 @@ def downgrade_id_18_to_15(value: str) -> str:
     return value[:6] + value[8:17]
 
 
-def normalize_id_number(value: str | None) -> str | None:
-    """Trim, fold full-width characters, upper-case ``x``, upgrade 15 -> 18 digits.
-
-    Returns the cleaned text even when it is not a valid number (validity is a
-    separate question, answered by :func:`is_valid_id_number`); None for blanks.
-    """
-    if value is None:
-        return None
-    cleaned = "".join(unicodedata.normalize("NFKC", value).split()).upper()
-    if not cleaned:
-        return None
-    legacy = len(cleaned) == 15 and cleaned.isascii() and cleaned.isdigit()
-    if legacy and _is_date("19" + cleaned[6:12]):
-        return upgrade_id_15_to_18(cleaned)
-    return cleaned
-
-
-def id_birth_date(value: str) -> dt.date | None:
-    """Birth date encoded in a valid 18-digit number."""
-    if not is_valid_id_number(value):
-        return None
-    return dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
-
-
-def id_sex_code(value: str) -> str | None:
-    """GB/T 2261.1 sex code from the sequence digit: odd ``1`` male, even ``2`` female."""
-    if not is_valid_id_number(value):
-        return None
-    return "1" if int(value[16]) % 2 else "2"
-
-
 # --- unified social credit code ----------------------------------------------------
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -105,18 +58,6 @@ def uscc_check_char(first17: str) -> str:
         raise ValueError(f"need 17 characters of {USCC_ALPHABET}, got {first17!r}")
     total = sum(_USCC_VALUE[c] * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
     return USCC_ALPHABET[(31 - total % 31) % 31]
-
-
-def is_valid_uscc(value: str) -> bool:
-    """18 characters of the alphabet, a valid embedded organization code, the right check."""
-    if len(value) != 18 or any(c not in _USCC_VALUE for c in value):
-        return False
-    return uscc_check_char(value[:17]) == value[17] and is_valid_org_code(value[8:17])
-
-
-def uscc_org_code(value: str) -> str | None:
-    """The GB 11714 organization code inside a valid USCC (positions 9-17)."""
-    return value[8:17] if is_valid_uscc(value) else None
 
 
 # --- organization code -----------------------------------------------------------------
@@ -139,17 +80,6 @@ def org_code_check_char(body8: str) -> str:
     return {10: "X", 11: "0"}.get(c, str(c))
 
 
-def is_valid_org_code(value: str) -> bool:
-    """9 characters (an optional hyphen before the check is accepted)."""
-    compact = value.replace("-", "") if len(value) == 10 and value[8] == "-" else value
-    if len(compact) != 9 or not all(c.isdigit() or "A" <= c <= "Z" for c in compact):
-        return False
-    try:
-        return org_code_check_char(compact[:8]) == compact[8]
-    except ValueError:
-        return False
-
-
 # --- legacy registration number (注册号) -------------------------------------------------
 
 
@@ -168,13 +98,3 @@ def is_valid_registration_number(value: str) -> bool:
     if len(value) != 15 or not value.isascii() or not value.isdigit():
         return False
     return regno_check_digit(value[:14]) == value[14]
-
-
-# --- legacy taxpayer identification number -------------------------------------------------
-
-
-def legacy_taxpayer_org_code(value: str) -> str | None:
-    """The organization code in a 15-character legacy taxpayer number (division + org code)."""
-    if len(value) == 15 and value[:6].isdigit() and is_valid_org_code(value[6:]):
-        return value[6:]
-    return None

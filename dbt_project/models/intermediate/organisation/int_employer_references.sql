@@ -21,9 +21,9 @@ reference as (
     select
         employer_reference,
         employer_uscc,
-        std.is_valid_uscc(employer_uscc) as employer_uscc_valid,
-        std.name_key(employer_name) as employer_name_key,
-        std.org_name_key(employer_name) as employer_short_key
+        {{ function('is_valid_uscc') }}(employer_uscc) as employer_uscc_valid,
+        {{ function('name_key') }}(employer_name) as employer_name_key,
+        {{ function('org_name_key') }}(employer_name) as employer_short_key
     from (select distinct employer_reference, employer_uscc, employer_name from insured) as distinct_reference
 ),
 
@@ -41,7 +41,7 @@ named as (
     from (
         select name_key, legal_person_id from organisation where name_key is not null
         union
-        select std.strip_company_form(name_key), legal_person_id
+        select {{ function('strip_company_form') }}(name_key), legal_person_id
         from organisation where name_key is not null
     ) as names
     where name_key is not null

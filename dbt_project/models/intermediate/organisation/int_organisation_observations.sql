@@ -69,5 +69,5 @@ select
          else 'singleton'
     end as match_method,
     -- the name without company form or brackets (有限公司 / 有限责任公司): Splink's name level
-    std.strip_company_form(name_key) as org_name_key
+    {{ function('strip_company_form') }}(name_key) as org_name_key
 from observation

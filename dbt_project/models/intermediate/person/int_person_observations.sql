@@ -141,5 +141,5 @@ select
          else 'singleton'
     end as match_method,
     -- the registered former name (曾用名) as a name key: Splink's alias rows, context links
-    case when former_name is not null then std.name_key(former_name) end as former_name_key
+    case when former_name is not null then {{ function('name_key') }}(former_name) end as former_name_key
 from checked

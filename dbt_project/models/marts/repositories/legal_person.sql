@@ -34,7 +34,7 @@ former as (
     from {{ ref('int_organisation_observations') }} as observation
     join {{ source('resolve', 'legal_person_record') }} as resolved using (dataset, record_key)
     join golden on golden.legal_person_id = resolved.legal_person_id
-    where observation.name_key <> std.name_key(golden.name)
+    where observation.name_key <> {{ function('name_key') }}(golden.name)
     group by resolved.legal_person_id
 )
 

@@ -50,7 +50,7 @@ former as (
         join {{ source('resolve', 'person_record') }} as resolved using (dataset, record_key)
         join golden on golden.person_id = resolved.person_id
         where observation.name is not null
-          and observation.name_key <> std.name_key(golden.name)
+          and observation.name_key <> {{ function('name_key') }}(golden.name)
     ) as names
     group by person_id
 )
@@ -60,9 +60,9 @@ select
     golden.id_number::text as id_number,
     golden.name::text as name,
     coalesce(former.former_names, array[]::text[]) as former_names,
-    coalesce(golden.sex_code, std.id_sex_code(golden.id_number))::text as sex_code,
+    coalesce(golden.sex_code, {{ function('id_sex_code') }}(golden.id_number))::text as sex_code,
     golden.ethnicity_code::text as ethnicity_code,
-    coalesce(golden.birth_date::date, std.id_birth_date(golden.id_number)) as birth_date,
+    coalesce(golden.birth_date::date, {{ function('id_birth_date') }}(golden.id_number)) as birth_date,
     golden.hukou_division_code::text as hukou_division_code,
     golden.hukou_address::text as hukou_address,
     golden.residential_address::text as residential_address,
@@ -75,10 +75,10 @@ select
     golden.id_number_source::text as id_number_source,
     golden.name_source::text as name_source,
     case when golden.sex_code is not null then golden.sex_code_source
-         when std.id_sex_code(golden.id_number) is not null then 'id_number' end::text as sex_code_source,
+         when {{ function('id_sex_code') }}(golden.id_number) is not null then 'id_number' end::text as sex_code_source,
     golden.ethnicity_code_source::text as ethnicity_code_source,
     case when golden.birth_date is not null then golden.birth_date_source
-         when std.id_birth_date(golden.id_number) is not null then 'id_number' end::text as birth_date_source,
+         when {{ function('id_birth_date') }}(golden.id_number) is not null then 'id_number' end::text as birth_date_source,
     golden.hukou_address_source::text as hukou_address_source,
     golden.mobile_source::text as mobile_source,
     golden.status_source::text as status_source

@@ -1,0 +1,1 @@
+select nullif(upper(replace({{ function('compact') }}(value), '-', '')), '')

@@ -1,0 +1,1 @@
+select nullif(translate({{ function('compact') }}(value), '•・∙●.･', '······'), '')

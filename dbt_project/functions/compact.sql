@@ -1,0 +1,1 @@
+select nullif(regexp_replace(normalize(value, NFKC), '\s+', '', 'g'), '')

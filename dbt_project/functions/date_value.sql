@@ -1,0 +1,1 @@
+select ({{ function('parse_date') }}(value)).iso

@@ -1,0 +1,1 @@
+select {{ function('strip_company_form') }}({{ function('name_key') }}(value))
