@@ -4,7 +4,7 @@ Scheduled on the repositories' Assets (emitted by ``mdm_build`` when a build
 passed the publish gate): dbt builds schema ``quality`` (per delivery, per
 dataset and quarter on the four dimensions 规范性 / 完整性 / 可用性 / 时效性 with a
 0-100 index and 1-5 stars, per department), then the HTML report of the
-current quarter is written to ``$MDM_HOME/reports/``.
+current quarter is written to ``$MDM_SHARED_DIR/reports/`` (default ``$MDM_HOME/shared/reports``).
 """
 
 from __future__ import annotations

@@ -25,5 +25,5 @@ def add_report(commands: argparse._SubParsersAction) -> None:
         "report", help="the data-quality scorecard and its quarterly HTML report"
     )
     report_parser.add_argument("--quarter", help="e.g. 2026Q4 (default: the latest)")
-    report_parser.add_argument("--out", type=Path, help="folder (default $MDM_HOME/reports)")
+    report_parser.add_argument("--out", type=Path, help="folder (default $MDM_SHARED_DIR/reports)")
     report_parser.set_defaults(handler=cmd_report)
