@@ -110,15 +110,24 @@ class ChainStep:
         )
 
 
+def dag_conf(dag_id: str, until: str | None = None, force: bool = False) -> dict | None:
+    """The run conf a DAG of the chain gets: ``until`` (YYYY-MM-DD) for ingestion DAGs,
+    ``force`` for the build (build even when nothing arrived since the last build)."""
+    if until and dag_id.startswith("mdm_ingest_"):
+        return {"until": until.replace("-", "")}
+    if force and dag_id == "mdm_build":
+        return {"force": True}
+    return None
+
+
 def run_chain(
-    settings: Settings, dag_ids: Sequence[str], until: str | None = None
+    settings: Settings, dag_ids: Sequence[str], until: str | None = None, force: bool = False
 ) -> Iterator[ChainStep]:
     """Run DAGs in order, yielding each one's step as it ends; a failed one does not stop
-    the next (as under the scheduler). ``until`` (YYYY-MM-DD): ingestion DAGs take only the
-    deliveries extracted up to that day."""
+    the next (as under the scheduler). ``until`` and ``force``: :func:`dag_conf`."""
     for dag_id in dag_ids:
         started = time.monotonic()
-        conf = {"until": until.replace("-", "")} if until and "ingest" in dag_id else None
+        conf = dag_conf(dag_id, until, force)
         try:
             # Parsing the DAGs prints too: stdout stays the caller's.
             with contextlib.redirect_stdout(sys.stderr):

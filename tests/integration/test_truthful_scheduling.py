@@ -239,6 +239,17 @@ def test_the_build_after_a_delivery_loaded_builds_and_names_it(
     assert detail["reason"].startswith(f"new since build {first_build.run_id}")
 
 
+def test_force_builds_with_nothing_new(first_build, settings, warehouse_url):
+    from mdm.orchestration import dag_conf, run_dag
+
+    # After a change of code or rules nothing "arrived", yet the engineer wants a build:
+    # `mdm run --dag mdm_build --force` passes this conf.
+    forced = run_dag(settings, "mdm_build", conf=dag_conf("mdm_build", force=True))
+    assert {t: forced.task_states[t] for t in BUILD_TASKS} == dict.fromkeys(BUILD_TASKS, "success")
+    detail = _run_log(warehouse_url, forced.run_id)["check_new_data"][2]
+    assert detail["build"] is True and detail["reason"].startswith("param force")
+
+
 def test_the_check_waits_for_a_load_in_progress_before_its_cut(first_build, warehouse_url):
     """A load holding its dataset's lock is waited for, so what it commits is before the cut
     (read by this build), never between the cut and the build's read (lost to both builds)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mdm.orchestration import ChainStep, DagRunOutcome
+from mdm.orchestration import ChainStep, DagRunOutcome, dag_conf
 
 pytestmark = pytest.mark.unit
 
@@ -28,3 +28,17 @@ def test_ingestion_itself_failing_or_any_other_dag_failing_is_unexpected():
 def test_a_successful_step_is_neither():
     step = _step("mdm_build", {"resolve_entities": "success"}, failed=False)
     assert not step.failed and not step.unexpected
+
+
+@pytest.mark.parametrize(
+    ("dag_id", "until", "force", "conf"),
+    [
+        ("mdm_ingest_gat_czrk", "2026-11-02", False, {"until": "20261102"}),
+        ("mdm_ingest_gat_czrk", None, True, None),  # force is the build's, not ingestion's
+        ("mdm_build", "2026-11-02", False, None),
+        ("mdm_build", None, True, {"force": True}),
+        ("mdm_quality", None, True, None),
+    ],
+)
+def test_each_dag_of_the_chain_gets_only_its_own_conf(dag_id, until, force, conf):
+    assert dag_conf(dag_id, until, force) == conf

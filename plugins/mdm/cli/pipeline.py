@@ -76,7 +76,10 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_daily_chain(
-    settings: Settings, dag_ids: Sequence[str] | None = None, until: str | None = None
+    settings: Settings,
+    dag_ids: Sequence[str] | None = None,
+    until: str | None = None,
+    force: bool = False,
 ) -> list[str]:
     """Run the DAGs (default: the daily chain), a line per DAG as it ends; return the DAGs
     that failed for a reason other than the departments' deliveries."""
@@ -88,7 +91,7 @@ def run_daily_chain(
         airflow_home.migrate_metadata(settings)
     steps = []
     for step in orchestration.run_chain(
-        settings, dag_ids or orchestration.DAILY_CHAIN, until=until
+        settings, dag_ids or orchestration.DAILY_CHAIN, until=until, force=force
     ):
         steps.append(step)
         if step.outcome is None:
@@ -112,7 +115,7 @@ def run_daily_chain(
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Run DAGs in order; a failed one does not stop the next (as under the scheduler)."""
-    return 1 if run_daily_chain(settings, args.dag, args.date) else 0
+    return 1 if run_daily_chain(settings, args.dag, args.date, args.force) else 0
 
 
 def add_ingest(commands: argparse._SubParsersAction) -> None:
@@ -149,5 +152,11 @@ def add_run(commands: argparse._SubParsersAction) -> None:
     run.add_argument(
         "--date",
         help="YYYY-MM-DD: ingest only deliveries extracted up to that day (replay day by day)",
+    )
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="mdm_build builds even when nothing arrived since the last build (after a "
+        "change of code, rules or reference data)",
     )
     run.set_defaults(handler=cmd_run)
