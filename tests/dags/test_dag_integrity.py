@@ -129,9 +129,8 @@ def test_dag_files_do_not_import_the_tools_package():
     assert loaded == []
 
 
-# Runtime modules that may import the tools: the CLI commands that run them, and the full
-# re-resolution, which measures its difference with the evaluation's pairwise metrics.
-TOOL_USERS = ("cli/", "resolve/full.py")
+# Runtime modules that may import the tools: only the CLI commands that run them.
+TOOL_USERS = ("cli/",)
 
 
 def test_the_runtime_imports_the_tools_only_from_the_commands_that_run_them():

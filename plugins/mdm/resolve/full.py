@@ -19,13 +19,13 @@ from typing import Any
 import psycopg
 
 from mdm.connections import ConnParams, conninfo
+from mdm.resolve.compare import pairwise, predicted
 from mdm.resolve.context import link_by_context
 from mdm.resolve.deterministic import resolve_deterministic
 from mdm.resolve.entities import EVENT_TABLE, KINDS, ORGANISATION, PERSON, SCHEMA
 from mdm.resolve.probabilistic import link_singletons
 from mdm.resolve.steward import apply_steward_decisions
 from mdm.settings import Settings
-from mdm_tools.evaluate import pairwise, predicted
 
 logger = logging.getLogger(__name__)
 
