@@ -43,6 +43,23 @@ def table_rows(warehouse_url: str) -> dict[str, list[tuple[object, ...]]]:
         }
 
 
+def row_versions(warehouse_url: str) -> dict[str, set[tuple[str, str]]]:
+    """The residents' rows as (record key, row version): a rewritten row gets a new xmin."""
+    with psycopg.connect(warehouse_url) as conn:
+        return {
+            table: {
+                (key.split("#")[0], version)
+                for key, version in conn.execute(
+                    f"select record_key, xmin::text || ctid::text from {table} {where}"  # noqa: S608
+                )
+            }
+            for table, where in [
+                ("staging.stg_gat_czrk__residents", ""),
+                ("intermediate.int_person_observations", "where dataset = 'gat_czrk'"),
+            ]
+        }
+
+
 def build(settings, warehouse_url: str, *extra: str) -> None:  # type: ignore[no-untyped-def]
     run_dbt(settings, params_from_url(warehouse_url), ["build", "--select", *MODELS, *extra])
 
@@ -76,12 +93,18 @@ def test_incremental_builds_equal_a_full_refresh(tmp_path, settings, warehouse_u
     next_day = dt.date.fromisoformat(f"{last[:4]}-{last[4:6]}-{last[6:8]}") + dt.timedelta(days=1)
     day_id = next_day.strftime("%Y%m%d")
 
+    before = row_versions(warehouse_url)
     # A delta: one resident deleted (CZBS = D), one renamed.
     delta = [register_row(keys[0], "删除") + ["D"], register_row(keys[1], "改名") + ["U"]]
     deliver(landing, "gat_czrk", f"{day_id}-05", {"part-1.csv": register_csv(delta, "delta")},
             mode="delta")  # fmt: skip
     assert {o.status for o in ingest(warehouse_url, landing).values()} == {"loaded"}
     build(settings, warehouse_url)
+    # Incremental: only the delta's records were rewritten, every other row is the same tuple.
+    after = row_versions(warehouse_url)
+    for table in before:
+        assert {key for key, _ in before[table] - after[table]} == {keys[0], keys[1]}, table
+        assert {key for key, _ in after[table] - before[table]} == {keys[1]}, table
     # A late delta: it arrives after -05 but sorts before it, so -05 still wins for keys[1].
     late = [register_row(keys[1], "迟到") + ["U"], register_row(keys[2], "迟改") + ["U"],
             register_row("LATE1", "新增") + ["I"]]  # fmt: skip
