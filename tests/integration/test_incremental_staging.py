@@ -20,7 +20,10 @@ from mdm.transform import run_dbt
 pytestmark = pytest.mark.integration
 
 MODELS = ["+int_person_observations", "+int_organisation_observations"]
-OBSERVATIONS = ["intermediate.int_person_observations", "intermediate.int_organisation_observations"]
+OBSERVATIONS = [
+    "intermediate.int_person_observations",
+    "intermediate.int_organisation_observations",
+]
 
 
 def built_tables(conn: psycopg.Connection) -> list[str]:
