@@ -8,7 +8,13 @@
     deleted by its last operation (CZBS = D, SCBZ = 1) or absent from the last
     full is not live (a CZBS = D row of a full is quarantined at ingestion). Front-end pulls have no full: all
     pulls apply.
+    The model is incremental (macros/incremental_batch.sql): a run recomputes only the
+    records the deliveries it has not applied yet touch.
 -#}
+{%- if key_columns != source_keys()[dataset] -%}
+    {{ exceptions.raise_compiler_error("current_records: key of " ~ dataset ~ " differs from source_keys()") }}
+{%- endif -%}
+{{ incremental_by_delivery([dataset]) }}
 (
     with loaded_delivery as (
         select delivery_id, mode
@@ -35,6 +41,7 @@
             ) as _recency
         from {{ source('raw', dataset) }} as raw_row
         where raw_row._delivery_id >= (select last_full.delivery_id from last_full)
+          and {{ in_batch(dataset, raw_record_key(dataset, 'raw_row')) }}
     )
 
     select * from ranked where _recency = 1 and _operation <> 'D'

@@ -17,6 +17,8 @@
 {%- set registered = same + [
     'org_kind', 'establishment_date', 'registered_capital_cny', 'legal_rep_id_number',
     'legal_rep_id_number_valid'] %}
+{#- Incremental: a run recomputes the records of the deliveries not yet applied. -#}
+{{ incremental_by_delivery(['scjgj_qydj', 'bb_sydwdj', 'mzt_shzz', 'swj_dwnsr'], 'dataset') }}
 
 with observation as (
     select {{ select_named(columns, {
@@ -25,6 +27,7 @@ with observation as (
         'legal_rep_record_key': "record_key || '#FDDBR'", 'credit_code': 'uscc'},
         registered + ['registration_number', 'is_branch', 'division_code', 'industry_code']) }}
     from {{ ref('stg_scjgj_qydj__enterprises') }}
+    where {{ in_batch('scjgj_qydj') }}
 
     {% for model in ['stg_bb_sydwdj__public_institutions', 'stg_mzt_shzz__social_organisations'] %}
     union all
@@ -33,6 +36,7 @@ with observation as (
         'legal_rep_record_key': "record_key || '#FDDBR'", 'credit_code': 'uscc'},
         registered) }}
     from {{ ref(model) }}
+    where {{ in_batch(model.split("__")[0][4:]) }}
     {% endfor %}
 
     union all
@@ -52,6 +56,7 @@ with observation as (
     -- An individual business may be taxed under its operator's ID number: that is the
     -- operator's (legal representative's) number, not a credit code.
     from {{ ref('stg_swj_dwnsr__taxpayers') }}
+    where {{ in_batch('swj_dwnsr') }}
 )
 
 select

@@ -9,6 +9,9 @@
     'hukou_division_code', 'hukou_address', 'residential_address', 'mobile', 'status',
     'death_date', 'nationality', 'updated_at', 'delivery_id'] %}
 {%- set same = ['updated_at', 'delivery_id'] %}
+{#- Incremental: a run recomputes the records of the deliveries not yet applied. -#}
+{{ incremental_by_delivery(['gat_czrk', 'mzt_hydj', 'swj_grnsr', 'rst_cbry', 'wjw_csyxzm',
+    'jyt_xsxj', 'scjgj_qydj', 'bb_sydwdj', 'mzt_shzz', 'swj_dwnsr'], 'dataset') }}
 
 with observation as (
     select {{ select_named(columns, {
@@ -18,6 +21,7 @@ with observation as (
         'former_name', 'sex_code', 'birth_date', 'ethnicity_code', 'hukou_division_code',
         'hukou_address', 'status', 'death_date']) }}
     from {{ ref('stg_gat_czrk__residents') }}
+    where {{ in_batch('gat_czrk') }}
 
     {% for role, sex in [('nan', '1'), ('nv', '2')] %}
     union all
@@ -29,6 +33,7 @@ with observation as (
         'name': role ~ '_name', 'name_key': role ~ '_name_key', 'sex_code': "'" ~ sex ~ "'",
         'birth_date': role ~ '_birth_date', 'nationality': role ~ '_nationality'}, same) }}
     from {{ ref('stg_mzt_hydj__marriages') }}
+    where {{ in_batch('mzt_hydj') }}
     {% endfor %}
 
     union all
@@ -39,6 +44,7 @@ with observation as (
         'record_key', 'id_number', 'id_number_valid', 'name_raw', 'name', 'name_key',
         'sex_code', 'birth_date', 'residential_address', 'mobile']) }}
     from {{ ref('stg_swj_grnsr__taxpayers') }}
+    where {{ in_batch('swj_grnsr') }}
 
     union all
     -- the social security number is the ID number, or a foreigner's passport number
@@ -48,6 +54,7 @@ with observation as (
         same + ['record_key', 'id_number', 'id_number_valid', 'name_raw', 'name', 'name_key',
                 'sex_code', 'birth_date', 'mobile']) }}
     from {{ ref('stg_rst_cbry__insured') }}
+    where {{ in_batch('rst_cbry') }}
 
     union all
     select {{ select_named(columns, {
@@ -56,6 +63,7 @@ with observation as (
         'name_key': 'xse_name_key', 'sex_code': 'xse_sex_code', 'birth_date': 'xse_birth_date',
         'hukou_division_code': 'birth_division_code'}, same) }}
     from {{ ref('stg_wjw_csyxzm__birth_certificates') }}
+    where {{ in_batch('wjw_csyxzm') }}
 
     {% for role, sex, label in [('mq', '2', 'mother'), ('fq', '1', 'father')] %}
     union all
@@ -66,7 +74,7 @@ with observation as (
         'name': role ~ '_name', 'name_key': role ~ '_name_key',
         'sex_code': "'" ~ sex ~ "'"}, same) }}
     from {{ ref('stg_wjw_csyxzm__birth_certificates') }}
-    where {{ role }}_name is not null or {{ role }}_id_number is not null
+    where {{ in_batch('wjw_csyxzm') }} and ({{ role }}_name is not null or {{ role }}_id_number is not null)
     {% endfor %}
 
     union all
@@ -77,6 +85,7 @@ with observation as (
         'sex_code': 'xs_sex_code', 'birth_date': 'xs_birth_date',
         'ethnicity_code': 'xs_ethnicity_code'}, same) }}
     from {{ ref('stg_jyt_xsxj__students') }}
+    where {{ in_batch('jyt_xsxj') }}
 
     union all
     select {{ select_named(columns, {
@@ -85,7 +94,7 @@ with observation as (
         'id_number_valid': 'jhr_id_number_valid', 'name_raw': 'jhr_name_raw',
         'name': 'jhr_name', 'name_key': 'jhr_name_key'}, same) }}
     from {{ ref('stg_jyt_xsxj__students') }}
-    where jhr_name is not null or jhr_id_number is not null
+    where {{ in_batch('jyt_xsxj') }} and (jhr_name is not null or jhr_id_number is not null)
 
     {% for model in ['stg_scjgj_qydj__enterprises', 'stg_bb_sydwdj__public_institutions',
                      'stg_mzt_shzz__social_organisations', 'stg_swj_dwnsr__taxpayers'] %}
@@ -98,7 +107,8 @@ with observation as (
         'name_raw': 'legal_rep_name_raw', 'name': 'legal_rep_name',
         'name_key': 'legal_rep_name_key'}, same) }}
     from {{ ref(model) }}
-    where legal_rep_name is not null or legal_rep_id_number is not null
+    where {{ in_batch(model.split("__")[0][4:]) }}
+      and (legal_rep_name is not null or legal_rep_id_number is not null)
     {% endfor %}
 ),
 
