@@ -147,6 +147,10 @@ def reset_world(settings, warehouse_url: str) -> None:  # type: ignore[no-untype
             "drop table if exists mdm.natural_person, mdm.legal_person, mdm.natural_person_xref, "
             "mdm.legal_person_xref, mdm.relation cascade"
         )
+        # Nor built: the first build of the world is a full one (the repositories are
+        # incremental, and a test may have edited mdm_build by hand).
+        conn.execute("drop schema if exists mdm_build cascade")
+        conn.execute("drop table if exists intermediate.int_record_state")
     with psycopg.connect(db.frontend_url(settings), autocommit=True) as conn:
         conn.execute("drop table if exists public.swj_grnsr, public.swj_dwnsr")
 
