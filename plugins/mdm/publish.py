@@ -222,9 +222,10 @@ def _shape_statements(
     ]
 
 
-def publish(warehouse: ConnParams, run_id: str) -> dict[str, dict[str, int]]:
+def publish(warehouse: ConnParams, run_id: str) -> dict[str, int]:
     """Make the published repositories equal the audited build, in one transaction, writing
-    only the rows that differ; returns the rows deleted and inserted per table.
+    only the rows that differ; returns the rows published per table (the rows deleted and
+    inserted per table are in ``ops.run_log.detail`` of step ``publish``, key ``changes``).
 
     Waits at most PUBLISH_LOCK_TIMEOUT_MS for a lock, PUBLISH_ATTEMPTS times."""
     for attempt in range(1, PUBLISH_ATTEMPTS + 1):
@@ -261,21 +262,18 @@ def _apply_difference(
     ``select distinct``). DELETE, not TRUNCATE: readers see the previous rows until the commit.
 
     Returns (rows deleted, rows inserted)."""
-    row = sql.SQL("row({})::text").format(sql.SQL(", ").join(sql.Identifier(c) for c in columns))
-    cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+
+    def row(alias: str | None = None) -> sql.Composed:
+        names = (sql.Identifier(alias, c) if alias else sql.Identifier(c) for c in columns)
+        return sql.SQL("row({})::text").format(sql.SQL(", ").join(names))
+
+    names = {"published": published, "build": build, "row": row()}
     deleted = conn.execute(
         sql.SQL(
             "delete from {published} as p using "
             "(select {row} as r from {published} except select {row} from {build}) as gone "
             "where {prow} = gone.r"
-        ).format(
-            published=published,
-            build=build,
-            row=row,
-            prow=sql.SQL("row({})::text").format(
-                sql.SQL(", ").join(sql.Identifier("p", c) for c in columns)
-            ),
-        )
+        ).format(prow=row("p"), **names)
     ).rowcount
     # What is left of the published rows is in the build: the rest of the build is new.
     inserted = conn.execute(
@@ -283,19 +281,14 @@ def _apply_difference(
             "insert into {published} ({cols}) select {cols} from {build} as b "
             "where {brow} in (select {row} from {build} except select {row} from {published})"
         ).format(
-            published=published,
-            build=build,
-            cols=cols,
-            row=row,
-            brow=sql.SQL("row({})::text").format(
-                sql.SQL(", ").join(sql.Identifier("b", c) for c in columns)
-            ),
+            cols=sql.SQL(", ").join(sql.Identifier(c) for c in columns), brow=row("b"), **names
         )
     ).rowcount
     return deleted, inserted
 
 
-def _publish_once(warehouse: ConnParams, run_id: str) -> dict[str, dict[str, int]]:
+def _publish_once(warehouse: ConnParams, run_id: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
     changes: dict[str, dict[str, int]] = {}
     with psycopg.connect(conninfo(warehouse)) as conn:
         # A DDL waiting for analysts' queries would queue every later reader behind it.
@@ -314,12 +307,19 @@ def _publish_once(warehouse: ConnParams, run_id: str) -> dict[str, dict[str, int
                 conn.execute(statement)
             deleted, inserted = _apply_difference(conn, published, build_t, list(build_columns))
             changes[table] = {"deleted": deleted, "inserted": inserted}
+            counts[table] = conn.execute(
+                sql.SQL("select count(*) from {}").format(published)
+            ).fetchone()[0]  # type: ignore[index]
         conn.execute(
             """insert into ops.run_log (run_id, step, status, finished_at, rows_affected, detail)
                values (%s, 'publish', 'success', now(), %s, %s::jsonb)
                on conflict (run_id, step) do update set finished_at = now(),
                    rows_affected = excluded.rows_affected, detail = excluded.detail""",
-            (run_id, sum(sum(c.values()) for c in changes.values()), Jsonb(changes)),
+            (
+                run_id,
+                sum(sum(c.values()) for c in changes.values()),
+                Jsonb({"rows": counts, "changes": changes}),
+            ),
         )
         conn.commit()
         for table in (t for t in TABLES if any(changes[t].values())):  # statistics only
@@ -329,8 +329,8 @@ def _publish_once(warehouse: ConnParams, run_id: str) -> dict[str, dict[str, int
                 )
             )
         conn.commit()
-    logger.info("published (rows deleted, inserted): %s", changes)
-    return changes
+    logger.info("published: %s rows; deleted, inserted: %s", counts, changes)
+    return counts
 
 
 def audit_and_publish(warehouse: ConnParams, run_id: str) -> dict[str, Any]:
