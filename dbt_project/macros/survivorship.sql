@@ -2,7 +2,8 @@
 {#- Per entity and attribute, the winning candidate: a valid value (a broken ID number never
     beats a valid one), then the dataset with the lowest priority in
     seeds/survivorship_rules.csv, then the latest update, then the dataset and record key
-    (so ties resolve the same way every run). Datasets without a rule are not used. -#}
+    (so ties resolve the same way every run). Datasets without a rule are not used. On an
+    incremental run, only the touched entities (macros/touched_entities.sql). -#}
 with ranked as (
     select
         candidate.{{ entity_id }},
@@ -21,6 +22,7 @@ with ranked as (
         on rule.entity = '{{ entity }}'
         and rule.attribute = candidate.attribute
         and rule.dataset = candidate.dataset
+    where {{ touched_only('candidate.' ~ entity_id, entity) }}
 )
 
 select {{ entity_id }}, attribute, value, dataset, record_key, updated_at

@@ -237,14 +237,32 @@ def build_repositories(settings: Settings, warehouse: ConnParams, run_id: str) -
         build_lock(warehouse, run_id) as lock,
     ):
         # Under one lock: no other build rewrites mdm_build between our audit and publish.
-        nodes = run_dbt(settings, warehouse, ["build", *AFTER_RESOLUTION])
-        outcome.detail = {"nodes": node_summary(nodes)}
+        with psycopg.connect(conninfo(warehouse)) as conn:
+            full = _last_audit_failed(conn)
+        refresh = ["--full-refresh"] if full else []
+        nodes = run_dbt(settings, warehouse, ["build", *refresh, *AFTER_RESOLUTION])
+        outcome.detail = {"nodes": node_summary(nodes), "full_refresh": full}
         lock.execute("select 1")  # still held (its session is alive) before we publish
         outcome.detail |= audit_and_publish(warehouse, run_id)
         after = run_dbt(settings, warehouse, ["build", *AFTER_PUBLISH])
         outcome.detail["nodes"] += node_summary(after)
         outcome.rows_affected = len(nodes) + len(after)
     return outcome.detail
+
+
+def _last_audit_failed(conn: psycopg.Connection) -> bool:
+    """Whether the latest publish audit failed. The repositories are incremental (only the
+    entities whose records changed are recomputed): after a failed audit the next build
+    rebuilds them in full, so whatever broke the build cannot stay in the other entities."""
+    return bool(
+        _one(
+            conn,
+            """select not bool_and(success) from ops.validation_result
+               where dataset = 'publish' and regexp_replace(delivery_id, ':[^:]*$', '') = (
+                   select regexp_replace(delivery_id, ':[^:]*$', '') from ops.validation_result
+                   where dataset = 'publish' order by validated_at desc limit 1)""",
+        )
+    )
 
 
 def refresh_access(settings: Settings, warehouse: ConnParams, run_id: str) -> dict[str, Any]:

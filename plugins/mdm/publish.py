@@ -2,8 +2,9 @@
 
 dbt builds the repositories into ``mdm_build`` (with contracts and tests);
 :func:`audit` runs the publish suites of ``mdm_expectations.publish`` on them;
-:func:`publish` then replaces the contents of ``mdm`` in one transaction, so
-analysts see the previous version until the commit and never a half state.
+:func:`publish` then makes ``mdm`` equal it in one transaction, deleting and inserting only
+the rows that differ (an unchanged row is not rewritten: no dead tuple, no history version),
+so analysts see the previous version until the commit and never a half state.
 When the audit fails nothing is published, the results are stored in
 ``ops.validation_result`` (dataset ``publish``) and :class:`PublishBlockedError`
 says which expectations failed.
@@ -222,7 +223,9 @@ def _shape_statements(
 
 
 def publish(warehouse: ConnParams, run_id: str) -> dict[str, int]:
-    """Replace the published repositories with the audited build, in one transaction.
+    """Make the published repositories equal the audited build, in one transaction, writing
+    only the rows that differ; returns the rows published per table (the rows deleted and
+    inserted per table are in ``ops.run_log.detail`` of step ``publish``, key ``changes``).
 
     Waits at most PUBLISH_LOCK_TIMEOUT_MS for a lock, PUBLISH_ATTEMPTS times."""
     for attempt in range(1, PUBLISH_ATTEMPTS + 1):
@@ -249,8 +252,44 @@ def publish(warehouse: ConnParams, run_id: str) -> dict[str, int]:
     raise AssertionError("unreachable")
 
 
+def _apply_difference(
+    conn: psycopg.Connection, published: sql.Composable, build: sql.Composable, columns: list[str]
+) -> tuple[int, int]:
+    """Make ``published`` equal ``build`` by deleting the rows the build no longer has and
+    inserting the rows it has anew: a changed row is one of each, an unchanged row is not
+    touched (no dead tuple, no history version, its xmin stays). Rows compare as a whole, by
+    their text (hashable, and NULLs compare equal); every repository row is unique (keys,
+    ``select distinct``). DELETE, not TRUNCATE: readers see the previous rows until the commit.
+
+    Returns (rows deleted, rows inserted)."""
+
+    def row(alias: str | None = None) -> sql.Composed:
+        names = (sql.Identifier(alias, c) if alias else sql.Identifier(c) for c in columns)
+        return sql.SQL("row({})::text").format(sql.SQL(", ").join(names))
+
+    names = {"published": published, "build": build, "row": row()}
+    deleted = conn.execute(
+        sql.SQL(
+            "delete from {published} as p using "
+            "(select {row} as r from {published} except select {row} from {build}) as gone "
+            "where {prow} = gone.r"
+        ).format(prow=row("p"), **names)
+    ).rowcount
+    # What is left of the published rows is in the build: the rest of the build is new.
+    inserted = conn.execute(
+        sql.SQL(
+            "insert into {published} ({cols}) select {cols} from {build} as b "
+            "where {brow} in (select {row} from {build} except select {row} from {published})"
+        ).format(
+            cols=sql.SQL(", ").join(sql.Identifier(c) for c in columns), brow=row("b"), **names
+        )
+    ).rowcount
+    return deleted, inserted
+
+
 def _publish_once(warehouse: ConnParams, run_id: str) -> dict[str, int]:
-    counts = {}
+    counts: dict[str, int] = {}
+    changes: dict[str, dict[str, int]] = {}
     with psycopg.connect(conninfo(warehouse)) as conn:
         # A DDL waiting for analysts' queries would queue every later reader behind it.
         conn.execute(f"set local lock_timeout = '{int(PUBLISH_LOCK_TIMEOUT_MS)}ms'")
@@ -266,31 +305,31 @@ def _publish_once(warehouse: ConnParams, run_id: str) -> dict[str, int]:
             shape = _columns(conn, PUBLISHED_SCHEMA, table), build_columns
             for statement in _shape_statements(published, build_t, *shape):
                 conn.execute(statement)
-            # DELETE, not TRUNCATE: readers keep seeing the previous rows until the commit.
-            conn.execute(sql.SQL("delete from {}").format(published))
-            columns = sql.SQL(", ").join(sql.Identifier(c) for c in build_columns)
-            inserted = conn.execute(
-                sql.SQL("insert into {} ({}) select {} from {}").format(
-                    published, columns, columns, build_t
-                )
-            ).rowcount
-            counts[table] = inserted
+            deleted, inserted = _apply_difference(conn, published, build_t, list(build_columns))
+            changes[table] = {"deleted": deleted, "inserted": inserted}
+            counts[table] = conn.execute(
+                sql.SQL("select count(*) from {}").format(published)
+            ).fetchone()[0]  # type: ignore[index]
         conn.execute(
             """insert into ops.run_log (run_id, step, status, finished_at, rows_affected, detail)
                values (%s, 'publish', 'success', now(), %s, %s::jsonb)
                on conflict (run_id, step) do update set finished_at = now(),
                    rows_affected = excluded.rows_affected, detail = excluded.detail""",
-            (run_id, sum(counts.values()), Jsonb(counts)),
+            (
+                run_id,
+                sum(sum(c.values()) for c in changes.values()),
+                Jsonb({"rows": counts, "changes": changes}),
+            ),
         )
         conn.commit()
-        for table in TABLES:  # statistics only: not worth failing the publish for
+        for table in (t for t in TABLES if any(changes[t].values())):  # statistics only
             conn.execute(
                 sql.SQL("analyze {}.{}").format(
                     sql.Identifier(PUBLISHED_SCHEMA), sql.Identifier(table)
                 )
             )
         conn.commit()
-    logger.info("published: %s", counts)
+    logger.info("published: %s rows; deleted, inserted: %s", counts, changes)
     return counts
 
 

@@ -147,6 +147,10 @@ def reset_world(settings, warehouse_url: str) -> None:  # type: ignore[no-untype
             "drop table if exists mdm.natural_person, mdm.legal_person, mdm.natural_person_xref, "
             "mdm.legal_person_xref, mdm.relation cascade"
         )
+        # Nor built: the first build of the world is a full one (the repositories are
+        # incremental, and a test may have edited mdm_build by hand).
+        conn.execute("drop schema if exists mdm_build cascade")
+        conn.execute("drop table if exists intermediate.int_record_state")
     with psycopg.connect(db.frontend_url(settings), autocommit=True) as conn:
         conn.execute("drop table if exists public.swj_grnsr, public.swj_dwnsr")
 
@@ -165,3 +169,25 @@ def drop_login_users(warehouse_url: str, users: list[str]) -> None:
             )
             conn.execute(sql.SQL("drop owned by {}").format(sql.Identifier(user)))
             conn.execute(sql.SQL("drop role {}").format(sql.Identifier(user)))
+
+
+def register_row(warehouse_url: str, where: str) -> tuple[str, str, dict[str, str]]:
+    """A live register (gat_czrk) record of a published person (``where`` on ``p``,
+    mdm.natural_person, the first by person id): the person, the record key, and the
+    record's current raw row as the columns of a delta delivery."""
+    from mdm.registry import dataset
+
+    spec = dataset("gat_czrk")
+    with psycopg.connect(warehouse_url) as conn:
+        person_id, record_key = conn.execute(
+            "select p.person_id, x.record_key from mdm.natural_person p "
+            "join mdm.natural_person_xref x on x.person_id = p.person_id "
+            f"and x.dataset = 'gat_czrk' and x.is_active where {where} "
+            "order by p.person_id limit 1"
+        ).fetchone()  # type: ignore[misc]
+        raw = conn.execute(
+            "select to_jsonb(r) from raw.gat_czrk r where rybh = %s "
+            "order by _delivery_id desc, _line desc limit 1",
+            (record_key,),
+        ).fetchone()[0]  # type: ignore[index]
+    return person_id, record_key, {c: raw.get(c.lower()) for c in spec.file_columns("delta")}

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from ingest_support import build_world
+from ingest_support import build_world, register_row
 
 from mdm import build, publish
 from mdm.cli import main
@@ -81,28 +81,9 @@ def test_rerunning_the_same_date_changes_nothing(world, settings, warehouse_url,
     assert state(warehouse_url) == before
 
 
-def _register_row(warehouse_url: str) -> tuple[str, dict[str, str]]:
-    """A person whose golden name comes from the register, and the register's current row."""
-    spec = dataset("gat_czrk")
-    with psycopg.connect(warehouse_url) as conn:
-        person_id, record_key = conn.execute(
-            "select p.person_id, x.record_key from mdm.natural_person p "
-            "join mdm.natural_person_xref x on x.person_id = p.person_id "
-            "and x.dataset = 'gat_czrk' and x.is_active "
-            "where p.name_source = 'gat_czrk' order by p.person_id limit 1"
-        ).fetchone()  # type: ignore[misc]
-        raw = conn.execute(
-            "select to_jsonb(r) from raw.gat_czrk r where rybh = %s "
-            "order by _delivery_id desc, _line desc limit 1",
-            (record_key,),
-        ).fetchone()[0]  # type: ignore[index]
-    row = {c: raw.get(c.lower()) for c in spec.file_columns("delta")}
-    return person_id, row
-
-
 def test_a_register_name_change_adds_exactly_one_version(world, settings, warehouse_url):
     warehouse = params_from_url(warehouse_url)
-    person_id, row = _register_row(warehouse_url)
+    person_id, _, row = register_row(warehouse_url, "p.name_source = 'gat_czrk'")
     old_name = row["XM"]
     new_name = "覃" + old_name[1:] if not old_name.startswith("覃") else "韦" + old_name[1:]
     before = history_rows(warehouse_url)

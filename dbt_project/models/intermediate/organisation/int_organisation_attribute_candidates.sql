@@ -1,4 +1,6 @@
 -- Every value a live organisation record offers for a golden attribute, with its entity id.
+{{ incremental_entity_config('legal_person_id', 'organisation') }}
+-- depends_on: {{ ref('int_touched_entities') }}
 select
     resolved.legal_person_id,
     observation.dataset,
@@ -27,4 +29,4 @@ cross join lateral (
         ('tax_credit_rating', observation.tax_credit_rating, observation.tax_credit_rating is not null),
         ('tax_credit_rating_year', observation.tax_credit_rating_year::text, observation.tax_credit_rating_year is not null)
 ) as candidate (attribute, value, is_valid)
-where candidate.value is not null
+where candidate.value is not null and {{ touched_only('resolved.legal_person_id', 'organisation') }}

@@ -1,5 +1,7 @@
 -- Every value a live source record offers for a golden attribute, with its entity id:
 -- the input of survivorship (int_person_golden_attributes).
+{{ incremental_entity_config('person_id', 'person') }}
+-- depends_on: {{ ref('int_touched_entities') }}
 select
     resolved.person_id,
     observation.dataset,
@@ -39,4 +41,4 @@ cross join lateral (
         ('status', observation.status, observation.status is not null),
         ('death_date', observation.death_date::text, observation.death_date is not null)
 ) as candidate (attribute, value, is_valid)
-where candidate.value is not null
+where candidate.value is not null and {{ touched_only('resolved.person_id', 'person') }}

@@ -5,6 +5,9 @@
                       'division_code', 'industry_code', 'legal_rep_record_key',
                       'tax_credit_rating', 'tax_credit_rating_year'] %}
 
+{{ incremental_entity_config('legal_person_id', 'organisation') }}
+-- depends_on: {{ ref('int_touched_entities') }}
+
 with golden as (
     select
         legal_person_id,
@@ -13,6 +16,7 @@ with golden as (
         max(dataset) filter (where attribute = '{{ attribute }}') as {{ attribute }}_source{{ "," if not loop.last }}
         {% endfor %}
     from {{ ref('int_organisation_golden_attributes') }}
+    where {{ touched_only('legal_person_id', 'organisation') }}
     group by legal_person_id
 ),
 
@@ -25,6 +29,7 @@ observed as (
     from {{ source('resolve', 'legal_person_record') }} as resolved
     left join {{ ref('int_organisation_observations') }} as observation
         on observation.dataset = resolved.dataset and observation.record_key = resolved.record_key
+    where {{ touched_only('resolved.legal_person_id', 'organisation') }}
     group by resolved.legal_person_id
 ),
 

@@ -1,4 +1,6 @@
 -- Every organisation source record ever seen -> its legal_person_id.
+{{ incremental_entity_config('legal_person_id', 'organisation') }}
+-- depends_on: {{ ref('int_touched_entities') }}
 select
     resolved.dataset::text as dataset,
     resolved.record_key::text as record_key,
@@ -10,3 +12,4 @@ select
 from {{ source('resolve', 'legal_person_record') }} as resolved
 left join {{ ref('int_organisation_observations') }} as observation
     on observation.dataset = resolved.dataset and observation.record_key = resolved.record_key
+where {{ touched_only('resolved.legal_person_id', 'organisation') }}

@@ -4,6 +4,9 @@
                       'hukou_division_code', 'hukou_address', 'residential_address', 'mobile',
                       'status', 'death_date'] %}
 
+{{ incremental_entity_config('person_id', 'person') }}
+-- depends_on: {{ ref('int_touched_entities') }}
+
 with golden as (
     select
         person_id,
@@ -12,6 +15,7 @@ with golden as (
         max(dataset) filter (where attribute = '{{ attribute }}') as {{ attribute }}_source{{ "," if not loop.last }}
         {% endfor %}
     from {{ ref('int_person_golden_attributes') }}
+    where {{ touched_only('person_id', 'person') }}
     group by person_id
 ),
 
@@ -20,6 +24,7 @@ published as (
     select resolved.person_id
     from {{ source('resolve', 'person_record') }} as resolved
     join {{ ref('int_person_observations') }} as observation using (dataset, record_key)
+    where {{ touched_only('resolved.person_id', 'person') }}
     group by resolved.person_id
     having bool_or(not observation.is_mention)
 ),
@@ -33,6 +38,7 @@ observed as (
     from {{ source('resolve', 'person_record') }} as resolved
     left join {{ ref('int_person_observations') }} as observation
         on observation.dataset = resolved.dataset and observation.record_key = resolved.record_key
+    where {{ touched_only('resolved.person_id', 'person') }}
     group by resolved.person_id
 ),
 
@@ -44,6 +50,7 @@ former as (
         from {{ ref('int_person_observations') }} as observation
         join {{ source('resolve', 'person_record') }} as resolved using (dataset, record_key)
         where observation.former_name is not null
+          and {{ touched_only('resolved.person_id', 'person') }}
         union
         select resolved.person_id, observation.name
         from {{ ref('int_person_observations') }} as observation
