@@ -763,7 +763,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="comma-separated world sizes (persons) for the two-day pipeline bench",
     )
     parser.add_argument(
-        "--only-pipeline", action="store_true", help="skip the ingestion and dbt micro-benches"
+        "--only-pipeline",
+        action="store_true",
+        help="only the two-day pipeline bench: no micro-benches, no daily scenarios",
     )
     parser.add_argument(
         "--daily-sizes",
@@ -790,6 +792,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     sizes = [int(size) for size in args.pipeline_sizes.split(",") if size.strip()]
     daily = [int(size) for size in args.daily_sizes.split(",") if size.strip()]
+    if args.only_pipeline:
+        daily = []  # the two-day pipeline bench alone, as before the daily scenarios
     results = run_benchmarks(
         load_settings(), sizes, args.only_pipeline, args.name, daily, args.only_daily
     )
