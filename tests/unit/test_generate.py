@@ -200,3 +200,35 @@ def test_day_one_is_the_same_whatever_the_number_of_days():
     for d in three.deliveries:
         if (d.dataset, d.delivery_id) in first:
             assert d.files == first[(d.dataset, d.delivery_id)]
+
+
+def _register_rows(delivery) -> list[dict]:  # type: ignore[no-untyped-def]
+    return [
+        row
+        for data in delivery.files.values()
+        for row in csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
+    ]
+
+
+def test_deletes_cancel_registrations_and_leave_the_rest_as_it_was():
+    config = {"persons": 600, "orgs": 80, "days": 3, "seed": 5}
+    plain = generate(GenerateConfig(**config))
+    with_deletes = generate(GenerateConfig(**config, deletes=True))
+    # Day 2 is the same but for the cancelled registrations' CZBS = D rows.
+    day_two = "20261102-01"
+    before = {(d.dataset, d.delivery_id): d for d in plain.deliveries}
+    after = {(d.dataset, d.delivery_id): d for d in with_deletes.deliveries}
+    assert before.keys() == after.keys()
+    for key, delivery in before.items():
+        if key[1] <= day_two and key[0] != "gat_czrk":
+            assert after[key].files == delivery.files, key
+    rows = _register_rows(after[("gat_czrk", day_two)])
+    deleted = {row["RYBH"] for row in rows if row["CZBS"] == "D"}
+    assert deleted
+    assert [r for r in rows if r["CZBS"] != "D"] == _register_rows(before[("gat_czrk", day_two)])
+    # A cancelled record is no live record of the truth, and no later day sends it again.
+    assert (
+        not {key for dataset, key in with_deletes.truth.records if dataset == "gat_czrk"} & deleted
+    )
+    later = _register_rows(after[("gat_czrk", "20261103-01")])
+    assert not {row["RYBH"] for row in later if row["CZBS"] != "D"} & deleted

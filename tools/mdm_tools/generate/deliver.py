@@ -44,6 +44,9 @@ class GenerateConfig:
     seed: int = 1
     start: dt.date = dt.date(2026, 11, 1)
     defects: bool = False
+    # Register records cancelled by a CZBS = D delta row from day 2 on (off by default: the
+    # worlds of existing seeds stay byte for byte the same).
+    deletes: bool = False
     rates: noise.NoiseRates = field(default_factory=noise.NoiseRates)
 
 
@@ -181,6 +184,20 @@ def _delta_deliveries(world: World, r: Renderer, changes: DayChanges) -> list[De
     if day % 7 == 1:  # weekly full of social insurance
         out.append(_insured_full(world, r, day))
     return out
+
+
+def _cancel_registrations(world: World, changes: DayChanges, scale: int) -> list[Any]:
+    """Registrations the police cancel today (a duplicate registration found, a person who
+    moved out of the province): a ``CZBS = D`` row each in the day's register delta."""
+    rng = stream(world.seed, "deletes", changes.day)
+    registered = sorted(
+        (p for p in world.persons.values() if p.rybh and p.pid not in changes.register),
+        key=lambda p: p.pid,
+    )
+    cancelled = rng.sample(registered, min(len(registered), max(1, scale // 2000)))
+    for person in cancelled:
+        changes.register[person.pid] = "D"
+    return cancelled
 
 
 def _defect_deliveries(world: World, r: Renderer, day: int) -> list[Delivery]:
@@ -329,7 +346,11 @@ def generate(config: GenerateConfig) -> GenerateSummary:
     org_changed = {o.oid: 1 for o in world.organisations.values() if o.tax_djxh}
     for day in range(2, config.days + 1):
         changes = simulate_day(world, day, config.persons)
+        cancelled = _cancel_registrations(world, changes, config.persons) if config.deletes else []
         deliveries += _delta_deliveries(world, renderer, changes)
+        for person in cancelled:  # gone from the register: no live record, no later row
+            truth.withdraw("gat_czrk", person.rybh or "")
+            person.rybh = None
         person_changed |= {pid: day for pid in changes.tax_persons}
         person_changed |= {
             pid: day

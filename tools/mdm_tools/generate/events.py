@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 @dataclass
 class DayChanges:
     day: int
-    register: dict[str, str] = field(default_factory=dict)  # pid -> I/U
+    register: dict[str, str] = field(default_factory=dict)  # pid -> I/U/D
     enterprises: dict[str, str] = field(default_factory=dict)  # oid -> I/U
     marriages: list[Marriage] = field(default_factory=list)
     births: list[str] = field(default_factory=list)  # pids of newborns (birth certificates)
