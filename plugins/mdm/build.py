@@ -174,10 +174,38 @@ def build_observations(settings: Settings, warehouse: ConnParams, run_id: str) -
     with psycopg.connect(conninfo(warehouse)) as conn:
         ensure_all_raw_tables(conn)
     with logged_step(conninfo(warehouse), run_id, "build_observations") as outcome:
-        nodes = run_dbt(settings, warehouse, ["build", *BEFORE_RESOLUTION])
+        fingerprint, changed = _project_changed(warehouse, "build_observations")
+        refresh = ["--full-refresh"] if changed else []
+        nodes = run_dbt(settings, warehouse, ["build", *refresh, *BEFORE_RESOLUTION])
         outcome.rows_affected = len(nodes)
-        outcome.detail = {"nodes": node_summary(nodes)}
+        outcome.detail = {
+            "nodes": node_summary(nodes),
+            "full_refresh": changed,
+            "project_fingerprint": fingerprint,
+        }
     return outcome.detail
+
+
+def _project_changed(warehouse: ConnParams, step: str) -> tuple[str, bool]:
+    """This checkout's dbt project fingerprint, and whether it differs from the one the last
+    successful ``step`` built with. The models are incremental: rows computed by other SQL,
+    rules or survivorship priorities would stay in the entities a day does not touch, so a
+    changed project (or none recorded) builds in full once."""
+    import psycopg
+
+    from mdm.transform import project_fingerprint
+
+    fingerprint = project_fingerprint()
+    with psycopg.connect(conninfo(warehouse)) as conn:
+        last = _one(
+            conn,
+            "select coalesce((select detail ->> 'project_fingerprint' from ops.run_log "
+            "where step = %s and status = 'success' order by finished_at desc limit 1), '')",
+            (step,),
+        )
+    if last != fingerprint:
+        logger.info("dbt project %s (last %s: %s): full refresh", fingerprint, step, last or "none")
+    return fingerprint, last != fingerprint
 
 
 def resolve_entities(warehouse: ConnParams, run_id: str) -> dict[str, Any]:
@@ -238,10 +266,16 @@ def build_repositories(settings: Settings, warehouse: ConnParams, run_id: str) -
     ):
         # Under one lock: no other build rewrites mdm_build between our audit and publish.
         with psycopg.connect(conninfo(warehouse)) as conn:
-            full = _last_audit_failed(conn)
+            audit_failed = _last_audit_failed(conn)
+        fingerprint, changed = _project_changed(warehouse, "build_repositories")
+        full = audit_failed or changed
         refresh = ["--full-refresh"] if full else []
         nodes = run_dbt(settings, warehouse, ["build", *refresh, *AFTER_RESOLUTION])
-        outcome.detail = {"nodes": node_summary(nodes), "full_refresh": full}
+        outcome.detail = {
+            "nodes": node_summary(nodes),
+            "full_refresh": full,
+            "project_fingerprint": fingerprint,
+        }
         lock.execute("select 1")  # still held (its session is alive) before we publish
         outcome.detail |= audit_and_publish(warehouse, run_id)
         after = run_dbt(settings, warehouse, ["build", *AFTER_PUBLISH])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from mdm.connections import ConnParams, conninfo
 from mdm.settings import DBT_PROJECT_DIR, Settings
@@ -127,3 +128,22 @@ def node_summary(nodes: list[DbtNodeResult]) -> list[dict[str, object]]:
         {"node": n.unique_id, "status": n.status, "seconds": round(n.seconds or 0, 3)}
         for n in nodes
     ]
+
+
+# What the dbt models compute from: a change to any of these files makes the incremental
+# models' stored rows stale (a rule, a survivorship priority, a model's SQL).
+PROJECT_INPUTS = ("dbt_project.yml", "functions", "macros", "models", "seeds", "snapshots")
+
+
+def project_fingerprint(project_dir: Path = DBT_PROJECT_DIR) -> str:
+    """A hash of the dbt project's SQL, YAML and seeds: equal fingerprints, same models."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name in PROJECT_INPUTS:
+        root = project_dir / name
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for path in files:
+            digest.update(str(path.relative_to(project_dir)).encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]

@@ -117,16 +117,20 @@ def _frontend_delete(frontend_url: str) -> None:
         )
 
 
-@pytest.mark.xfail(
-    raises=AssertionError,
-    strict=False,
-    reason="2026-12-02, seed 61: mdm resolve run --full disagreed (persons precision 0.998, "
-    "2 entities the daily runs merged, gat_czrk records among them); the published-table "
-    "comparison, now asserted before it, was not yet seen to pass. Remove this mark once both are",
-)
-def test_daily_runs_publish_what_a_full_refresh_publishes(
-    settings, warehouse_url, airflow_metadata, tmp_path: Path, monkeypatch, capsys
-):
+@pytest.fixture(scope="module")
+def replayed(settings, warehouse_url, airflow_metadata, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """Five days replayed day by day, then the same landing zone rebuilt from nothing."""
+    tmp_path = tmp_path_factory.mktemp("equality")
+    monkeypatch = pytest.MonkeyPatch()
+    try:
+        yield _replay_then_rebuild(settings, warehouse_url, tmp_path, monkeypatch)
+    finally:
+        monkeypatch.undo()
+        with psycopg.connect(warehouse_url, autocommit=True) as conn:
+            conn.execute(f"drop schema if exists {DAILY} cascade")
+
+
+def _replay_then_rebuild(settings, warehouse_url, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     reset_world(settings, warehouse_url)
     if settings.landing_dir.exists():
         shutil.rmtree(settings.landing_dir)
@@ -154,7 +158,6 @@ def test_daily_runs_publish_what_a_full_refresh_publishes(
     # re-send; the second build of the day takes them.
     write_all(summary, settings.landing_dir, tmp_path / "truth", waves=(2,))
     assert main(["run", "--date", _date(DAYS)]) == 0
-    capsys.readouterr()
 
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
         assert _rows(conn, "ops.run_log where step = 'publish'") == publishes_before + DAYS + 1
@@ -181,11 +184,19 @@ def test_daily_runs_publish_what_a_full_refresh_publishes(
         conn.execute(f"drop table if exists {', '.join(f'mdm.{t}' for t in TABLES)} cascade")
     monkeypatch.setenv("DBT_FULL_REFRESH", "true")
     assert main(["run", "--date", _date(DAYS)]) == 0
-    capsys.readouterr()
 
+
+def test_daily_runs_publish_what_a_full_refresh_publishes(replayed, warehouse_url):
     assert published_differences(warehouse_url) == {}
-    # The resolution agrees with resolving everything at once.
-    assert main(["resolve", "run", "--full"]) == 0
-    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+    with psycopg.connect(warehouse_url) as conn:
         assert _rows(conn, "mdm.natural_person") > PERSONS // 2
-        conn.execute(f"drop schema {DAILY} cascade")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="2026-12-02, seed 61: mdm resolve run --full disagrees (persons precision 0.998: "
+    "2 entities the daily runs merged, with gat_czrk records among them, that one run from "
+    "nothing keeps apart); issue 18. Strict: when it agrees, remove this mark",
+)
+def test_resolve_full_agrees_with_the_daily_resolution(replayed):
+    assert main(["resolve", "run", "--full"]) == 0
