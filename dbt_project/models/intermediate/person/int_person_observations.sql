@@ -137,7 +137,7 @@ select
     -- linked when its context decides (plugins/mdm/resolve/context.py); alone it is no
     -- evidence of a person of its own, so it makes no golden record (natural_person.sql).
     not (coalesce(id_number_valid, false)
-         or (id_type = '414' and id_number is not null)
+         or coalesce(id_type = '414' and id_number is not null, false)
          or birth_date is not null) as is_mention,
     id_agrees_with_record,
     -- The key deterministic resolution joins records on (resolve/deterministic.py refines
