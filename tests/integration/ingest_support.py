@@ -134,6 +134,7 @@ def resolve_day(  # type: ignore[no-untyped-def]
 def reset_world(settings, warehouse_url: str) -> None:  # type: ignore[no-untyped-def]
     """An empty deployment: nothing ingested, resolved or published, no front-end tables."""
     from mdm import db
+    from mdm.access.roles import ensure_roles
 
     reset_ingestion(warehouse_url)
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
@@ -150,7 +151,11 @@ def reset_world(settings, warehouse_url: str) -> None:  # type: ignore[no-untype
         # Nor built: the first build of the world is a full one (the repositories are
         # incremental, and a test may have edited mdm_build by hand).
         conn.execute("drop schema if exists mdm_build cascade")
-        conn.execute("drop table if exists intermediate.int_record_state")
+        # Staging and the observations are incremental too (ops.model_delivery records what
+        # each model applied): a new deployment starts them from nothing as well.
+        conn.execute("drop schema if exists staging, intermediate cascade")
+        conn.execute("truncate ops.model_delivery")
+        ensure_roles(conn)  # the schemas again, with their grants and default privileges
     with psycopg.connect(db.frontend_url(settings), autocommit=True) as conn:
         conn.execute("drop table if exists public.swj_grnsr, public.swj_dwnsr")
 

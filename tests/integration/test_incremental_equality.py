@@ -128,6 +128,9 @@ def replayed(settings, warehouse_url, airflow_metadata, tmp_path_factory):  # ty
         monkeypatch.undo()
         with psycopg.connect(warehouse_url, autocommit=True) as conn:
             conn.execute(f"drop schema if exists {DAILY} cascade")
+        # The next module's world must not find this one's later deliveries waiting.
+        reset_world(settings, warehouse_url)
+        shutil.rmtree(settings.landing_dir, ignore_errors=True)
 
 
 def _replay_then_rebuild(settings, warehouse_url, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
