@@ -1,0 +1,1 @@
+select coalesce({{ function('valid_until') }}(value) = date '9999-12-31', false)

@@ -1,0 +1,1 @@
+select {{ function('case_number') }}(value) is not null
