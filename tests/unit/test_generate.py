@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from mdm_tools.generate.specs import spec
 from mdm.standardize import identifiers as ids
 from mdm_tools.generate import GenerateConfig, generate, write_all
 from mdm_tools.generate.noise import NoiseRates
+from mdm_tools.generate.specs import spec
 
 pytestmark = pytest.mark.unit
 

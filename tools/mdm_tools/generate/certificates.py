@@ -103,6 +103,12 @@ def _holder_code(holder: Person | Organisation) -> tuple[str | None, str | None]
     return None, None  # a newborn
 
 
+def _printed_code(org: Organisation) -> str:
+    """The code a certificate prints: the credit code, or for an older organisation its
+    registration number or organization code."""
+    return org.uscc or org.regno or org.org_code
+
+
 def _person_code(person: Person) -> str:
     return person.id_number or person.passport or ""
 
@@ -119,9 +125,9 @@ def enterprise_licence(world: World, org: Organisation) -> Issue:
     names = code_lists()["enterprise_type"]
     return Issue(
         "YYZZ", org.source_key, org.source_key, org, _city(org.division.code),
-        f"{org.division.name}市场监督管理局", org.established, org.uscc or org.regno or "",
+        f"{org.division.name}市场监督管理局", org.established, _printed_code(org),
         {
-            "tyshxydm": org.uscc or "", "mc": org.name, "lx": names.get(org.enttype or "", ""),
+            "tyshxydm": _printed_code(org), "mc": org.name, "lx": names.get(org.enttype or "", ""),
             "fddbr": rep.name, "zczb": f"{org.capital_wan:.2f}",
             "clrq": org.established.isoformat(), "zs": org.address,
         },
@@ -176,7 +182,7 @@ def birth_certificate(world: World, child: Person) -> Issue:
 def institution_certificate(world: World, org: Organisation) -> Issue:
     rep = world.persons[org.legal_rep]
     city = prefecture_names().get(org.division.code[:4], "")
-    base = {"tyshxydm": org.uscc or "", "mc": org.name, "fddbr": rep.name}
+    base = {"tyshxydm": _printed_code(org), "mc": org.name, "fddbr": rep.name}
     if org.source_key.startswith("SYDW"):
         return Issue(
             "SYDWFRZS", org.source_key, org.source_key, org, _city(org.division.code),
@@ -198,8 +204,9 @@ def law_firm_licence(world: World, justice: Justice, org: Organisation) -> Issue
         "LSSWSZYXKZ", org.source_key, org.source_key, org, _city(org.division.code),
         "广西壮族自治区司法厅", org.established, justice.licence[org.oid],
         {
-            "tyshxydm": org.uscc or "", "mc": org.name, "fzr": world.persons[org.legal_rep].name,
-            "zzxs": justice.form.get(org.oid, ""), "zs": org.address,
+            "tyshxydm": _printed_code(org), "mc": org.name,
+            "fzr": world.persons[org.legal_rep].name, "zzxs": justice.form.get(org.oid, ""),
+            "zs": org.address,
         },
         status="1" if org.status == "active" else "2",
     )  # fmt: skip

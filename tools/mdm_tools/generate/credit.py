@@ -75,7 +75,13 @@ def legacy_org_code(rng: random.Random, org: Organisation) -> str:
 
 
 def name_variant(rng: random.Random, org: Organisation) -> tuple[str, str]:
-    """The organisation's name as a utility or the fund recorded it, and which variant."""
+    """The organisation's name as a utility or the fund recorded it, and which variant
+    (``exact`` when the variant drawn leaves the name as it is)."""
+    name, variant = _name_variant(rng, org)
+    return name, variant if name != org.name else "exact"
+
+
+def _name_variant(rng: random.Random, org: Organisation) -> tuple[str, str]:
     city = prefecture_names().get(org.division.code[:4], "").removesuffix("市")
     r = rng.random()
     if r < 0.35:
