@@ -9,6 +9,7 @@ the record names it by (``uscc``, ``org_code``, ``id_number``, ``passport``,
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import random
 from dataclasses import dataclass, field
@@ -61,6 +62,7 @@ AUTH_SCOPES = ("JBXX", "NSXX", "SBXX", "GJJ", "SDQ", "SFXX")
 FORMER_WORDS = ("利民", "兴业", "同心", "腾飞", "富华", "长城")
 
 
+@functools.cache
 def office_code(seed: int, name: str) -> str:
     """A stable, valid credit code for a government office or bank known only by name."""
     rng = stream(seed, "office", name)

@@ -7,6 +7,7 @@ registry describes them (a unit test compares both once the registry has them).
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from mdm.registry import Column, Dataset, datasets
@@ -72,6 +73,7 @@ def _column(text: str) -> Column:
     )
 
 
+@functools.cache
 def _spec(code: str) -> Dataset:
     provider, channel, fmt, encoding, key, columns = _V2[code]
     return Dataset(
