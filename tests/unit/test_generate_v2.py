@@ -47,20 +47,22 @@ STANDARD_DELIVERY = {
 }
 
 
-@pytest.fixture(scope="module")
-def plain(tmp_path_factory):
-    out = tmp_path_factory.mktemp("v2")
-    summary = generate(GenerateConfig(persons=2500, orgs=300, days=3, seed=11))
+def _written(out: Path, config: GenerateConfig):  # type: ignore[no-untyped-def]
+    summary = generate(config)
     write_all(summary, out / "landing", out / "truth")
     return summary, out
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory):
+    config = GenerateConfig(persons=2500, orgs=300, days=3, seed=11)
+    return _written(tmp_path_factory.mktemp("v2"), config)
 
 
 @pytest.fixture(scope="module")
 def with_defects(tmp_path_factory):
-    out = tmp_path_factory.mktemp("v2d")
-    summary = generate(GenerateConfig(persons=800, orgs=100, days=2, seed=12, defects=True))
-    write_all(summary, out / "landing", out / "truth")
-    return summary, out
+    config = GenerateConfig(persons=800, orgs=100, days=2, seed=12, defects=True)
+    return _written(tmp_path_factory.mktemp("v2d"), config)
 
 
 def _truth(out: Path, name: str) -> list[dict[str, str]]:

@@ -19,18 +19,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from mdm.registry import code_lists
+from mdm_tools.generate import world as w
 from mdm_tools.generate.credit import office_code
 from mdm_tools.generate.justice import Justice, Practitioner
 from mdm_tools.generate.render import Renderer, Row
-from mdm_tools.generate.world import (
-    GIVEN_CHARS,
-    Marriage,
-    Organisation,
-    Person,
-    World,
-    prefecture_names,
-    stream,
-)
+from mdm_tools.generate.world import Marriage, Organisation, Person, World
 
 logger = logging.getLogger(__name__)
 
@@ -162,7 +155,7 @@ def marriage_certificates(world: World, marriage: Marriage) -> list[Issue]:
 
 def birth_certificate(world: World, child: Person) -> Issue:
     key = "T45" + child.pid[1:]
-    rng = stream(world.seed, "noise", "wjw_csyxzm", key)  # the birth time as wjw_csyxzm draws it
+    rng = w.stream(world.seed, "noise", "wjw_csyxzm", key)  # the birth time as wjw_csyxzm draws it
     rng.random()
     born = dt.datetime.combine(child.birth, dt.time(rng.randint(0, 23), rng.randint(0, 59)))
     zmxx = {
@@ -181,7 +174,7 @@ def birth_certificate(world: World, child: Person) -> Issue:
 
 def institution_certificate(world: World, org: Organisation) -> Issue:
     rep = world.persons[org.legal_rep]
-    city = prefecture_names().get(org.division.code[:4], "")
+    city = w.prefecture_names().get(org.division.code[:4], "")
     base = {"tyshxydm": _printed_code(org), "mc": org.name, "fddbr": rep.name}
     if org.source_key.startswith("SYDW"):
         return Issue(
@@ -250,7 +243,7 @@ def _disagree(rng: random.Random, value: str) -> str:
         pass
     if value and value[-1].isdigit():
         return value[:-1] + str((int(value[-1]) + rng.randint(1, 9)) % 10)
-    return (value[:-1] if len(value) > 1 else value) + rng.choice(GIVEN_CHARS)
+    return (value[:-1] if len(value) > 1 else value) + rng.choice(w.GIVEN_CHARS)
 
 
 def _line(
@@ -304,7 +297,7 @@ def certificate_rows(
     issued = list(issues)
     for issue in issued:
         dataset = CERT_TYPES[issue.zzlxdm][0]
-        rng = stream(world.seed, "certificate", issue.zzlxdm, issue.holder_record)
+        rng = w.stream(world.seed, "certificate", issue.zzlxdm, issue.holder_record)
         draw, gap = rng.random(), ""
         for name, rate in gap_rates(issue.zzlxdm, issue.city).items():
             if draw < rate:
@@ -345,7 +338,7 @@ def _orphans(r: Renderer, issued: list[Issue], day: int) -> list[Row]:
     for issue in issued:
         by_type.setdefault(issue.zzlxdm, []).append(issue)
     for zzlxdm, issues in sorted(by_type.items()):
-        rng = stream(world.seed, "certificate-orphans", zzlxdm, day)
+        rng = w.stream(world.seed, "certificate-orphans", zzlxdm, day)
         for issue in rng.sample(issues, max(1, round(len(issues) * ORPHANS))):
             older = replace(
                 issue,
