@@ -299,6 +299,11 @@ def test_penalties_debtors_and_authorisations_change_over_the_days(plain):
     assert len({r["YHDM"] for r in grants}) > 2
     expired = [r for r in grants if r["YXQZ"] < "2026-11-01"]
     assert expired  # expired before the first day
+    certificates = _lines(summary, out, "dzzz_zzxx")
+    annulled = [c for c in certificates if c["czbs"] == "U"]
+    assert annulled and all(c["zzzt"] == "2" and c["zzlxdm"] == "YYZZ" for c in annulled)
+    terms = Counter("长期" if c["yxqz"] == "长期" else len(c["yxqz"]) for c in certificates)
+    assert set(terms) == {"长期", 10}
 
 
 def test_v2_defects_only_when_asked(plain, with_defects):
@@ -368,6 +373,7 @@ def test_correction_answers_come_from_the_outbox(tmp_path):
     first = generate(GenerateConfig(**config, days=1))
     registered = sorted(p.rybh for p in first.world.persons.values() if p.rybh)[:40]
     students = sorted(k for (ds, k) in first.truth.records if ds == "jyt_xsxj")[:30]
+    taxpayers = sorted(r["djxh"] for r in first.frontend_rows["swj_grnsr"])[:30]
 
     def request(n: int, dataset: str, key: str, column: str, value: str) -> dict[str, str]:
         return {
@@ -385,6 +391,10 @@ def test_correction_answers_come_from_the_outbox(tmp_path):
                 request(100 + i, "jyt_xsxj", f"{k.split('#')[0]}#XS", "XM", "更正生")
                 for i, k in enumerate(students)
             ],
+            "swj_grnsr": [
+                request(200 + i, "swj_grnsr", k, "LXDH", "13800000000")
+                for i, k in enumerate(taxpayers)
+            ],
         },
     )
     summary = generate(GenerateConfig(**config, days=4, outbox=outbox))
@@ -393,14 +403,19 @@ def test_correction_answers_come_from_the_outbox(tmp_path):
     rows = [row for d in answers for data in d.files.values() for row in _csv(data, "UTF-8")]
     assert {r["CLJG"] for r in rows} == {"1", "2"} and {r["FKXH"] for r in rows} == {"1", "2"}
     assert len({(r["JCBH"], r["FKXH"]) for r in rows}) == len(rows)
-    assert {r["JCBH"] for r in rows} <= {f"JC{n:06d}" for n in (*range(40), *range(100, 130))}
+    requested = (*range(40), *range(100, 130), *range(200, 230))
+    assert {r["JCBH"] for r in rows} <= {f"JC{n:06d}" for n in requested}
     truth = summary.truth.answers
     assert len(truth) == len(rows)
     corrected = [t for t in truth if t[-1]]
     assert corrected
     by_id = {(d.dataset, d.delivery_id): d for d in summary.deliveries}
+    phones = {r["djxh"]: r["lxdh"] for r in summary.frontend_rows["swj_grnsr"]}
     for _, _, dataset, key, column, cljg, _, delivered_in in corrected:
         assert cljg == "1"
+        if dataset == "swj_grnsr":  # a front-end row updated in place
+            assert delivered_in.startswith("frontend:") and phones[key] == "13800000000"
+            continue
         d = by_id[(dataset, delivered_in)]
         delivered = [row for data in d.files.values() for row in _csv(data, d.declared_encoding)]
         record = key.split("#")[0]

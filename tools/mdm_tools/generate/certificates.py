@@ -125,7 +125,16 @@ def enterprise_licence(world: World, org: Organisation) -> Issue:
             "clrq": org.established.isoformat(), "zs": org.address,
         },
         status="1" if org.status == "active" else "2",
+        # one licence in four with a business term (营业期限), the others without (长期)
+        valid_until=business_term(org),
     )  # fmt: skip
+
+
+def business_term(org: Organisation) -> str:
+    if int(org.oid[1:]) % 4:
+        return "长期"
+    end = org.established + dt.timedelta(days=30 * 365 + 7)
+    return end.isoformat()
 
 
 def marriage_certificates(world: World, marriage: Marriage) -> list[Issue]:
