@@ -15,6 +15,7 @@ import pytest
 from mdm.registry import datasets
 from mdm_tools.generate import GenerateConfig, generate, write_all
 from mdm_tools.generate import certificates as certs
+from mdm_tools.generate.noise import NoiseRates
 from mdm_tools.generate.specs import V2_DATASETS, spec
 
 pytestmark = pytest.mark.unit
@@ -435,3 +436,17 @@ def test_correction_answers_come_from_the_outbox(tmp_path):
         if (d.dataset, d.delivery_id) in plain_files:
             assert plain_files[(d.dataset, d.delivery_id)] == d.files
     assert not any(d.dataset == "jcfk" for d in plain.deliveries)
+
+
+def test_the_v2_value_defects_follow_the_noise_rates():
+    """``--clean`` (no value noise) gives a perfect library and credit records by code."""
+    summary = generate(
+        GenerateConfig(persons=800, orgs=100, days=2, seed=15, rates=NoiseRates.none())
+    )
+    rows = summary.truth.certificates
+    assert rows and {(r[8], r[9], r[10]) for r in rows} == {("", "0", "")}
+    bases = {basis for (_, _, basis) in summary.truth.links.values()}
+    assert bases and not {b for b in bases if b.startswith("name_address")}
+    noisy = generate(GenerateConfig(persons=800, orgs=100, days=2, seed=15))
+    assert {r[8] for r in noisy.truth.certificates} > {""}
+    assert {b for (_, _, b) in noisy.truth.links.values()} > bases

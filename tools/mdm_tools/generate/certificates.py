@@ -62,10 +62,12 @@ def city_factor(city: str) -> float:
     return 0.5 + (int(city[2:4]) % 4) * 0.5
 
 
-def gap_rates(zzlxdm: str, city: str) -> dict[str, float]:
-    """The planted share of each structured gap for a certificate type in a city."""
+def gap_rates(zzlxdm: str, city: str, scale: float = 1.0) -> dict[str, float]:
+    """The planted share of each structured gap for a certificate type in a city (``scale``:
+    the world's ``certificate_gaps``)."""
     return {
-        gap: rate * city_factor(city) for gap, rate in zip(GAPS, CERT_TYPES[zzlxdm][2], strict=True)
+        gap: rate * city_factor(city) * scale
+        for gap, rate in zip(GAPS, CERT_TYPES[zzlxdm][2], strict=True)
     }
 
 
@@ -301,21 +303,21 @@ def certificate_rows(
 ) -> list[Row]:
     """The library's lines for the certificates of ``issues`` (issued on ``day``), with
     their gaps, and (``orphans``) a few certificates of no delivered business record."""
-    world, truth = r.world, r.truth
+    world, truth, scale = r.world, r.truth, r.rates.certificate_gaps
     rows: list[Row] = []
     issued = list(issues)
     for issue in issued:
         dataset = CERT_TYPES[issue.zzlxdm][0]
         rng = w.stream(world.seed, "certificate", issue.zzlxdm, issue.holder_record)
         draw, gap = rng.random(), ""
-        for name, rate in gap_rates(issue.zzlxdm, issue.city).items():
+        for name, rate in gap_rates(issue.zzlxdm, issue.city, scale).items():
             if draw < rate:
                 gap = name
                 break
             draw -= rate
         migrated = issue.issued < E_CERTIFICATE_SYSTEM
-        no_ywlsh = rng.random() < (NO_YWLSH_MIGRATED if migrated else NO_YWLSH_NEW)
-        twice = rng.random() < TWICE
+        no_ywlsh = rng.random() < (NO_YWLSH_MIGRATED if migrated else NO_YWLSH_NEW) * scale
+        twice = rng.random() < TWICE * scale
         holder_type = "person" if isinstance(issue.holder, Person) else "organisation"
         holder_id = issue.holder.pid if isinstance(issue.holder, Person) else issue.holder.oid
         common = (issue.zzlxdm, dataset, issue.business_key, issue.holder_record, holder_type,
@@ -333,7 +335,7 @@ def certificate_rows(
             truth.certificates.append((second, *common, zzbs, str(day)))
         library.delivered[(issue.zzlxdm, issue.holder_record)] = lines
         rows += lines
-    if orphans:
+    if orphans and scale:
         rows += _orphans(r, issued, day)
     return rows
 

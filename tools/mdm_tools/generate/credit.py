@@ -320,13 +320,16 @@ def credit_day(world: World, credit: Credit, day: int) -> CreditChanges:
 
 
 def _org_by_code(
-    rng: random.Random, org: Organisation, code_share: float
+    rng: random.Random, org: Organisation, missing: float
 ) -> tuple[str | None, str | None]:
-    """(credit code, organization code) as an older record carries them, or neither."""
+    """(credit code, organization code) as an older record carries them, or neither:
+    ``missing`` scales the shares without a credit code (0.45, a third of them by the
+    legacy organization code)."""
     r = rng.random()
+    code_share = 1 - 0.45 * missing
     if org.uscc and r < code_share:
         return org.uscc, None
-    if r < code_share + 0.2:
+    if r < code_share + 0.2 * missing or not missing:
         return None, legacy_org_code(rng, org)
     return None, None
 
@@ -334,7 +337,7 @@ def _org_by_code(
 def gjj_dwjc(r: Renderer, dwzh: str, oid: str, day: int) -> Row:
     org = r.world.organisations[oid]
     rng = stream(r.world.seed, "gjj", dwzh)
-    uscc, org_code = _org_by_code(rng, org, 0.55)
+    uscc, org_code = _org_by_code(rng, org, r.rates.credit_codes_missing)
     name, variant = (org.name, "exact") if uscc or org_code else name_variant(rng, org)
     basis = "uscc" if uscc else "org_code" if org_code else f"name_address:{variant}"
     r.truth.link("gjj_dwjc", dwzh, oid, basis)
@@ -360,7 +363,7 @@ def sdq_jfxx(r: Renderer, hh: str, nylx: str, oid: str, day: int) -> list[Row]:
     """The account's bills of the two months before the extract."""
     org = r.world.organisations[oid]
     rng = stream(r.world.seed, "sdq", hh)
-    uscc = org.uscc if org.uscc and rng.random() < 0.45 else None
+    uscc = org.uscc if org.uscc and rng.random() < 1 - 0.55 * r.rates.credit_codes_missing else None
     name, variant = (org.name, "exact") if uscc else name_variant(rng, org)
     address = _address(rng, org)
     first_of_month = r.world.day_date(day).replace(day=1)
@@ -419,9 +422,11 @@ def xyb_xzcf(r: Renderer, penalty: Penalty, day: int, op: str) -> Row:
     else:
         org = world.organisations[penalty.entity]
         operator = world.persons[org.legal_rep]
-        if penalty.category == "3" and (not org.uscc or rng.random() < 0.3) and operator.id_number:
+        missing = r.rates.credit_codes_missing
+        by_id = not org.uscc or rng.random() < 0.3 * missing
+        if penalty.category == "3" and by_id and operator.id_number:
             code, basis = operator.id_number, "operator_id_number"
-        elif org.uscc and rng.random() < 0.9:
+        elif org.uscc and rng.random() < 1 - 0.1 * missing:
             code, basis = org.uscc, "uscc"
         else:
             code, basis = legacy_org_code(rng, org), "org_code"
@@ -465,7 +470,7 @@ def fy_sxbzxr(r: Renderer, debtor: Debtor, last_change_day: int) -> Row:
         basis = "id_number"
     else:
         org = world.organisations[debtor.entity]
-        use_uscc = org.uscc is not None and rng.random() < 0.8
+        use_uscc = org.uscc is not None and rng.random() < 1 - 0.2 * r.rates.credit_codes_missing
         values = {
             "bzxrmc": org.name,
             "bzxrlx": "2",
