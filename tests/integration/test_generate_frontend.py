@@ -6,7 +6,7 @@ import psycopg
 import pytest
 
 from mdm import db
-from mdm_tools.generate import GenerateConfig, generate, write_frontend
+from mdm_tools.generate import GenerateConfig, generate, write_frontend, write_frontend_late
 
 pytestmark = pytest.mark.integration
 
@@ -44,3 +44,34 @@ def test_frontend_tables_follow_the_days(settings):
     assert n3 == n1  # updated in place, not appended
     assert newer > 0
     assert deleted > 0
+
+
+def test_frontend_defects_arrive_after_a_first_pull(settings):
+    """The dishonest-debtor table (v2) is keyed by its case number; with ``--defects`` a second
+    arrival writes a row committed late, a GXSJ corrected downwards and a hard delete."""
+    url = db.frontend_url(settings)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("drop table if exists public.fy_sxbzxr")
+    summary = generate(GenerateConfig(persons=900, orgs=100, days=2, seed=23, defects=True))
+    write_frontend(url, summary.frontend_rows)
+    with psycopg.connect(url) as conn:
+        before = dict(conn.execute("select ah, gxsj from public.fy_sxbzxr").fetchall())
+        key = conn.execute(
+            "select a.attname from pg_index i join pg_attribute a on a.attrelid = i.indrelid "
+            "and a.attnum = any(i.indkey) where i.indrelid = 'public.fy_sxbzxr'::regclass "
+            "and i.indisprimary"
+        ).fetchall()
+    assert key == [("ah",)] and len(before) == len(summary.frontend_rows["fy_sxbzxr"])
+    write_frontend_late(url, summary)
+    late, corrected = summary.frontend_late["fy_sxbzxr"]
+    (deleted,) = summary.frontend_deleted["fy_sxbzxr"]
+    with psycopg.connect(url) as conn:
+        after = {
+            ah: (gxsj, lxqk)
+            for ah, gxsj, lxqk in conn.execute("select ah, gxsj, lxqk from public.fy_sxbzxr")
+        }
+    assert late["ah"] not in before and after[late["ah"]][0] < max(before.values())
+    assert after[corrected["ah"]] == (corrected["gxsj"], corrected["lxqk"])
+    assert after[corrected["ah"]][0] < before[corrected["ah"]]
+    assert deleted in before and deleted not in after
+    assert len(after) == len(before)  # one row more, one row less

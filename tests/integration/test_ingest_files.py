@@ -16,7 +16,7 @@ from ingest_support import ingest_all_files, reset_ingestion, state_fingerprint
 from mdm.connections import params_from_url
 from mdm.ingest import gate
 from mdm.ingest.files import ingest_file_drops
-from mdm.registry import dataset
+from mdm.registry import dataset, datasets
 from mdm_tools.generate import GenerateConfig, generate, write_all
 from mdm_tools.generate.deliver import make_delivery, write_delivery
 
@@ -78,7 +78,8 @@ def test_every_defect_ends_as_expected_and_counts_add_up(
     ledger = _ledger(warehouse_url)
 
     for d in world.deliveries:
-        if d.wave != 1:
+        # only the datasets the registry describes are ingested (the generator may be ahead)
+        if d.wave != 1 or d.dataset not in datasets():
             continue
         entry = ledger.get((d.dataset, d.delivery_id))
         if d.expected == "ignore_incomplete":
@@ -113,7 +114,7 @@ def test_every_defect_ends_as_expected_and_counts_add_up(
     ingest_all_files(warehouse_url, landing, "wave-2")
     ledger = _ledger(warehouse_url)
     for d in world.deliveries:
-        if d.wave != 2:
+        if d.wave != 2 or d.dataset not in datasets():
             continue
         entry = ledger[(d.dataset, d.delivery_id)]
         if d.expected == "duplicate":
@@ -284,7 +285,11 @@ def test_copy_as_delivered_and_copy_of_parsed_rows_load_the_same(
     from mdm.ingest.parse import ParsedFile
 
     landing = tmp_path / "landing"
-    fulls = [d for d in world.deliveries if d.wave == 1 and d.mode == "full" and not d.defect]
+    fulls = [
+        d
+        for d in world.deliveries
+        if d.wave == 1 and d.mode == "full" and not d.defect and d.dataset in datasets()
+    ]
     for d in fulls:
         write_delivery(landing, d, dataset(d.dataset).provider)
     from mdm.ingest import load

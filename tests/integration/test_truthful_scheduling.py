@@ -49,7 +49,8 @@ def landing(world, settings, warehouse_url, airflow_metadata) -> Iterator[Path]:
     if landing.exists():
         shutil.rmtree(landing)
     for delivery in world.deliveries:
-        if delivery.wave == 1:
+        # the datasets the registry describes (the generator may be ahead of it)
+        if delivery.wave == 1 and delivery.dataset in datasets():
             write_delivery(landing, delivery, dataset(delivery.dataset).provider)
     yield landing
     shutil.rmtree(landing, ignore_errors=True)

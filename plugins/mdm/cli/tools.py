@@ -35,7 +35,7 @@ def generate_world(
     settings: Settings, config: GenerateConfig, folder: Path | None, frontend: bool
 ) -> Generated:
     """Write the world's deliveries, truth and (``frontend``) front-end tables."""
-    from mdm_tools.generate import generate, write_all, write_frontend
+    from mdm_tools.generate import generate, write_all, write_frontend, write_frontend_late
 
     landing = (folder / "landing") if folder else settings.landing_dir
     truth_dir = (folder / "truth") if folder else settings.home / "truth"
@@ -46,6 +46,8 @@ def generate_world(
     if frontend:
         db.prepare_database(settings)
         counts = write_frontend(db.frontend_url(settings), summary.frontend_rows)
+        if summary.frontend_late or summary.frontend_deleted:  # front-end defects, 2nd arrival
+            write_frontend_late(db.frontend_url(settings), summary)
     return Generated(
         deliveries=len(summary.deliveries),
         rows=sum(sum(d.rows.values()) for d in summary.deliveries),
@@ -77,6 +79,7 @@ def cmd_generate(settings: Settings, args: argparse.Namespace) -> int:
         seed=args.seed,
         defects=args.defects,
         rates=NoiseRates() if not args.clean else NoiseRates.none(),
+        outbox=args.outbox if args.outbox is not None else settings.home / "outbox",
     )
     show_generated(generate_world(settings, config, args.out, frontend=not args.no_frontend))
     return 0
@@ -173,6 +176,12 @@ def add_generate(commands: argparse._SubParsersAction) -> None:
         help="add the delivery-level defects of the interface standard",
     )
     gen.add_argument("--clean", action="store_true", help="no value noise")
+    gen.add_argument(
+        "--outbox",
+        type=Path,
+        help="the platform's outbox whose correction requests (standard 6.1) the departments "
+        "answer in jcfk on later days (default $MDM_HOME/outbox; none there, no answers)",
+    )
     gen.add_argument("--no-frontend", action="store_true", help="do not write the front-end tables")
     gen.set_defaults(handler=cmd_generate)
 

@@ -7,6 +7,15 @@ from mdm_tools.generate.deliver import (
     resend,
     write_all,
     write_frontend,
+    write_frontend_late,
 )
 
-__all__ = ["GenerateConfig", "GenerateSummary", "generate", "resend", "write_all", "write_frontend"]
+__all__ = [
+    "GenerateConfig",
+    "GenerateSummary",
+    "generate",
+    "resend",
+    "write_all",
+    "write_frontend",
+    "write_frontend_late",
+]

@@ -40,12 +40,24 @@ class Truth:
     # Legal-representative records per organisation: (dataset, key#FDDBR) -> delivered with
     # the representative's own ID number; a record by name only is decided by the others.
     rep_records: dict[str, dict[tuple[str, str], bool]] = field(default_factory=dict)
+    # v2: records linked to (not resolved into) an entity: (dataset, key) -> (kind, id, basis),
+    # basis = how the record names it (uscc, org_code, id_number, passport, name_address).
+    links: dict[tuple[str, str], tuple[str, str, str]] = field(default_factory=dict)
+    # v2: certificate rows (truth/certificates.csv, CERTIFICATE_COLUMNS) and correction
+    # answers (truth/correction_answers.csv, ANSWER_COLUMNS); front-end defects planted.
+    certificates: list[tuple[str, ...]] = field(default_factory=list)
+    answers: list[tuple[str, ...]] = field(default_factory=list)
+    frontend_defects: list[dict[str, Any]] = field(default_factory=list)
 
     def record(self, dataset: str, key: str, entity_id: str) -> None:
         self.records[(dataset, key)] = (
             "person" if entity_id.startswith("P") else "organisation",
             entity_id,
         )
+
+    def link(self, dataset: str, key: str, entity_id: str, basis: str) -> None:
+        kind = "person" if entity_id.startswith("P") else "organisation"
+        self.links[(dataset, key)] = (kind, entity_id, basis)
 
     def tag(self, dataset: str, key: str, case: str) -> None:
         self.cases.setdefault((dataset, key), set()).add(case)
@@ -57,6 +69,7 @@ class Truth:
         for record in gone:
             del self.records[record]
             self.cases.pop(record, None)
+        self.links.pop((dataset, key), None)
         for records in self.rep_records.values():
             for record in gone & records.keys():
                 del records[record]
@@ -347,10 +360,16 @@ class Renderer:
     # --- legal-person sources -------------------------------------------------------------------
 
     def _rep(
-        self, dataset: str, key: str, org: Organisation, rng: Any, id_missing: float
+        self,
+        dataset: str,
+        key: str,
+        org: Organisation,
+        rng: Any,
+        id_missing: float,
+        role: str = "FDDBR",
     ) -> tuple[str, str | None]:
         rep = self.world.persons[org.legal_rep]
-        where = (dataset, f"{key}#FDDBR")
+        where = (dataset, f"{key}#{role}")
         self.truth.record(*where, rep.pid)
         number = None if rng.random() < id_missing else self._id(rng, rep, where)
         if number is not None and self._by_name_only(self.rates.rep_id_missing, where):
