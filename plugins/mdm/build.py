@@ -26,6 +26,11 @@ BEFORE_RESOLUTION = [
 ]  # fmt: skip
 QUALITY = ["--select", "path:models/quality", "dataset_catalogue"]
 AFTER_RESOLUTION = ["--select", "source:resolve+", "survivorship_rules"]
+# What the daily build of an unchanged dbt project leaves out: the unit tests (they test the
+# SQL, which changes only with the project: dbt's advice is to run them in development and
+# CI, not on every production run; here they also run on the first build of a changed
+# project), and the seeds and std functions (built from the project's files, unchanged).
+STEADY_EXCLUDES = ["resource_type:unit_test", "resource_type:seed", "resource_type:function"]
 # What reads the published repositories: the analysts' views (history is the publish's own).
 AFTER_PUBLISH = ["--select", "source:published+"]
 ANALYST_VIEWS = DBT_PROJECT_DIR / "models" / "marts" / "analyst"
@@ -177,7 +182,8 @@ def build_observations(settings: Settings, warehouse: ConnParams, run_id: str) -
     with logged_step(conninfo(warehouse), run_id, "build_observations") as outcome:
         fingerprint, changed = _project_changed(warehouse, "build_observations")
         refresh = ["--full-refresh"] if changed else []
-        nodes = run_dbt(settings, warehouse, ["build", *refresh, *BEFORE_RESOLUTION])
+        selection = BEFORE_RESOLUTION if changed else steady(BEFORE_RESOLUTION)
+        nodes = run_dbt(settings, warehouse, ["build", *refresh, *selection])
         outcome.rows_affected = len(nodes)
         outcome.detail = {
             "nodes": node_summary(nodes),
@@ -185,6 +191,16 @@ def build_observations(settings: Settings, warehouse: ConnParams, run_id: str) -
             "project_fingerprint": fingerprint,
         }
     return outcome.detail
+
+
+def steady(selection: list[str]) -> list[str]:
+    """A dbt selection (``--select``/``--exclude`` arguments) without STEADY_EXCLUDES."""
+    if "--exclude" not in selection:
+        return [*selection, "--exclude", *STEADY_EXCLUDES]
+    end = selection.index("--exclude") + 1
+    while end < len(selection) and not selection[end].startswith("--"):
+        end += 1
+    return [*selection[:end], *STEADY_EXCLUDES, *selection[end:]]
 
 
 def _project_changed(warehouse: ConnParams, step: str) -> tuple[str, bool]:
@@ -271,7 +287,8 @@ def build_repositories(settings: Settings, warehouse: ConnParams, run_id: str) -
         fingerprint, changed = _project_changed(warehouse, "build_repositories")
         full = unpublished or changed
         refresh = ["--full-refresh"] if full else []
-        nodes = run_dbt(settings, warehouse, ["build", *refresh, *AFTER_RESOLUTION])
+        selection = AFTER_RESOLUTION if changed else steady(AFTER_RESOLUTION)
+        nodes = run_dbt(settings, warehouse, ["build", *refresh, *selection])
         outcome.detail = {
             "nodes": node_summary(nodes),
             "full_refresh": full,
