@@ -1,6 +1,13 @@
 """The publish gate: the repositories built in ``mdm_build`` are checked before they replace
 what analysts read in ``mdm`` (write-audit-publish). Every expectation here is critical: one
 failure keeps the previous version published.
+
+What a publish leaves unchanged was audited when it was published: row by row the gate reads
+the rows that change (``<table>__changes``) and the entities that go (``<table>__removed``);
+on the whole build only what one pass or a count tells (the shares of invalid and shared
+codes, the row counts). Keys are unique through the primary keys of the dbt contracts, and
+the gate checks each changed row's key against the build, so a model edit that loses a
+primary key still cannot publish a duplicate.
 """
 
 from __future__ import annotations
@@ -8,7 +15,8 @@ from __future__ import annotations
 import great_expectations as gx
 import great_expectations.expectations as gxe
 
-BUILD_SCHEMA = "mdm_build"
+from mdm.publish import BUILD_SCHEMA, REMOVED
+
 # Share of golden ID numbers / credit codes that may be invalid or shared before publishing
 # stops (they are reported in the scorecard; a jump means something broke). ID numbers may be
 # shared by 0.1% of persons, not none: the household register itself has duplicate-issued
@@ -44,14 +52,26 @@ def _mostly_valid(description: str, column: str, check: str) -> gxe.UnexpectedRo
     )
 
 
-def natural_person() -> gx.ExpectationSuite:
-    suite = gx.ExpectationSuite(name="publish.natural_person")
-    suite.add_expectation(gxe.ExpectColumnValuesToBeUnique(column="person_id"))
-    suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column="person_id"))
-    suite.add_expectation(
+def _key_given_once(table: str, key: str) -> gxe.UnexpectedRowsExpectation:
+    """A changed row's key is nowhere else in the build. The unchanged rows are published
+    rows, unique there (the published table has the key as its primary key): so the whole
+    build is unique, checked on the changed rows alone (an index lookup each)."""
+    return gxe.UnexpectedRowsExpectation(
+        description=f"no {key} is given twice",
+        unexpected_rows_query=(
+            f"select c.{key} from (select {key} from {{batch}}) as c "
+            f"join {BUILD_SCHEMA}.{table} as b on b.{key} = c.{key} "
+            f"group by c.{key} having count(*) > 1"
+        ),
+    )
+
+
+def natural_person() -> tuple[gx.ExpectationSuite, gx.ExpectationSuite]:
+    whole = gx.ExpectationSuite(name="publish.natural_person")
+    whole.add_expectation(
         _mostly_valid("golden ID numbers are valid (GB 11643)", "id_number", "is_valid_id_number")
     )
-    suite.add_expectation(
+    whole.add_expectation(
         gxe.UnexpectedRowsExpectation(
             description="no valid ID number belongs to two persons",
             unexpected_rows_query=(
@@ -62,17 +82,19 @@ def natural_person() -> gx.ExpectationSuite:
             ),
         )
     )
-    _row_count(suite)
-    return suite
+    _row_count(whole)
+    changes = gx.ExpectationSuite(name="publish.natural_person.changes")
+    changes.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column="person_id"))
+    changes.add_expectation(_key_given_once("natural_person", "person_id"))
+    return whole, changes
 
 
-def legal_person() -> gx.ExpectationSuite:
-    suite = gx.ExpectationSuite(name="publish.legal_person")
-    suite.add_expectation(gxe.ExpectColumnValuesToBeUnique(column="legal_person_id"))
-    suite.add_expectation(
+def legal_person() -> tuple[gx.ExpectationSuite, gx.ExpectationSuite]:
+    whole = gx.ExpectationSuite(name="publish.legal_person")
+    whole.add_expectation(
         _mostly_valid("golden credit codes are valid (GB 32100)", "uscc", "is_valid_uscc")
     )
-    suite.add_expectation(
+    whole.add_expectation(
         gxe.UnexpectedRowsExpectation(
             description="no valid credit code belongs to two organisations",
             unexpected_rows_query=(
@@ -80,19 +102,39 @@ def legal_person() -> gx.ExpectationSuite:
             ),
         )
     )
-    _row_count(suite)
-    return suite
+    _row_count(whole)
+    changes = gx.ExpectationSuite(name="publish.legal_person.changes")
+    changes.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column="legal_person_id"))
+    changes.add_expectation(_key_given_once("legal_person", "legal_person_id"))
+    return whole, changes
 
 
-def _xref(name: str, entity: str, column: str) -> gx.ExpectationSuite:
-    suite = gx.ExpectationSuite(name=f"publish.{name}")
-    suite.add_expectation(
+def _xref(name: str, entity: str, column: str) -> tuple[gx.ExpectationSuite, gx.ExpectationSuite]:
+    """A live record points at an entity row: checked for the records whose xref row changed,
+    and for the entities this publish drops (an unchanged xref row may point at one)."""
+    description = f"every live record's {column} is a {entity} row"
+    whole = gx.ExpectationSuite(name=f"publish.{name}")
+    whole.add_expectation(
         gxe.UnexpectedRowsExpectation(
-            description=f"every live record's {column} is a {entity} row",
+            description=description,
             unexpected_rows_query=(
                 # GX substitutes {batch} with an aliased subquery: no alias of our own right
-                # after it. An anti-join, not NOT IN: NOT IN over a million ids that do not
-                # fit work_mem is a nested loop (hours at 1M persons, measured).
+                # after it.
+                f"select x.dataset, x.record_key from (select dataset, record_key, {column} "
+                f"from {{batch}} where is_active) as x "
+                f"join {BUILD_SCHEMA}.{REMOVED.format(entity)} as gone "
+                f"on gone.{column} = x.{column}"
+            ),
+        )
+    )
+    _row_count(whole)
+    changes = gx.ExpectationSuite(name=f"publish.{name}.changes")
+    changes.add_expectation(
+        gxe.UnexpectedRowsExpectation(
+            description=description,
+            unexpected_rows_query=(
+                # An anti-join, not NOT IN: NOT IN over ids that do not fit work_mem is a
+                # nested loop (hours at 1M persons, measured).
                 f"select x.dataset, x.record_key from (select dataset, record_key, {column} "
                 f"from {{batch}} where is_active) as x "
                 f"left join {BUILD_SCHEMA}.{entity} as e on e.{column} = x.{column} "
@@ -100,29 +142,51 @@ def _xref(name: str, entity: str, column: str) -> gx.ExpectationSuite:
             ),
         )
     )
-    _row_count(suite)
-    return suite
+    return whole, changes
 
 
-def relation() -> gx.ExpectationSuite:
-    suite = gx.ExpectationSuite(name="publish.relation")
-    suite.add_expectation(
+def _ends_published(relations: str) -> str:
+    """Relations (a query) with an end that is not a published entity."""
+    return (
+        f"select r.from_id, r.to_id from ({relations}) as r "
+        f"left join {BUILD_SCHEMA}.natural_person as p on p.person_id = r.from_id "
+        f"left join (select person_id as id from {BUILD_SCHEMA}.natural_person "
+        f"union all select legal_person_id from {BUILD_SCHEMA}.legal_person) as t "
+        "on t.id = r.to_id "
+        "where p.person_id is null or t.id is null"
+    )
+
+
+def relation() -> tuple[gx.ExpectationSuite, gx.ExpectationSuite]:
+    """Both ends exist: for the changed relations, and for the relations of dropped entities."""
+    description = "both ends of every relation are published entities"
+    whole = gx.ExpectationSuite(name="publish.relation")
+    whole.add_expectation(
         gxe.UnexpectedRowsExpectation(
-            description="both ends of every relation are published entities",
+            description=description,
             unexpected_rows_query=(
                 "select r.from_id, r.to_id from (select from_id, to_id from {batch}) as r "
-                f"left join {BUILD_SCHEMA}.natural_person as p on p.person_id = r.from_id "
-                f"left join (select person_id as id from {BUILD_SCHEMA}.natural_person "
-                f"union all select legal_person_id from {BUILD_SCHEMA}.legal_person) as t "
-                "on t.id = r.to_id "
-                "where p.person_id is null or t.id is null"
+                f"where r.from_id in (select person_id from {BUILD_SCHEMA}."
+                f"{REMOVED.format('natural_person')}) "
+                f"or r.to_id in (select person_id from {BUILD_SCHEMA}."
+                f"{REMOVED.format('natural_person')} union all select legal_person_id "
+                f"from {BUILD_SCHEMA}.{REMOVED.format('legal_person')})"
             ),
         )
     )
-    _row_count(suite)
-    return suite
+    _row_count(whole)
+    changes = gx.ExpectationSuite(name="publish.relation.changes")
+    changes.add_expectation(
+        gxe.UnexpectedRowsExpectation(
+            description=description,
+            unexpected_rows_query=_ends_published("select from_id, to_id from {batch}"),
+        )
+    )
+    return whole, changes
 
 
+# Per published table: the suite on the whole build table (shares and counts: one pass, no
+# join) and the suite on the rows this publish writes (mdm_build.<table>__changes).
 SUITES = {
     "natural_person": natural_person,
     "legal_person": legal_person,

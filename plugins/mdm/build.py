@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from mdm.connections import ConnParams, conninfo
 from mdm.runlog import logged_step
-from mdm.settings import Settings
+from mdm.settings import DBT_PROJECT_DIR, Settings
 from mdm.transform import node_summary, run_dbt
 
 if TYPE_CHECKING:
@@ -26,8 +26,14 @@ BEFORE_RESOLUTION = [
 ]  # fmt: skip
 QUALITY = ["--select", "path:models/quality", "dataset_catalogue"]
 AFTER_RESOLUTION = ["--select", "source:resolve+", "survivorship_rules"]
-# What reads the published repositories: history snapshots and the analysts' views.
+# What the daily build of an unchanged dbt project leaves out: the unit tests (they test the
+# SQL, which changes only with the project: dbt's advice is to run them in development and
+# CI, not on every production run; here they also run on the first build of a changed
+# project), and the seeds and std functions (built from the project's files, unchanged).
+STEADY_EXCLUDES = ["resource_type:unit_test", "resource_type:seed", "resource_type:function"]
+# What reads the published repositories: the analysts' views (history is the publish's own).
 AFTER_PUBLISH = ["--select", "source:published+"]
+ANALYST_VIEWS = DBT_PROJECT_DIR / "models" / "marts" / "analyst"
 
 
 CHECK_STEP = "check_new_data"
@@ -176,7 +182,8 @@ def build_observations(settings: Settings, warehouse: ConnParams, run_id: str) -
     with logged_step(conninfo(warehouse), run_id, "build_observations") as outcome:
         fingerprint, changed = _project_changed(warehouse, "build_observations")
         refresh = ["--full-refresh"] if changed else []
-        nodes = run_dbt(settings, warehouse, ["build", *refresh, *BEFORE_RESOLUTION])
+        selection = BEFORE_RESOLUTION if changed else steady(BEFORE_RESOLUTION)
+        nodes = run_dbt(settings, warehouse, ["build", *refresh, *selection])
         outcome.rows_affected = len(nodes)
         outcome.detail = {
             "nodes": node_summary(nodes),
@@ -184,6 +191,16 @@ def build_observations(settings: Settings, warehouse: ConnParams, run_id: str) -
             "project_fingerprint": fingerprint,
         }
     return outcome.detail
+
+
+def steady(selection: list[str]) -> list[str]:
+    """A dbt selection (``--select``/``--exclude`` arguments) without STEADY_EXCLUDES."""
+    if "--exclude" not in selection:
+        return [*selection, "--exclude", *STEADY_EXCLUDES]
+    end = selection.index("--exclude") + 1
+    while end < len(selection) and not selection[end].startswith("--"):
+        end += 1
+    return [*selection[:end], *STEADY_EXCLUDES, *selection[end:]]
 
 
 def _project_changed(warehouse: ConnParams, step: str) -> tuple[str, bool]:
@@ -249,7 +266,7 @@ def resolve_entities(warehouse: ConnParams, run_id: str) -> dict[str, Any]:
 
 def build_repositories(settings: Settings, warehouse: ConnParams, run_id: str) -> dict[str, Any]:
     """Survivorship and the repositories into mdm_build, the publish gate, publication into
-    mdm, then the history snapshots and the analyst views over what was published.
+    mdm with its history, then the analyst views over it where they need building.
 
     Returns the dbt nodes (status, seconds) and the rows published per table."""
     import psycopg
@@ -266,22 +283,53 @@ def build_repositories(settings: Settings, warehouse: ConnParams, run_id: str) -
     ):
         # Under one lock: no other build rewrites mdm_build between our audit and publish.
         with psycopg.connect(conninfo(warehouse)) as conn:
-            audit_failed = _last_audit_failed(conn)
+            unpublished = _last_audit_failed(conn) or _last_build_unpublished(conn, run_id)
         fingerprint, changed = _project_changed(warehouse, "build_repositories")
-        full = audit_failed or changed
+        full = unpublished or changed
         refresh = ["--full-refresh"] if full else []
-        nodes = run_dbt(settings, warehouse, ["build", *refresh, *AFTER_RESOLUTION])
+        selection = AFTER_RESOLUTION if changed else steady(AFTER_RESOLUTION)
+        nodes = run_dbt(settings, warehouse, ["build", *refresh, *selection])
         outcome.detail = {
             "nodes": node_summary(nodes),
             "full_refresh": full,
             "project_fingerprint": fingerprint,
         }
         lock.execute("select 1")  # still held (its session is alive) before we publish
-        outcome.detail |= audit_and_publish(warehouse, run_id)
-        after = run_dbt(settings, warehouse, ["build", *AFTER_PUBLISH])
+        # An incremental build changed only the touched entities' rows (and the relations):
+        # the audit and the publish compare those alone.
+        outcome.detail |= audit_and_publish(warehouse, run_id, scoped=not full)
+        after = []
+        if full or outcome.detail["recreated"] or _analyst_views_missing(warehouse):
+            after = run_dbt(settings, warehouse, ["build", *AFTER_PUBLISH])
         outcome.detail["nodes"] += node_summary(after)
         outcome.rows_affected = len(nodes) + len(after)
     return outcome.detail
+
+
+def _analyst_views_missing(warehouse: ConnParams) -> bool:
+    """Whether a view of schema analyst is missing. Views read the published tables as they
+    stand: a day's new rows need no rebuild; a new project (``full``), a published table
+    created anew (its views dropped with it) or a missing view do."""
+    import psycopg
+
+    with psycopg.connect(conninfo(warehouse)) as conn:
+        views = _one(conn, "select count(*) from pg_views where schemaname = 'analyst'")
+    return int(views) < len(list(ANALYST_VIEWS.glob("*.sql")))
+
+
+def _last_build_unpublished(conn: psycopg.Connection, run_id: str) -> bool:
+    """Whether the build before this one did not publish (failed, blocked, or died): its
+    rows in mdm_build may differ from mdm outside the entities this build touches, so this
+    one builds and compares everything."""
+    return bool(
+        _one(
+            conn,
+            """select status <> 'success' from ops.run_log
+               where step = 'build_repositories' and run_id <> %s
+               order by started_at desc limit 1""",
+            (run_id,),
+        )
+    )
 
 
 def _last_audit_failed(conn: psycopg.Connection) -> bool:

@@ -39,6 +39,33 @@ logger = logging.getLogger(__name__)
 
 BUILD_SCHEMA, PUBLISHED_SCHEMA = "mdm_build", "mdm"
 TABLES = ("natural_person", "legal_person", "natural_person_xref", "legal_person_xref", "relation")
+# Every version of every golden record, written by the publish from the rows it changes, in
+# the same transaction (ADR 0016; the layout of the dbt snapshots it replaces, so
+# ``dbt_valid_from <= d < dbt_valid_to`` still reads a past day): table -> (history, key).
+HISTORY_SCHEMA = "mdm_history"
+HISTORY = {
+    "natural_person": ("natural_person_history", "person_id"),
+    "legal_person": ("legal_person_history", "legal_person_id"),
+}
+# Per table, the entity its rows belong to: a scoped publish compares only the rows of the
+# entities this build touched (TOUCHED: the incremental repositories' own list).
+SCOPE_KEYS = {
+    "natural_person": ("person_id", "person"),
+    "natural_person_xref": ("person_id", "person"),
+    "legal_person": ("legal_person_id", "organisation"),
+    "legal_person_xref": ("legal_person_id", "organisation"),
+}
+EVERY_ROW = sql.SQL("true")
+ENTITY_KEYS = {"natural_person": "person_id", "legal_person": "legal_person_id"}
+TOUCHED = "intermediate.int_touched_entities"
+# What the audit reads of a publish to come (mdm_expectations.publish), in mdm_build.
+CHANGES, REMOVED = "{}__changes", "{}__removed"
+VERSION_COLUMNS = {
+    "dbt_scd_id": "text",
+    "dbt_updated_at": "timestamp without time zone",
+    "dbt_valid_from": "timestamp without time zone",
+    "dbt_valid_to": "timestamp without time zone",
+}
 
 
 # One build at a time from the build of mdm_build to the publish (see build_lock).
@@ -117,8 +144,13 @@ def _published_rows(conn: psycopg.Connection, table: str) -> int | None:
     return int(row[0]) if row else 0
 
 
-def audit(warehouse: ConnParams, run_id: str) -> dict[str, GateResult]:
-    """Run the publish suites on ``mdm_build``; store every result; return them by table."""
+def audit(warehouse: ConnParams, run_id: str, scoped: bool = False) -> dict[str, GateResult]:
+    """Run the publish suites on ``mdm_build`` and on what publishing it would change (staged
+    by :func:`stage_changes`); store every result; return them by table."""
+    with psycopg.connect(conninfo(warehouse)) as conn:
+        staged = stage_changes(conn, scoped)
+        conn.commit()
+    logger.info("audit %s: rows changed per table %s", run_id, staged)
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
@@ -139,28 +171,35 @@ def audit(warehouse: ConnParams, run_id: str) -> dict[str, GateResult]:
     return results
 
 
+def _validate(context, source, name: str, suite, parameters):  # type: ignore[no-untyped-def]
+    """One suite on one table of mdm_build: the GX results of its expectations."""
+    import great_expectations as gx
+
+    asset = source.add_table_asset(name, table_name=name, schema_name=BUILD_SCHEMA)
+    batch = asset.add_batch_definition_whole_table("build")
+    suite = context.suites.add(suite)
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=suite.name, data=batch, suite=suite)
+    )
+    return definition.run(expectation_parameters=parameters)
+
+
 def _run_suites(  # type: ignore[no-untyped-def]
     context, source, suites, warehouse: ConnParams, run_id: str, results, low, high
 ) -> None:
-    import great_expectations as gx
-
     with psycopg.connect(conninfo(warehouse)) as conn:
-        for table, build_suite in suites.SUITES.items():
+        for table, build_suites in suites.SUITES.items():
             previous = _published_rows(conn, table)
-            asset = source.add_table_asset(table, table_name=table, schema_name=BUILD_SCHEMA)
-            batch = asset.add_batch_definition_whole_table("build")
-            suite = context.suites.add(build_suite())
-            definition = context.validation_definitions.add(
-                gx.ValidationDefinition(name=suite.name, data=batch, suite=suite)
-            )
-            outcome = definition.run(
-                expectation_parameters={
-                    f"{suites.PREVIOUS_ROWS}_min": math.floor(previous * low) if previous else 0,
-                    f"{suites.PREVIOUS_ROWS}_max": math.ceil(previous * high)
-                    if previous
-                    else 10**12,
-                }
-            )
+            parameters = {
+                f"{suites.PREVIOUS_ROWS}_min": math.floor(previous * low) if previous else 0,
+                f"{suites.PREVIOUS_ROWS}_max": math.ceil(previous * high) if previous else 10**12,
+            }
+            whole, changes = build_suites()
+            outcomes = {
+                "whole": _validate(context, source, table, whole, parameters),
+                "changes": _validate(context, source, CHANGES.format(table), changes, {}),
+            }
+            items = [item for outcome in outcomes.values() for item in outcome.results]
             failures = [
                 {
                     "expectation": item.expectation_config.type,
@@ -171,11 +210,15 @@ def _run_suites(  # type: ignore[no-untyped-def]
                         "observed_value", item.result.get("unexpected_count")
                     ),
                 }
-                for item in outcome.results
+                for item in items
                 if not item.success and item.expectation_config is not None
             ]
             result = GateResult(
-                suite.name, not failures, len(outcome.results), failures, outcome.describe_dict()
+                whole.name,
+                not failures,
+                len(items),
+                failures,
+                {part: outcome.describe_dict() for part, outcome in outcomes.items()},
             )
             store(conn, "publish", f"{run_id}:{table}", result)
             results[table] = result
@@ -195,6 +238,14 @@ def _columns(conn: psycopg.Connection, schema: str, table: str) -> dict[str, str
     }
 
 
+def _recreates(published: dict[str, str], build: dict[str, str]) -> bool:
+    """Whether publishing the build's shape (re)creates the published table: the first
+    publish, or a column dropped or retyped (a new column is added in place)."""
+    return published != build and not (
+        published and all(build.get(c) == t for c, t in published.items())
+    )
+
+
 def _shape_statements(
     published_t: sql.Composable, build_t: sql.Composable, published: dict[str, str],
     build: dict[str, str],
@@ -208,7 +259,7 @@ def _shape_statements(
     """
     if published == build:
         return []
-    if published and all(build.get(c) == t for c, t in published.items()):
+    if not _recreates(published, build):
         return [
             sql.SQL("alter table {} add column {} {}").format(
                 published_t, sql.Identifier(column), sql.SQL(kind)
@@ -223,14 +274,21 @@ def _shape_statements(
 
 
 def publish(warehouse: ConnParams, run_id: str) -> dict[str, int]:
+    """The rows published per table (see :func:`publish_difference`)."""
+    return publish_difference(warehouse, run_id)["rows"]
+
+
+def publish_difference(warehouse: ConnParams, run_id: str, scoped: bool = False) -> dict[str, Any]:
     """Make the published repositories equal the audited build, in one transaction, writing
-    only the rows that differ; returns the rows published per table (the rows deleted and
-    inserted per table are in ``ops.run_log.detail`` of step ``publish``, key ``changes``).
+    only the rows that differ, and their history versions. Returns what ``ops.run_log.detail``
+    of step ``publish`` holds: the rows published per table (``rows``), the rows deleted and
+    inserted per table (``changes``) and the tables created anew (``recreated``: their views
+    went with them).
 
     Waits at most PUBLISH_LOCK_TIMEOUT_MS for a lock, PUBLISH_ATTEMPTS times."""
     for attempt in range(1, PUBLISH_ATTEMPTS + 1):
         try:
-            return _publish_once(warehouse, run_id)
+            return _publish_once(warehouse, run_id, scoped)
         except psycopg.errors.LockNotAvailable as err:
             if attempt == PUBLISH_ATTEMPTS:
                 raise PublishLockTimeoutError(
@@ -252,50 +310,228 @@ def publish(warehouse: ConnParams, run_id: str) -> dict[str, int]:
     raise AssertionError("unreachable")
 
 
+def _touched_only(conn: psycopg.Connection) -> bool:
+    """Whether this build recomputed only some entities (dbt's incremental repositories:
+    ``TOUCHED`` names them, without its ``all`` row)."""
+    if conn.execute("select to_regclass(%s)", (TOUCHED,)).fetchone() == (None,):
+        return False
+    everything = conn.execute(
+        sql.SQL("select exists (select 1 from {} where kind = 'all')").format(sql.SQL(TOUCHED))
+    ).fetchone()
+    return everything == (False,)
+
+
+def _scope(table: str, scoped: bool) -> sql.Composable:
+    """A filter on ``table``'s rows: all of them, or only the touched entities' rows."""
+    if not scoped or table not in SCOPE_KEYS:
+        return EVERY_ROW
+    key, kind = SCOPE_KEYS[table]
+    return sql.SQL("{} in (select entity_id from {} where kind = {})").format(
+        sql.Identifier(key), sql.SQL(TOUCHED), sql.Literal(kind)
+    )
+
+
+def _row(columns: list[str], alias: str | None = None) -> sql.Composed:
+    """A row as text: hashable (also arrays and json), and NULLs compare equal."""
+    names = (sql.Identifier(alias, c) if alias else sql.Identifier(c) for c in columns)
+    return sql.SQL("row({})::text").format(sql.SQL(", ").join(names))
+
+
+def _new_rows(
+    published: sql.Composable, build: sql.Composable, columns: list[str], where: sql.Composable
+) -> sql.Composed:
+    """The build's rows that ``published`` does not have (among the rows ``where`` keeps)."""
+    return sql.SQL(
+        "select {cols} from {build} as b where {where} and {brow} in "
+        "(select {row} from {build} where {where} except "
+        "select {row} from {published} where {where})"
+    ).format(
+        cols=sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+        build=build,
+        published=published,
+        where=where,
+        brow=_row(columns, "b"),
+        row=_row(columns),
+    )
+
+
+def stage_changes(conn: psycopg.Connection, scoped: bool = False) -> dict[str, int]:
+    """What publishing mdm_build would change, for the audit: per table the rows it writes
+    anew (``mdm_build.<table>__changes``) and per entity table the ids it drops
+    (``<table>__removed``). ``scoped``: compare only the rows of the entities this build
+    touched, when it touched only some. Returns the changed rows per table."""
+    scoped = scoped and _touched_only(conn)
+    counts = {}
+    for table in TABLES:
+        build = sql.SQL("{}.{}").format(sql.Identifier(BUILD_SCHEMA), sql.Identifier(table))
+        published = sql.SQL("{}.{}").format(sql.Identifier(PUBLISHED_SCHEMA), sql.Identifier(table))
+        columns = _columns(conn, BUILD_SCHEMA, table)
+        same_shape = _columns(conn, PUBLISHED_SCHEMA, table) == columns
+        where = _scope(table, scoped)
+        changes = sql.Identifier(BUILD_SCHEMA, CHANGES.format(table))
+        conn.execute(sql.SQL("drop table if exists {}").format(changes))
+        # A new shape publishes every row anew.
+        query = (
+            _new_rows(published, build, list(columns), where)
+            if same_shape
+            else sql.SQL("select * from {}").format(build)
+        )
+        counts[table] = conn.execute(
+            sql.SQL("create unlogged table {} as {}").format(changes, query)
+        ).rowcount
+        if table in ENTITY_KEYS:
+            key = sql.Identifier(ENTITY_KEYS[table])
+            removed = sql.Identifier(BUILD_SCHEMA, REMOVED.format(table))
+            conn.execute(sql.SQL("drop table if exists {}").format(removed))
+            gone = (
+                sql.SQL(
+                    "select {key} from {published} where {where} "
+                    "except select {key} from {build} where {where}"
+                )
+                if _columns(conn, PUBLISHED_SCHEMA, table)
+                else sql.SQL("select {key} from {build} where false")
+            )
+            conn.execute(
+                sql.SQL("create unlogged table {} as ").format(removed)
+                + gone.format(key=key, published=published, build=build, where=where)
+            )
+        for name in (CHANGES, REMOVED):
+            if name == CHANGES or table in ENTITY_KEYS:
+                conn.execute(
+                    sql.SQL("analyze {}").format(sql.Identifier(BUILD_SCHEMA, name.format(table)))
+                )
+    return counts
+
+
+def drop_staged_changes(conn: psycopg.Connection) -> None:
+    """The staged changes go once published (they would double mdm_build after day 1)."""
+    for table in TABLES:
+        for name in (CHANGES, REMOVED):
+            conn.execute(
+                sql.SQL("drop table if exists {}").format(
+                    sql.Identifier(BUILD_SCHEMA, name.format(table))
+                )
+            )
+
+
 def _apply_difference(
-    conn: psycopg.Connection, published: sql.Composable, build: sql.Composable, columns: list[str]
+    conn: psycopg.Connection,
+    published: sql.Composable,
+    build: sql.Composable,
+    columns: list[str],
+    history: tuple[sql.Composable, str] | None = None,
+    where: sql.Composable = EVERY_ROW,
 ) -> tuple[int, int]:
-    """Make ``published`` equal ``build`` by deleting the rows the build no longer has and
-    inserting the rows it has anew: a changed row is one of each, an unchanged row is not
-    touched (no dead tuple, no history version, its xmin stays). Rows compare as a whole, by
-    their text (hashable, and NULLs compare equal); every repository row is unique (keys,
+    """Make ``published`` equal ``build`` (among the rows ``where`` keeps) by deleting the
+    rows the build no longer has and inserting the rows it has anew: a changed row is one of
+    each, an unchanged row is not touched (no dead tuple, no history version, its xmin
+    stays). Rows compare as a whole, by their text; every repository row is unique (keys,
     ``select distinct``). DELETE, not TRUNCATE: readers see the previous rows until the commit.
 
+    With ``history`` (the history table and the key column): every inserted row is a new
+    version from now, and the current version of every key deleted or inserted ends now.
     Returns (rows deleted, rows inserted)."""
-
-    def row(alias: str | None = None) -> sql.Composed:
-        names = (sql.Identifier(alias, c) if alias else sql.Identifier(c) for c in columns)
-        return sql.SQL("row({})::text").format(sql.SQL(", ").join(names))
-
-    names = {"published": published, "build": build, "row": row()}
-    deleted = conn.execute(
-        sql.SQL(
-            "delete from {published} as p using "
-            "(select {row} as r from {published} except select {row} from {build}) as gone "
-            "where {prow} = gone.r"
-        ).format(prow=row("p"), **names)
-    ).rowcount
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    delete = sql.SQL(
+        "delete from {published} as p using "
+        "(select {row} as r from {published} where {where} "
+        "except select {row} from {build} where {where}) as gone "
+        "where {prow} = gone.r returning {key}"
+    )
+    names = {"published": published, "build": build, "row": _row(columns), "where": where}
     # What is left of the published rows is in the build: the rest of the build is new.
-    inserted = conn.execute(
+    insert = sql.SQL("insert into {published} ({cols}) {new} returning {cols}").format(
+        published=published, cols=cols, new=_new_rows(published, build, columns, where)
+    )
+    if history is None:
+        deleted = conn.execute(
+            delete.format(prow=_row(columns, "p"), key=sql.SQL("1"), **names)
+        ).rowcount
+        return deleted, conn.execute(insert).rowcount
+    table, key_column = history
+    key = sql.Identifier(key_column)
+    version = sql.SQL(", ").join(sql.Identifier(c) for c in VERSION_COLUMNS)
+    # Data-modifying CTEs all run, whatever the outer select reads. The versions inserted now
+    # have dbt_valid_from = now (the transaction's start): only older ones are closed.
+    deleted, inserted, _, _ = conn.execute(
         sql.SQL(
-            "insert into {published} ({cols}) select {cols} from {build} as b "
-            "where {brow} in (select {row} from {build} except select {row} from {published})"
+            "with gone as ({delete}), new as ({insert}), "
+            "versions as (insert into {history} ({cols}, {version}) "
+            "    select {cols}, md5({key}::text || '|' || localtimestamp::text), "
+            "           localtimestamp, localtimestamp, null from new returning 1), "
+            "closed as (update {history} as h set dbt_valid_to = localtimestamp "
+            "    where h.dbt_valid_to is null and h.dbt_valid_from < localtimestamp "
+            "      and h.{key} in (select {key} from gone union select {key} from new) "
+            "    returning 1) "
+            "select (select count(*) from gone), (select count(*) from new), "
+            "       (select count(*) from versions), (select count(*) from closed)"
         ).format(
-            cols=sql.SQL(", ").join(sql.Identifier(c) for c in columns), brow=row("b"), **names
+            delete=delete.format(prow=_row(columns, "p"), key=sql.SQL("p.{}").format(key), **names),
+            insert=insert,
+            history=table,
+            version=version,
+            key=key,
+            cols=cols,
         )
-    ).rowcount
-    return deleted, inserted
+    ).fetchone()  # type: ignore[misc]
+    return int(deleted), int(inserted)
 
 
-def _publish_once(warehouse: ConnParams, run_id: str) -> dict[str, int]:
+def _history_statements(
+    history: tuple[str, str], published: dict[str, str], existing: dict[str, str],
+    recreated: bool,
+) -> list[sql.Composed]:  # fmt: skip
+    """What makes the history table hold every published column (created the first time;
+    a new published column is added, an old one stays for the versions that have it). When
+    the published table was recreated (a new shape) every current version ends: all rows are
+    published anew, each as a new version. The current versions are indexed by key: a
+    publish ends those of the keys it changes."""
+    name, key = history
+    table = sql.SQL("{}.{}").format(sql.Identifier(HISTORY_SCHEMA), sql.Identifier(name))
+    if not existing:
+        columns = {**published, **VERSION_COLUMNS}
+        statements = [
+            sql.SQL("create table {} ({})").format(
+                table,
+                sql.SQL(", ").join(
+                    sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t))
+                    for c, t in columns.items()
+                ),
+            )
+        ]
+    else:
+        statements = [
+            sql.SQL("alter table {} add column {} {}").format(
+                table, sql.Identifier(column), sql.SQL(kind)
+            )
+            for column, kind in published.items()
+            if column not in existing
+        ]
+    statements.append(
+        sql.SQL("create index if not exists {} on {} ({}) where dbt_valid_to is null").format(
+            sql.Identifier(f"{name}_current"), table, sql.Identifier(key)
+        )
+    )
+    if recreated:
+        statements.append(
+            sql.SQL(
+                "update {} set dbt_valid_to = localtimestamp "
+                "where dbt_valid_to is null and dbt_valid_from < localtimestamp"
+            ).format(table)
+        )
+    return statements
+
+
+def _publish_once(warehouse: ConnParams, run_id: str, scoped: bool) -> dict[str, Any]:
     counts: dict[str, int] = {}
     changes: dict[str, dict[str, int]] = {}
+    recreated: list[str] = []
     with psycopg.connect(conninfo(warehouse)) as conn:
+        scoped = scoped and _touched_only(conn)
         # A DDL waiting for analysts' queries would queue every later reader behind it.
         conn.execute(f"set local lock_timeout = '{int(PUBLISH_LOCK_TIMEOUT_MS)}ms'")
-        conn.execute(
-            sql.SQL("create schema if not exists {}").format(sql.Identifier(PUBLISHED_SCHEMA))
-        )
+        for schema in (PUBLISHED_SCHEMA, HISTORY_SCHEMA):
+            conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
         for table in TABLES:
             build_t = sql.SQL("{}.{}").format(sql.Identifier(BUILD_SCHEMA), sql.Identifier(table))
             published = sql.SQL("{}.{}").format(
@@ -305,7 +541,30 @@ def _publish_once(warehouse: ConnParams, run_id: str) -> dict[str, int]:
             shape = _columns(conn, PUBLISHED_SCHEMA, table), build_columns
             for statement in _shape_statements(published, build_t, *shape):
                 conn.execute(statement)
-            deleted, inserted = _apply_difference(conn, published, build_t, list(build_columns))
+            if _recreates(*shape):
+                recreated.append(table)
+            history = None
+            if table in HISTORY:
+                name, key = HISTORY[table]
+                history_t = sql.SQL("{}.{}").format(
+                    sql.Identifier(HISTORY_SCHEMA), sql.Identifier(name)
+                )
+                for statement in _history_statements(
+                    HISTORY[table],
+                    build_columns,
+                    _columns(conn, HISTORY_SCHEMA, name),
+                    table in recreated,
+                ):
+                    conn.execute(statement)
+                history = (history_t, key)
+            deleted, inserted = _apply_difference(
+                conn,
+                published,
+                build_t,
+                list(build_columns),
+                history,
+                _scope(table, scoped and table not in recreated),
+            )
             changes[table] = {"deleted": deleted, "inserted": inserted}
             counts[table] = conn.execute(
                 sql.SQL("select count(*) from {}").format(published)
@@ -318,7 +577,14 @@ def _publish_once(warehouse: ConnParams, run_id: str) -> dict[str, int]:
             (
                 run_id,
                 sum(sum(c.values()) for c in changes.values()),
-                Jsonb({"rows": counts, "changes": changes}),
+                Jsonb(
+                    detail := {
+                        "rows": counts,
+                        "changes": changes,
+                        "recreated": recreated,
+                        "scoped": scoped,
+                    }
+                ),
             ),
         )
         conn.commit()
@@ -330,12 +596,16 @@ def _publish_once(warehouse: ConnParams, run_id: str) -> dict[str, int]:
             )
         conn.commit()
     logger.info("published: %s rows; deleted, inserted: %s", counts, changes)
-    return counts
+    return detail
 
 
-def audit_and_publish(warehouse: ConnParams, run_id: str) -> dict[str, Any]:
-    """Audit ``mdm_build`` and publish it if it passes (call it under :func:`build_lock`)."""
-    results = audit(warehouse, run_id)
+def audit_and_publish(warehouse: ConnParams, run_id: str, scoped: bool = False) -> dict[str, Any]:
+    """Audit ``mdm_build`` and publish it if it passes (call it under :func:`build_lock`).
+
+    ``scoped``: the build recomputed only the entities it touched (and the one before it
+    was published): audit and publish compare only those entities' rows (and the relations).
+    Otherwise every row is compared."""
+    results = audit(warehouse, run_id, scoped)
     failed = {t: r for t, r in results.items() if not r.success}
     if failed:
         detail = "; ".join(
@@ -350,4 +620,9 @@ def audit_and_publish(warehouse: ConnParams, run_id: str) -> dict[str, Any]:
             f"publish gate failed, the previous version stays published: {detail}. Results: "
             f"ops.validation_result where dataset = 'publish' and delivery_id like '{run_id}:%'"
         )
-    return {"published": publish(warehouse, run_id)}
+    published = publish_difference(warehouse, run_id, scoped)
+    with psycopg.connect(conninfo(warehouse)) as conn:
+        drop_staged_changes(conn)
+    return {"published": published["rows"]} | {
+        key: published[key] for key in ("changes", "recreated", "scoped")
+    }

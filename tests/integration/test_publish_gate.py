@@ -146,7 +146,7 @@ def test_a_duplicated_person_id(good_build, warehouse_url):
     assert_blocked(
         warehouse_url,
         "gate-dup-person-id",
-        {("natural_person", "expect_column_values_to_be_unique")},
+        {("natural_person", "no person_id is given twice")},
     )
 
 
@@ -271,7 +271,7 @@ def test_a_duplicated_legal_person_id(good_build, warehouse_url):
     assert_blocked(
         warehouse_url,
         "gate-dup-legal-person-id",
-        {("legal_person", "expect_column_values_to_be_unique")},
+        {("legal_person", "no legal_person_id is given twice")},
     )
 
 
@@ -331,6 +331,22 @@ def test_an_orphan_xref(good_build, warehouse_url, table, column, missing):
         warehouse_url,
         f"gate-orphan-{table}",
         {(table, f"every live record's {column} is a {entity} row")},
+    )
+
+
+def test_a_dropped_person_whose_records_stay(good_build, warehouse_url):
+    """The person goes from the build, its xref rows stay as published (unchanged rows): the
+    audit reads the dropped ids, not only the changed rows."""
+    execute(
+        warehouse_url,
+        "delete from mdm_build.natural_person where person_id = (select person_id "
+        "from mdm_build.natural_person_xref where is_active order by person_id limit 1)",
+    )
+    assert_blocked(
+        warehouse_url,
+        "gate-dropped-person",
+        {("natural_person_xref", "every live record's person_id is a natural_person row")},
+        exact=False,
     )
 
 

@@ -71,7 +71,7 @@ def test_model_level_results_are_in_the_run_log(built, warehouse_url):
         ).fetchall()
     statuses = dict(nodes)
     assert statuses["model.mdm.natural_person"] == "success"
-    assert statuses["snapshot.mdm.natural_person_history"] == "success"
+    assert statuses["model.mdm.analyst_natural_person"] == "success"
     assert any(node.startswith("test.mdm.") and s == "pass" for node, s in nodes)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from mdm.build import STEADY_EXCLUDES, steady
 from mdm.settings import DBT_PROJECT_DIR
 from mdm.transform import project_fingerprint
 
@@ -45,3 +46,20 @@ def test_build_output_does_not_change_it(project: Path):
     (project / "target").mkdir(exist_ok=True)
     (project / "target" / "manifest.json").write_text("{}", encoding="utf-8")
     assert project_fingerprint(project) == before
+
+
+@pytest.mark.parametrize(
+    ("selection", "expected"),
+    [
+        (["--select", "a+"], ["--select", "a+", "--exclude", *STEADY_EXCLUDES]),
+        (["--exclude", "a+", "b"], ["--exclude", "a+", "b", *STEADY_EXCLUDES]),
+        (
+            ["--exclude", "a+", "--select", "c"],
+            ["--exclude", "a+", *STEADY_EXCLUDES, "--select", "c"],
+        ),
+    ],
+)
+def test_an_unchanged_project_builds_without_unit_tests_seeds_and_functions(
+    selection: list[str], expected: list[str]
+):
+    assert steady(selection) == expected
