@@ -8,6 +8,8 @@ about them in one place.
 
 from __future__ import annotations
 
+import re
+
 import great_expectations as gx
 import great_expectations.expectations as gxe
 from great_expectations.expectations.metadata_types import FailureSeverity
@@ -72,7 +74,18 @@ def build_profile_suite(spec: Dataset, mode: str) -> gx.ExpectationSuite:
     for column in spec.columns:
         codes = allowed_codes(column)
         name = column.name.lower()
-        if codes and name != "czbs" and (mode == "delta" or not column.delta_only):
+        if not codes or name == "czbs" or (mode == "full" and column.delta_only):
+            continue
+        if column.separator:  # several codes in one value: each of them in the list
+            suite.add_expectation(
+                gxe.ExpectColumnValuesToMatchRegex(
+                    column=name,
+                    regex=code_set_regex(codes, column.separator),
+                    mostly=CODES_MOSTLY_WARNING,
+                    severity=FailureSeverity.WARNING,
+                )
+            )
+        else:
             suite.add_expectation(
                 gxe.ExpectColumnValuesToBeInSet(
                     column=name,
@@ -95,6 +108,13 @@ def build_profile_suite(spec: Dataset, mode: str) -> gx.ExpectationSuite:
                 )
             )
     return suite
+
+
+def code_set_regex(codes: list[str], separator: str) -> str:
+    """A value of one or more ``codes`` joined by ``separator`` (spaces around allowed)."""
+    one = "(" + "|".join(re.escape(c) for c in sorted(codes, key=len, reverse=True)) + ")"
+    sep = r"\s*" + re.escape(separator) + r"\s*"
+    return rf"^\s*{one}({sep}{one})*\s*$"
 
 
 SUITES = {"gate": build_gate_suite, "profile": build_profile_suite}

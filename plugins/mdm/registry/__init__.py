@@ -1,4 +1,4 @@
-"""The source registry: the ten department datasets, read from ``datasets.yaml``."""
+"""The source registry: the nineteen department datasets, read from ``datasets.yaml``."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ class Column:
     codes: Any = None
     sql_type: str | None = None
     delta_only: bool = False
+    separator: str | None = None  # the value lists several codes (e.g. CFLB ``罚款;警告``)
 
 
 @dataclass(frozen=True)
