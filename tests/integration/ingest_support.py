@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
 from mdm.connections import params_from_url
 from mdm.ingest.files import IngestReport, ingest_file_drops
-from mdm.registry import datasets
+from mdm.registry import dataset, datasets
 
 INGEST_TABLES = (
     "ops.delivery",
@@ -196,3 +199,66 @@ def register_row(warehouse_url: str, where: str) -> tuple[str, str, dict[str, st
             (record_key,),
         ).fetchone()[0]  # type: ignore[index]
     return person_id, record_key, {c: raw.get(c.lower()) for c in spec.file_columns("delta")}
+
+
+def deliver(
+    landing: Path,
+    code: str,
+    delivery_id: str,
+    files: dict[str, bytes],
+    mode: str = "full",
+    rows: dict[str, int] | None = None,
+    write_files: bool = True,
+    overrides: dict[str, Any] | None = None,
+) -> Path:
+    """A delivery folder as a department writes it: the files, then ``_manifest.json``."""
+    folder = landing / code / delivery_id
+    folder.mkdir(parents=True, exist_ok=True)
+    entries = []
+    for name, data in files.items():
+        if write_files:
+            (folder / name).write_bytes(data)
+        count = (rows or {}).get(name, data.count(b"\n") - (1 if name.endswith(".csv") else 0))
+        entries.append({"name": name, "rows": count, "sha256": hashlib.sha256(data).hexdigest()})
+    document = {
+        "dataset": code,
+        "delivery_id": delivery_id,
+        "provider": dataset(code).provider,
+        "extract_time": f"{delivery_id[:4]}-{delivery_id[4:6]}-{delivery_id[6:8]}T02:00:00+08:00",
+        "mode": mode,
+        "encoding": "UTF-8",
+        "files": entries,
+        **(overrides or {}),
+    }
+    (folder / "_manifest.json").write_text(json.dumps(document, ensure_ascii=False))
+    return folder
+
+
+def ledger(url: str, code: str) -> dict[str, dict[str, Any]]:
+    with psycopg.connect(url) as conn, conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
+        cur.execute("select * from ops.delivery where dataset = %s", (code,))
+        return {r["delivery_id"]: r for r in cur.fetchall()}
+
+
+def counts_add_up(url: str) -> None:
+    """rows_declared = rows_loaded + rows_quarantined, as in raw and quarantine, for every
+    loaded delivery; nothing in raw or quarantine of any other."""
+    with psycopg.connect(url) as conn:
+        for code, delivery_id, status, declared, loaded, quarantined in conn.execute(
+            "select dataset, delivery_id, status, rows_declared, rows_loaded, rows_quarantined "
+            "from ops.delivery"
+        ).fetchall():
+            in_raw = conn.execute(
+                f"select count(*) from raw.{code} where _delivery_id = %s",  # noqa: S608
+                (delivery_id,),
+            ).fetchone()[0]
+            in_quarantine = conn.execute(
+                "select count(*) from quarantine.delivery_row where dataset = %s "
+                "and delivery_id = %s",
+                (code, delivery_id),
+            ).fetchone()[0]
+            if status in ("loaded", "partially_quarantined"):
+                assert declared == loaded + quarantined, (code, delivery_id)
+                assert (in_raw, in_quarantine) == (loaded, quarantined), (code, delivery_id)
+            else:
+                assert (in_raw, in_quarantine) == (0, 0), (code, delivery_id, status)
