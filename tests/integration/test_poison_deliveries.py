@@ -69,6 +69,14 @@ NOT_AN_OBJECT = object()
     [
         {"extract_time": "yesterday"},
         {"extract_time": 20261101},
+        {"extract_time": "2026-11-01T02:00:00"},  # (v2) no UTC offset: ambiguous
+        {"extract_time": "2026-11-01+08:00"},
+        {"extract_time": "2026-11-31T02:00:00+08:00"},
+        {"mode": "increment"},
+        {"mode": None},
+        {"provider": ""},
+        {"provider": "   "},
+        {"provider": 450000},
         {"provider": {"name": "公安厅"}},
         {"provider": "公安\x00厅"},
         {"mode": ["full"]},
