@@ -159,8 +159,28 @@ def reset_world(settings, warehouse_url: str) -> None:  # type: ignore[no-untype
         conn.execute("drop schema if exists staging, intermediate cascade")
         conn.execute("truncate ops.model_delivery")
         ensure_roles(conn)  # the schemas again, with their grants and default privileges
-    with psycopg.connect(db.frontend_url(settings), autocommit=True) as conn:
-        conn.execute("drop table if exists public.swj_grnsr, public.swj_dwnsr")
+    drop_frontend_tables(db.frontend_url(settings))
+
+
+def drop_frontend_tables(frontend_url: str) -> None:
+    """The departments' front-end tables (every front-end dataset of the registry)."""
+    tables = [s.table or s.code for s in datasets().values() if s.channel == "frontend_db"]
+    with psycopg.connect(frontend_url, autocommit=True) as conn:
+        conn.execute(f"drop table if exists {', '.join(f'public.{t}' for t in tables)}")
+
+
+def frontend_table(frontend_url: str, code: str, rows: list[dict[str, Any]]) -> None:
+    """A department's front-end table as the standard describes it (registry column types,
+    lower-case names, the record key as primary key), holding ``rows``."""
+    spec = dataset(code)
+    names = [c.name.lower() for c in spec.columns]
+    columns = ", ".join(f"{c.name.lower()} {c.sql_type or 'varchar'}" for c in spec.columns)
+    key = ", ".join(k.lower() for k in spec.record_key)
+    with psycopg.connect(frontend_url) as conn:
+        conn.execute(f"create table public.{spec.table} ({columns}, primary key ({key}))")
+        with conn.cursor().copy(f"copy public.{spec.table} ({', '.join(names)}) from stdin") as cp:
+            for row in rows:
+                cp.write_row([row.get(n) for n in names])
 
 
 def drop_login_users(warehouse_url: str, users: list[str]) -> None:
