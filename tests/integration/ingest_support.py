@@ -102,7 +102,7 @@ def build_world(  # type: ignore[no-untyped-def]
     write_frontend(db.frontend_url(settings), summary.frontend_rows)
     warehouse = params_from_url(warehouse_url)
     ingest_all_files(warehouse_url, folder / "landing", "world")
-    for code in ("swj_grnsr", "swj_dwnsr"):
+    for code in summary.frontend_rows:  # the front-end tables the generator writes
         pull_frontend(warehouse, params_from_url(db.frontend_url(settings)), dataset(code), "w")
     build.build_observations(settings, warehouse, "world")
     resolved = build.resolve_entities(warehouse, "world")
@@ -127,7 +127,7 @@ def resolve_day(  # type: ignore[no-untyped-def]
     warehouse = params_from_url(warehouse_url)
     ingest_all_files(warehouse_url, folder / "landing", f"day-{days}")
     frontend = params_from_url(db.frontend_url(settings))
-    for code in ("swj_grnsr", "swj_dwnsr"):
+    for code in summary.frontend_rows:
         pull_frontend(warehouse, frontend, dataset(code), f"day-{days}")
     build.build_observations(settings, warehouse, f"day-{days}")
     build.resolve_entities(warehouse, f"day-{days}")

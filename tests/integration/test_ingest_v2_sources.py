@@ -346,3 +346,34 @@ def test_a_debtor_removed_from_the_list_arrives_as_a_delete_flagged_or_not(wareh
     assert (row["reconciled"], row["rows_vanished"], row["rows_loaded"]) == (True, 1, 1)
     assert pull(reconcile=True) is None  # a delete is recorded once
     counts_add_up(warehouse_url)
+
+
+def test_a_front_end_table_not_set_up_yet_is_waited_for_and_one_gone_is_rejected(
+    settings, warehouse_url, clean_ingestion
+):
+    """A new source before the court has created its table: nothing to pull, a warning
+    event, no rejected pull every day; once rows were pulled, a table gone is a fault."""
+    warehouse = params_from_url(warehouse_url)
+    frontend_url = db.frontend_url(settings)
+    frontend = params_from_url(frontend_url)
+    spec = dataset("fy_sxbzxr")
+    assert pull_frontend(warehouse, frontend, spec, "early", T0) is None
+    with psycopg.connect(warehouse_url) as conn:
+        events = conn.execute(
+            "select event, detail ->> 'warning' from ops.delivery_event where dataset = %s",
+            (spec.code,),
+        ).fetchall()
+        pulls = conn.execute(
+            "select count(*) from ops.delivery where dataset = %s", (spec.code,)
+        ).fetchone()[0]
+    assert [e[0] for e in events] == ["no_source_table"] and pulls == 0
+    assert "does not exist (yet)" in events[0][1] and "To do" in events[0][1]
+    frontend_table(frontend_url, "fy_sxbzxr", [_debtor("A1")])
+    assert (
+        pull_frontend(warehouse, frontend, spec, "p", T0 + dt.timedelta(hours=1)).rows_loaded == 1
+    )
+    with psycopg.connect(frontend_url, autocommit=True) as conn:
+        conn.execute("drop table public.fy_sxbzxr")
+    gone = pull_frontend(warehouse, frontend, spec, "gone", T0 + dt.timedelta(hours=2))
+    assert (gone.status, gone.error_code) == ("rejected", "source_table_missing")
+    assert "does not exist any more" in gone.error and "to do:" in gone.error
