@@ -282,3 +282,30 @@ def counts_add_up(url: str) -> None:
                 assert (in_raw, in_quarantine) == (loaded, quarantined), (code, delivery_id)
             else:
                 assert (in_raw, in_quarantine) == (0, 0), (code, delivery_id, status)
+
+
+def current_rows(warehouse_url: str, code: str) -> dict[str, tuple[str | None, str, str]]:
+    """Each record's last row in ``raw.<code>`` (as macros/current_records.sql orders them):
+    key -> (GXSJ, operation, file). For a dataset keyed by one column."""
+    (key,) = (k.lower() for k in dataset(code).record_key)
+    with psycopg.connect(warehouse_url) as conn:
+        rows = conn.execute(
+            f"select distinct on (btrim({key})) {key}, gxsj, _operation, _file "  # noqa: S608
+            f"from raw.{code} order by btrim({key}), _delivery_id desc, _file desc, _line desc"
+        ).fetchall()
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+def outcome_counts(outcomes: dict[str, Any]) -> dict[str, tuple[str, int, int]]:
+    """Delivery id -> (status, rows loaded, rows quarantined) of an ingestion's outcomes."""
+    return {k: (o.status, o.rows_loaded, o.rows_quarantined) for k, o in outcomes.items()}
+
+
+def quarantined_rows(warehouse_url: str) -> list[tuple[Any, ...]]:
+    """(dataset, delivery id, file, line, reason code, reason, raw text) of every row in
+    quarantine, by dataset, delivery, file and line."""
+    with psycopg.connect(warehouse_url) as conn:
+        return conn.execute(
+            "select dataset, delivery_id, file, line, reason_code, reason, raw_text "
+            "from quarantine.delivery_row order by 1, 2, 3, 4"
+        ).fetchall()

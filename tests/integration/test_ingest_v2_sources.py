@@ -16,7 +16,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from ingest_support import counts_add_up, deliver, frontend_table, ledger
+from ingest_support import counts_add_up, current_rows, deliver, frontend_table, ledger
 
 from mdm import db
 from mdm.connections import params_from_url
@@ -276,14 +276,9 @@ def debtors(settings, warehouse_url, clean_ingestion):  # type: ignore[no-untype
     yield frontend_url, pull
 
 
-def _current(warehouse_url: str) -> dict[str, tuple[str, str, str]]:
+def _current(warehouse_url: str) -> dict[str, tuple[str | None, str, str]]:
     """Each case's last row in raw (GXSJ, operation, file), as staging will read it."""
-    with psycopg.connect(warehouse_url) as conn:
-        rows = conn.execute(
-            "select distinct on (btrim(ah)) ah, gxsj, _operation, _file from raw.fy_sxbzxr "
-            "order by btrim(ah), _delivery_id desc, _file desc, _line desc"
-        ).fetchall()
-    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+    return current_rows(warehouse_url, "fy_sxbzxr")
 
 
 def test_debtors_committed_late_or_stamped_lower_are_not_missed(warehouse_url, debtors):
