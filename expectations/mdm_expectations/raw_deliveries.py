@@ -8,13 +8,11 @@ about them in one place.
 
 from __future__ import annotations
 
-import re
-
 import great_expectations as gx
 import great_expectations.expectations as gxe
 from great_expectations.expectations.metadata_types import FailureSeverity
 
-from mdm.registry import Dataset, allowed_codes
+from mdm.registry import Dataset, allowed_codes, code_set_regex
 
 # A required column empty in more than half of the rows is a broken extract, not data.
 REQUIRED_MOSTLY_CRITICAL = 0.5
@@ -108,13 +106,6 @@ def build_profile_suite(spec: Dataset, mode: str) -> gx.ExpectationSuite:
                 )
             )
     return suite
-
-
-def code_set_regex(codes: list[str], separator: str) -> str:
-    """A value of one or more ``codes`` joined by ``separator`` (spaces around allowed)."""
-    one = "(" + "|".join(re.escape(c) for c in sorted(codes, key=len, reverse=True)) + ")"
-    sep = r"\s*" + re.escape(separator) + r"\s*"
-    return rf"^\s*{one}({sep}{one})*\s*$"
 
 
 SUITES = {"gate": build_gate_suite, "profile": build_profile_suite}
