@@ -363,3 +363,27 @@ def test_a_front_end_table_not_set_up_yet_is_waited_for_and_one_gone_is_rejected
     gone = pull_frontend(warehouse, frontend, spec, "gone", T0 + dt.timedelta(hours=2))
     assert (gone.status, gone.error_code) == ("rejected", "source_table_missing")
     assert "does not exist any more" in gone.error and "to do:" in gone.error
+
+
+def test_a_delta_of_deletes_that_carry_only_their_key_passes_the_gate(
+    tmp_path, warehouse_url, clean_ingestion
+):
+    """Credit repair (信用修复) deletes penalties with CZBS = D, and the standard guarantees
+    only the record key of a delete: the required columns are not required of them."""
+    landing = tmp_path / "landing"
+    spec = dataset("xyb_xzcf")
+    repairs = [{"XZCFID": f"CF00{i}", "GXSJ": STAMP, "CZBS": "D"} for i in range(1, 4)]
+    files, _ = _files(spec, [SAMPLES["xyb_xzcf"][0] | {"XZCFID": "CF009"}, *repairs])
+    deliver(landing, "xyb_xzcf", "20261103-01", files, "delta")
+    files, _ = _files(spec, [{**r, "XZCFID": r["XZCFID"] + "X"} for r in repairs])
+    deliver(landing, "xyb_xzcf", "20261103-02", files, "delta")  # nothing but deletes
+    report = ingest_file_drops(params_from_url(warehouse_url), landing, spec, "v2")
+    assert [(o.status, o.rows_loaded) for o in report.outcomes] == [("loaded", 4), ("loaded", 3)]
+    profiled = profile_deliveries("xyb_xzcf", params_from_url(warehouse_url), ["20261103-02"])
+    assert profiled == {"20261103-02": []}
+    # A delta whose inserts lack their required columns is still an incomplete extract.
+    broken = [{"XZCFID": f"CF01{i}", "GXSJ": STAMP, "CZBS": "I"} for i in range(1, 4)]
+    files, _ = _files(spec, [SAMPLES["xyb_xzcf"][0] | {"XZCFID": "CF019"}, *broken])
+    deliver(landing, "xyb_xzcf", "20261104-01", files, "delta")
+    report = ingest_file_drops(params_from_url(warehouse_url), landing, spec, "v2")
+    assert [(o.status, o.error_code) for o in report.outcomes] == [("rejected", "gate_failed")]
