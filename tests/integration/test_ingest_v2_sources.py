@@ -16,7 +16,15 @@ from typing import Any
 
 import psycopg
 import pytest
-from ingest_support import counts_add_up, current_rows, deliver, frontend_table, ledger
+from ingest_support import (
+    counts_add_up,
+    current_rows,
+    deliver,
+    frontend_table,
+    ledger,
+    outcome_counts,
+    quarantined_rows,
+)
 
 from mdm import db
 from mdm.connections import params_from_url
@@ -387,3 +395,21 @@ def test_a_delta_of_deletes_that_carry_only_their_key_passes_the_gate(
     deliver(landing, "xyb_xzcf", "20261104-01", files, "delta")
     report = ingest_file_drops(params_from_url(warehouse_url), landing, spec, "v2")
     assert [(o.status, o.error_code) for o in report.outcomes] == [("rejected", "gate_failed")]
+
+
+def test_a_nul_inside_a_certificates_surface_data_quarantines_its_row(
+    tmp_path, warehouse_url, clean_ingestion
+):
+    landing = tmp_path / "landing"
+    good, bad = SAMPLES["dzzz_zzxx"][0], {**SAMPLES["dzzz_zzxx"][0], "zzbs": "ZZ003"}
+    bad["zmxx"] = {**good["zmxx"], "nvxm": "黄\x00丽"}  # json.dumps writes it as \u0000
+    files, _ = _files(dataset("dzzz_zzxx"), [good, bad])
+    deliver(landing, "dzzz_zzxx", "20261101-01", files, "delta")
+    report = ingest_file_drops(params_from_url(warehouse_url), landing, dataset("dzzz_zzxx"), "x")
+    assert outcome_counts({o.delivery_id: o for o in report.outcomes}) == {
+        "20261101-01": ("partially_quarantined", 1, 1)
+    }
+    assert [(q[2], q[3], q[4]) for q in quarantined_rows(warehouse_url)] == [
+        ("part-2.jsonl", 1, "nul_byte")
+    ]
+    counts_add_up(warehouse_url)

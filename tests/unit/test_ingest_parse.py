@@ -324,3 +324,23 @@ def test_quarantined_lines_are_placed_across_parse_batches(monkeypatch):
         if i % 83 == 3 and i % 97 != 5 and i % 89 != 7
     }
     assert parsed.records == 2000
+
+
+def test_a_nul_inside_an_object_value_quarantines_its_row():
+    certificates = dataset("dzzz_zzxx")  # zmxx: the surface data, a JSON object
+    line = (
+        '{{"zzbs": "{key}", "zzlxdm": "JHZ", "zmxx": {zmxx}, '
+        '"gxsj": "2026-11-01 10:00:00", "czbs": "I"}}'
+    )
+    lines = [
+        line.format(key="Z1", zmxx='{"nfxm": "韦\\u0000强"}'),
+        line.format(key="Z2", zmxx='{"nfxm": "韦强", "bq": ["\\u0000"]}'),
+        line.format(key="Z3", zmxx='{"nfxm": "韦强\\u5f3a"}'),
+    ]
+    data = ("\n".join(lines) + "\n").encode()
+    parsed = parse_jsonl(certificates, "delta", "p.jsonl", data, "utf-8")
+    assert [(q.line, q.reason_code) for q in parsed.quarantined] == [
+        (1, "nul_byte"),
+        (2, "nul_byte"),
+    ]
+    assert [r["zmxx"] for r in parsed.table.to_pylist()] == ['{"nfxm": "韦强强"}']

@@ -682,8 +682,13 @@ class JsonlReader:
             return None
         row = {str(k).lower(): _text(v) for k, v in obj.items()}
         if "\\u" in text:  # only an escape can put a NUL or a lone surrogate into a value
+            # An object value (e.g. the e-certificates' zmxx) is kept as JSON text, where a
+            # NUL stays escaped; PostgreSQL's jsonb cannot hold it either.
+            nested = any(
+                isinstance(v, dict | list) and "\\u0000" in (_text(v) or "") for v in obj.values()
+            )
             for key, value in row.items():
-                if "\x00" in key or (value is not None and "\x00" in value):
+                if nested or "\x00" in key or (value is not None and "\x00" in value):
                     quarantine(*_NUL_REASON)
                     return None
                 try:
