@@ -326,7 +326,7 @@ def _pull(
         e.status in ledger.LOADED for e in ledger.entries(conn, code).values()
     ):
         # A department that has not set its table up yet: nothing to pull, not a fault of a
-        # pull (once rows were pulled, a table gone is: rejected below, missing columns).
+        # pull (once rows were pulled, a table gone is one: rejected below).
         message = (
             f"{code}: the front-end table public.{table} does not exist (yet): nothing pulled. "
             f"To do: ask {spec.department} to create it as the interface standard describes"
