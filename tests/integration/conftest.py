@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from ingest_support import reset_ingestion
+from ingest_support import drop_frontend_tables, reset_ingestion
 
 from mdm import db
 
@@ -20,8 +20,7 @@ def _server(database_server) -> None:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def clean_ingestion(warehouse_url: str, settings) -> Iterator[None]:  # type: ignore[no-untyped-def]
     reset_ingestion(warehouse_url)
-    with psycopg.connect(db.frontend_url(settings), autocommit=True) as conn:
-        conn.execute("drop table if exists public.swj_grnsr, public.swj_dwnsr")
+    drop_frontend_tables(db.frontend_url(settings))
     yield
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
 from mdm.connections import params_from_url
 from mdm.ingest.files import IngestReport, ingest_file_drops
-from mdm.registry import datasets
+from mdm.registry import dataset, datasets
 
 INGEST_TABLES = (
     "ops.delivery",
@@ -99,7 +102,7 @@ def build_world(  # type: ignore[no-untyped-def]
     write_frontend(db.frontend_url(settings), summary.frontend_rows)
     warehouse = params_from_url(warehouse_url)
     ingest_all_files(warehouse_url, folder / "landing", "world")
-    for code in ("swj_grnsr", "swj_dwnsr"):
+    for code in summary.frontend_rows:  # the front-end tables the generator writes
         pull_frontend(warehouse, params_from_url(db.frontend_url(settings)), dataset(code), "w")
     build.build_observations(settings, warehouse, "world")
     resolved = build.resolve_entities(warehouse, "world")
@@ -124,7 +127,7 @@ def resolve_day(  # type: ignore[no-untyped-def]
     warehouse = params_from_url(warehouse_url)
     ingest_all_files(warehouse_url, folder / "landing", f"day-{days}")
     frontend = params_from_url(db.frontend_url(settings))
-    for code in ("swj_grnsr", "swj_dwnsr"):
+    for code in summary.frontend_rows:
         pull_frontend(warehouse, frontend, dataset(code), f"day-{days}")
     build.build_observations(settings, warehouse, f"day-{days}")
     build.resolve_entities(warehouse, f"day-{days}")
@@ -156,8 +159,28 @@ def reset_world(settings, warehouse_url: str) -> None:  # type: ignore[no-untype
         conn.execute("drop schema if exists staging, intermediate cascade")
         conn.execute("truncate ops.model_delivery")
         ensure_roles(conn)  # the schemas again, with their grants and default privileges
-    with psycopg.connect(db.frontend_url(settings), autocommit=True) as conn:
-        conn.execute("drop table if exists public.swj_grnsr, public.swj_dwnsr")
+    drop_frontend_tables(db.frontend_url(settings))
+
+
+def drop_frontend_tables(frontend_url: str) -> None:
+    """The departments' front-end tables (every front-end dataset of the registry)."""
+    tables = [s.table or s.code for s in datasets().values() if s.channel == "frontend_db"]
+    with psycopg.connect(frontend_url, autocommit=True) as conn:
+        conn.execute(f"drop table if exists {', '.join(f'public.{t}' for t in tables)}")
+
+
+def frontend_table(frontend_url: str, code: str, rows: list[dict[str, Any]]) -> None:
+    """A department's front-end table as the standard describes it (registry column types,
+    lower-case names, the record key as primary key), holding ``rows``."""
+    spec = dataset(code)
+    names = [c.name.lower() for c in spec.columns]
+    columns = ", ".join(f"{c.name.lower()} {c.sql_type or 'varchar'}" for c in spec.columns)
+    key = ", ".join(k.lower() for k in spec.record_key)
+    with psycopg.connect(frontend_url) as conn:
+        conn.execute(f"create table public.{spec.table} ({columns}, primary key ({key}))")
+        with conn.cursor().copy(f"copy public.{spec.table} ({', '.join(names)}) from stdin") as cp:
+            for row in rows:
+                cp.write_row([row.get(n) for n in names])
 
 
 def drop_login_users(warehouse_url: str, users: list[str]) -> None:
@@ -196,3 +219,93 @@ def register_row(warehouse_url: str, where: str) -> tuple[str, str, dict[str, st
             (record_key,),
         ).fetchone()[0]  # type: ignore[index]
     return person_id, record_key, {c: raw.get(c.lower()) for c in spec.file_columns("delta")}
+
+
+def deliver(
+    landing: Path,
+    code: str,
+    delivery_id: str,
+    files: dict[str, bytes],
+    mode: str = "full",
+    rows: dict[str, int] | None = None,
+    write_files: bool = True,
+    overrides: dict[str, Any] | None = None,
+) -> Path:
+    """A delivery folder as a department writes it: the files, then ``_manifest.json``."""
+    folder = landing / code / delivery_id
+    folder.mkdir(parents=True, exist_ok=True)
+    entries = []
+    for name, data in files.items():
+        if write_files:
+            (folder / name).write_bytes(data)
+        count = (rows or {}).get(name, data.count(b"\n") - (1 if name.endswith(".csv") else 0))
+        entries.append({"name": name, "rows": count, "sha256": hashlib.sha256(data).hexdigest()})
+    document = {
+        "dataset": code,
+        "delivery_id": delivery_id,
+        "provider": dataset(code).provider,
+        "extract_time": f"{delivery_id[:4]}-{delivery_id[4:6]}-{delivery_id[6:8]}T02:00:00+08:00",
+        "mode": mode,
+        "encoding": "UTF-8",
+        "files": entries,
+        **(overrides or {}),
+    }
+    (folder / "_manifest.json").write_text(json.dumps(document, ensure_ascii=False))
+    return folder
+
+
+def ledger(url: str, code: str) -> dict[str, dict[str, Any]]:
+    with psycopg.connect(url) as conn, conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
+        cur.execute("select * from ops.delivery where dataset = %s", (code,))
+        return {r["delivery_id"]: r for r in cur.fetchall()}
+
+
+def counts_add_up(url: str) -> None:
+    """rows_declared = rows_loaded + rows_quarantined, as in raw and quarantine, for every
+    loaded delivery; nothing in raw or quarantine of any other."""
+    with psycopg.connect(url) as conn:
+        for code, delivery_id, status, declared, loaded, quarantined in conn.execute(
+            "select dataset, delivery_id, status, rows_declared, rows_loaded, rows_quarantined "
+            "from ops.delivery"
+        ).fetchall():
+            in_raw = conn.execute(
+                f"select count(*) from raw.{code} where _delivery_id = %s",  # noqa: S608
+                (delivery_id,),
+            ).fetchone()[0]
+            in_quarantine = conn.execute(
+                "select count(*) from quarantine.delivery_row where dataset = %s "
+                "and delivery_id = %s",
+                (code, delivery_id),
+            ).fetchone()[0]
+            if status in ("loaded", "partially_quarantined"):
+                assert declared == loaded + quarantined, (code, delivery_id)
+                assert (in_raw, in_quarantine) == (loaded, quarantined), (code, delivery_id)
+            else:
+                assert (in_raw, in_quarantine) == (0, 0), (code, delivery_id, status)
+
+
+def current_rows(warehouse_url: str, code: str) -> dict[str, tuple[str | None, str, str]]:
+    """Each record's last row in ``raw.<code>`` (as macros/current_records.sql orders them):
+    key -> (GXSJ, operation, file). For a dataset keyed by one column."""
+    (key,) = (k.lower() for k in dataset(code).record_key)
+    with psycopg.connect(warehouse_url) as conn:
+        rows = conn.execute(
+            f"select distinct on (btrim({key})) {key}, gxsj, _operation, _file "  # noqa: S608
+            f"from raw.{code} order by btrim({key}), _delivery_id desc, _file desc, _line desc"
+        ).fetchall()
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+def outcome_counts(outcomes: dict[str, Any]) -> dict[str, tuple[str, int, int]]:
+    """Delivery id -> (status, rows loaded, rows quarantined) of an ingestion's outcomes."""
+    return {k: (o.status, o.rows_loaded, o.rows_quarantined) for k, o in outcomes.items()}
+
+
+def quarantined_rows(warehouse_url: str) -> list[tuple[Any, ...]]:
+    """(dataset, delivery id, file, line, reason code, reason, raw text) of every row in
+    quarantine, by dataset, delivery, file and line."""
+    with psycopg.connect(warehouse_url) as conn:
+        return conn.execute(
+            "select dataset, delivery_id, file, line, reason_code, reason, raw_text "
+            "from quarantine.delivery_row order by 1, 2, 3, 4"
+        ).fetchall()

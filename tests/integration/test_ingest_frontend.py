@@ -6,6 +6,7 @@ import datetime as dt
 
 import psycopg
 import pytest
+from ingest_support import current_rows
 from psycopg.rows import dict_row
 
 from mdm import db
@@ -176,13 +177,7 @@ def small_source(settings, warehouse_url, clean_ingestion):  # type: ignore[no-u
 
 
 def _current(warehouse_url: str) -> dict[str, tuple[str | None, str, str]]:
-    """Each record's last row in raw (as macros/current_records.sql orders them)."""
-    with psycopg.connect(warehouse_url) as conn:
-        rows = conn.execute(
-            "select distinct on (btrim(djxh)) djxh, gxsj, _operation, _file from raw.swj_grnsr "
-            "order by btrim(djxh), _delivery_id desc, _file desc, _line desc"
-        ).fetchall()
-    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+    return current_rows(warehouse_url, "swj_grnsr")
 
 
 def _ledger(warehouse_url: str, delivery_id: str) -> dict[str, object]:

@@ -2,9 +2,10 @@
 
 A malformed manifest, a NUL character, bytes that are not the declared encoding,
 a line over a megabyte, a link instead of a file: each ends as a rejection with
-what to do, or as a quarantined row, and the dataset's next deliveries load. A
-re-send is recognised by its manifest's content; files are hashed from the bytes
-loaded; a large file is parsed in a bounded amount of memory.
+what to do, or as a quarantined row (a value's NUL, undecodable bytes or overlong
+line), and the dataset's next deliveries load. A re-send is recognised by its
+manifest's content; files are hashed from the bytes loaded; a large file is parsed
+in a bounded amount of memory.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from ingest_support import counts_add_up, deliver, ledger, outcome_counts, quarantined_rows
 
 from mdm.connections import params_from_url
 from mdm.ingest import gate, raw_tables
@@ -54,72 +56,9 @@ def births_jsonl(keys: list[str]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def deliver(
-    landing: Path,
-    code: str,
-    delivery_id: str,
-    files: dict[str, bytes],
-    mode: str = "full",
-    rows: dict[str, int] | None = None,
-    write_files: bool = True,
-    overrides: dict[str, Any] | None = None,
-) -> Path:
-    """A delivery folder as a department writes it: the files, then ``_manifest.json``."""
-    folder = landing / code / delivery_id
-    folder.mkdir(parents=True, exist_ok=True)
-    entries = []
-    for name, data in files.items():
-        if write_files:
-            (folder / name).write_bytes(data)
-        count = (rows or {}).get(name, data.count(b"\n") - (1 if name.endswith(".csv") else 0))
-        entries.append({"name": name, "rows": count, "sha256": hashlib.sha256(data).hexdigest()})
-    document = {
-        "dataset": code,
-        "delivery_id": delivery_id,
-        "provider": dataset(code).provider,
-        "extract_time": f"{delivery_id[:4]}-{delivery_id[4:6]}-{delivery_id[6:8]}T02:00:00+08:00",
-        "mode": mode,
-        "encoding": "UTF-8",
-        "files": entries,
-        **(overrides or {}),
-    }
-    (folder / "_manifest.json").write_text(json.dumps(document, ensure_ascii=False))
-    return folder
-
-
 def ingest(url: str, landing: Path, spec=REGISTER, **kwargs: Any) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     report = ingest_file_drops(params_from_url(url), landing, spec, "poison", **kwargs)
     return {o.delivery_id: o for o in report.outcomes}
-
-
-def ledger(url: str, code: str) -> dict[str, dict[str, Any]]:
-    with psycopg.connect(url) as conn, conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
-        cur.execute("select * from ops.delivery where dataset = %s", (code,))
-        return {r["delivery_id"]: r for r in cur.fetchall()}
-
-
-def counts_add_up(url: str) -> None:
-    """rows_declared = rows_loaded + rows_quarantined, as in raw and quarantine, for every
-    loaded delivery; nothing in raw or quarantine of any other."""
-    with psycopg.connect(url) as conn:
-        for code, delivery_id, status, declared, loaded, quarantined in conn.execute(
-            "select dataset, delivery_id, status, rows_declared, rows_loaded, rows_quarantined "
-            "from ops.delivery"
-        ).fetchall():
-            in_raw = conn.execute(
-                f"select count(*) from raw.{code} where _delivery_id = %s",  # noqa: S608
-                (delivery_id,),
-            ).fetchone()[0]
-            in_quarantine = conn.execute(
-                "select count(*) from quarantine.delivery_row where dataset = %s "
-                "and delivery_id = %s",
-                (code, delivery_id),
-            ).fetchone()[0]
-            if status in ("loaded", "partially_quarantined"):
-                assert declared == loaded + quarantined, (code, delivery_id)
-                assert (in_raw, in_quarantine) == (loaded, quarantined), (code, delivery_id)
-            else:
-                assert (in_raw, in_quarantine) == (0, 0), (code, delivery_id, status)
 
 
 NOT_AN_OBJECT = object()
@@ -130,6 +69,14 @@ NOT_AN_OBJECT = object()
     [
         {"extract_time": "yesterday"},
         {"extract_time": 20261101},
+        {"extract_time": "2026-11-01T02:00:00"},  # (v2) no UTC offset: ambiguous
+        {"extract_time": "2026-11-01+08:00"},
+        {"extract_time": "2026-11-31T02:00:00+08:00"},
+        {"mode": "increment"},
+        {"mode": None},
+        {"provider": ""},
+        {"provider": "   "},
+        {"provider": 450000},
         {"provider": {"name": "公安厅"}},
         {"provider": "公安\x00厅"},
         {"mode": ["full"]},
@@ -186,34 +133,32 @@ def test_a_nul_character_quarantines_its_row_in_every_path(
 
     register = ingest(warehouse_url, landing)
     births_outcomes = ingest(warehouse_url, landing, BIRTHS)
-    assert {k: (o.status, o.rows_loaded, o.rows_quarantined) for k, o in register.items()} == {
+    assert outcome_counts(register) == {
         "20261101-01": ("partially_quarantined", 2, 1),
         "20261102-01": ("partially_quarantined", 1, 1),
         "20261103-01": ("loaded", 1, 0),
     }
-    assert {
-        k: (o.status, o.rows_loaded, o.rows_quarantined) for k, o in births_outcomes.items()
-    } == {
+    assert outcome_counts(births_outcomes) == {
         "20261101-01": ("partially_quarantined", 1, 1),
         "20261102-01": ("loaded", 1, 0),
     }
-    with psycopg.connect(warehouse_url) as conn:
-        quarantined = conn.execute(
-            "select dataset, delivery_id, line, reason_code, raw_text from quarantine.delivery_row "
-            "order by 1, 2"
-        ).fetchall()
-    assert [q[:4] for q in quarantined] == [
+    quarantined = quarantined_rows(warehouse_url)
+    assert [(q[0], q[1], q[3], q[4]) for q in quarantined] == [
         ("gat_czrk", "20261101-01", 3, "nul_byte"),
         ("gat_czrk", "20261102-01", 3, "nul_byte"),
         ("wjw_csyxzm", "20261101-01", 2, "nul_byte"),
     ]
-    assert "张\\x00三" in quarantined[0][4]
+    assert "张\\x00三" in quarantined[0][6]
     counts_add_up(warehouse_url)
 
 
-def test_undecodable_jsonl_and_overlong_lines_are_rejected_and_the_dataset_goes_on(
+def test_undecodable_values_and_overlong_lines_quarantine_their_rows(
     tmp_path, warehouse_url, clean_ingestion
 ):
+    """(v2) Bytes that are not the declared encoding in one value, a line over a megabyte:
+    the row is quarantined with its line, the reason and the start of its text; the rest of
+    the delivery loads and the counts add up (a file mostly in another encoding is rejected:
+    test_ingest_files, wrong_declared_encoding)."""
     landing = tmp_path / "landing"
     bad_utf8 = births_jsonl(["B1"]) + b'{"cszmbh": "B2", "mqxm": "\xff\xfe", "gxsj": "x"}\n'
     deliver(landing, "wjw_csyxzm", "20261101-01", {"part-1.jsonl": bad_utf8}, mode="delta")
@@ -222,34 +167,35 @@ def test_undecodable_jsonl_and_overlong_lines_are_rejected_and_the_dataset_goes_
     deliver(landing, "wjw_csyxzm", "20261103-01", {"part-1.jsonl": births_jsonl(["B5"])},
             mode="delta")  # fmt: skip
     # A CSV line of 20 MB: more than a parser block holds.
-    huge = register_csv([register_row("R1"), register_row("R2", address="路" * (7 << 20))])
+    huge = register_csv(
+        [register_row("R1"), register_row("R2", address="路" * (7 << 20)), register_row("R3")]
+    )
     deliver(landing, "gat_czrk", "20261101-01", {"part-1.csv": huge})
-    deliver(landing, "gat_czrk", "20261102-01", {"part-1.csv": register_csv([register_row("R3")])})
+    deliver(landing, "gat_czrk", "20261102-01", {"part-1.csv": register_csv([register_row("R4")])})
 
-    births = ingest(warehouse_url, landing, BIRTHS)
-    assert {k: (o.status, o.error_code) for k, o in births.items()} == {
-        "20261101-01": ("rejected", "undecodable"),
-        "20261102-01": ("blocked", "blocked"),  # a rejected delta holds the next ones back
-        "20261103-01": ("blocked", "blocked"),
+    assert outcome_counts(ingest(warehouse_url, landing, BIRTHS)) == {
+        "20261101-01": ("partially_quarantined", 1, 1),
+        "20261102-01": ("partially_quarantined", 1, 1),
+        "20261103-01": ("loaded", 1, 0),
     }
-    assert "wjw_csyxzm/20261101-01/part-1.jsonl line 2" in births["20261101-01"].error
-    assert "to do:" in births["20261101-01"].error
-    births = ingest(warehouse_url, landing, BIRTHS, skip=["20261101-01"])
-    assert {k: (o.status, o.error_code) for k, o in births.items()} == {
-        "20261102-01": ("rejected", "line_too_long"),
-        "20261103-01": ("blocked", "blocked"),
+    assert outcome_counts(ingest(warehouse_url, landing)) == {
+        "20261101-01": ("partially_quarantined", 2, 1),
+        "20261102-01": ("loaded", 1, 0),
     }
-    assert "wjw_csyxzm/20261102-01/part-1.jsonl line 2" in births["20261102-01"].error
-    births = ingest(warehouse_url, landing, BIRTHS, skip=["20261102-01"])
-    assert {k: o.status for k, o in births.items()} == {"20261103-01": "loaded"}
-
-    register = ingest(warehouse_url, landing)
-    assert {k: (o.status, o.error_code) for k, o in register.items()} == {
-        "20261101-01": ("rejected", "line_too_long"),
-        "20261102-01": ("loaded", None),
-    }
-    assert "gat_czrk/20261101-01/part-1.csv line 3" in register["20261101-01"].error
+    quarantined = quarantined_rows(warehouse_url)
+    with psycopg.connect(warehouse_url) as conn:
+        loaded = conn.execute("select rybh from raw.gat_czrk order by 1").fetchall()
+    assert [q[:5] for q in quarantined] == [
+        ("gat_czrk", "20261101-01", "part-1.csv", 3, "line_too_long"),
+        ("wjw_csyxzm", "20261101-01", "part-1.jsonl", 2, "undecodable"),
+        ("wjw_csyxzm", "20261102-01", "part-1.jsonl", 2, "line_too_long"),
+    ]
+    assert all("to do:" in q[5] for q in quarantined)
+    assert quarantined[0][6].startswith("R2,") and len(quarantined[0][6]) < 4000
+    assert "\\xff\\xfe" in quarantined[1][6]
+    assert loaded == [("R1",), ("R3",), ("R4",)]
     counts_add_up(warehouse_url)
+    assert ingest(warehouse_url, landing) == {}  # a rerun: nothing again
 
 
 def test_an_unforeseen_fault_in_reading_a_delivery_rejects_it_alone(

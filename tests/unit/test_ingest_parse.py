@@ -98,7 +98,12 @@ def test_a_missing_optional_column_loads_as_null_and_is_recorded():
     [
         (b"", "gb18030", "empty_file", None),
         (f"{HEADER}\n{social_row('S1')}".encode("gb18030"), "gb18030", "truncated_file", 2),
-        (f"{HEADER}\n{social_row('S1')}\n".encode("gb18030"), "utf-8", "undecodable", 2),
+        (
+            f"{HEADER}\n{social_row('S1')}\n{social_row('S2')}\n".encode("gb18030"),
+            "utf-8",
+            "undecodable",
+            2,
+        ),
         (f"{HEADER}\n{social_row('S1')}\n".encode(), "gb18030", "encoding_mismatch", None),
         (
             f"{HEADER.replace('ZZMC,', '')}\n{social_row('S1')}\n".encode("gb18030"),
@@ -187,30 +192,74 @@ def test_a_nul_character_in_a_jsonl_value_or_key_quarantines_its_row():
     assert parsed.records == 4
 
 
-def test_invalid_utf8_in_a_jsonl_file_rejects_it_with_the_line():
-    good = b'{"cszmbh": "T1", "gxsj": "2026-11-01 10:00:00", "czbs": "I"}\n'
-    data = good + b'{"cszmbh": "T2", "xsexm": "\xff\xfe", "gxsj": "2026-11-01 10:00:00"}\n' + good
+def test_invalid_bytes_in_a_value_quarantine_their_row_with_the_bytes():
+    good = b'{"cszmbh": "T1", "mqxm": "\xe6\x9d\x8e", "gxsj": "2026-11-01 10:00:00"}\n'
+    bad = b'{"cszmbh": "T2", "xsexm": "\xff\xfe", "gxsj": "2026-11-01 10:00:00"}\n'
+    parsed = parse_jsonl(BIRTHS, "delta", "p.jsonl", good + bad + good, "utf-8")
+    assert [r["_line"] for r in parsed.table.to_pylist()] == [1, 3]
+    assert [(q.line, q.reason_code) for q in parsed.quarantined] == [(2, "undecodable")]
+    assert "\\xff\\xfe" in (parsed.quarantined[0].raw_text or "")
+    assert parsed.records == 3
+    # CSV, GB18030: 协 and 会 with a byte 0xFF (never GB18030) between them in one name.
+    broken = social_row("S2", name="NAME").encode().replace(b"NAME", b"\xd0\xad\xff\xbb\xe1")
+    data = (
+        b"\n".join(
+            [
+                HEADER.encode(),
+                social_row("S1").encode("gb18030"),
+                broken,
+                social_row("S3").encode("gb18030"),
+            ]
+        )
+        + b"\n"
+    )
+    parsed = parse_csv(SOCIAL, "full", "p.csv", data, "gb18030")
+    assert [r["shzzid"] for r in parsed.table.to_pylist()] == ["S1", "S3"]
+    assert [(q.line, q.reason_code) for q in parsed.quarantined] == [(3, "undecodable")]
+    assert parsed.records == 3
+
+
+def test_a_file_whose_lines_mostly_do_not_decode_is_rejected():
+    # GB18030 declared UTF-8: every line with Chinese fails, not a value here and there.
+    lines = [f'{{"cszmbh": "T{i}", "mqxm": "李四", "gxsj": "2026-11-01"}}' for i in range(3)]
     with pytest.raises(DeliveryRejectedError) as caught:
-        parse_jsonl(BIRTHS, "delta", "p.jsonl", data, "utf-8")
-    assert (caught.value.code, caught.value.line) == ("undecodable", 2)
+        parse_jsonl(
+            BIRTHS, "delta", "p.jsonl", ("\n".join(lines) + "\n").encode("gb18030"), "utf-8"
+        )
+    assert (caught.value.code, caught.value.line) == ("undecodable", 1)
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
-def test_a_line_over_a_megabyte_rejects_the_file_with_its_line(fmt):
+def test_a_line_over_a_megabyte_quarantines_its_row_with_its_line(fmt):
     from mdm.ingest.parse import MAX_LINE_BYTES
 
     if fmt == "csv":
         long = social_row("S2", name="名" * (MAX_LINE_BYTES // 2))
-        text = f"{HEADER}\n{social_row('S1')}\n{long}\n"
-        call = lambda: parse_csv(SOCIAL, "full", "p.csv", text.encode("gb18030"), "gb18030")  # noqa: E731
+        text = f"{HEADER}\n{social_row('S1')}\n{long}\n{social_row('S3')}\n"
+        parsed = parse_csv(SOCIAL, "full", "p.csv", text.encode("gb18030"), "gb18030")
+        keys = [r["shzzid"] for r in parsed.table.to_pylist()]
     else:
-        long = '{"cszmbh": "T2", "xsexm": "' + "x" * MAX_LINE_BYTES + '"}'
-        text = '{"cszmbh": "T1"}\n' + long + "\n"
-        call = lambda: parse_jsonl(BIRTHS, "delta", "p.jsonl", text.encode(), "utf-8")  # noqa: E731
+        long = '{"cszmbh": "T2", "xsexm": "' + "x" * (3 * MAX_LINE_BYTES) + '"}'
+        text = '{"cszmbh": "T1", "gxsj": "2026-11-01 10:00:00"}\n' + long + "\n"
+        text += '{"cszmbh": "T3", "gxsj": "2026-11-01 10:00:00"}\n'
+        parsed = parse_jsonl(BIRTHS, "delta", "p.jsonl", text.encode(), "utf-8")
+        keys = [r["cszmbh"] for r in parsed.table.to_pylist()]
+    assert keys == (["S1", "S3"] if fmt == "csv" else ["T1", "T3"])
+    assert parsed.records == 3
+    (row,) = parsed.quarantined
+    assert (row.line, row.reason_code) == (
+        (3, "line_too_long") if fmt == "csv" else (2, "line_too_long")
+    )
+    assert "to do:" in row.reason and len(row.raw_text or "") < 4000  # the start, not 1 MB
+
+
+def test_a_header_line_over_a_megabyte_rejects_the_file():
+    from mdm.ingest.parse import MAX_LINE_BYTES
+
+    text = f"{HEADER},{'B' * MAX_LINE_BYTES}\n{social_row('S1')},x\n"
     with pytest.raises(DeliveryRejectedError) as caught:
-        call()
-    assert (caught.value.code, caught.value.line) == ("line_too_long", 3 if fmt == "csv" else 2)
-    assert "to do:" in caught.value.describe("d", "1")
+        parse_csv(SOCIAL, "full", "p.csv", text.encode("gb18030"), "gb18030")
+    assert (caught.value.code, caught.value.line) == ("line_too_long", 1)
 
 
 def test_a_line_just_under_the_limit_across_reads_loads():
@@ -275,3 +324,23 @@ def test_quarantined_lines_are_placed_across_parse_batches(monkeypatch):
         if i % 83 == 3 and i % 97 != 5 and i % 89 != 7
     }
     assert parsed.records == 2000
+
+
+def test_a_nul_inside_an_object_value_quarantines_its_row():
+    certificates = dataset("dzzz_zzxx")  # zmxx: the surface data, a JSON object
+    line = (
+        '{{"zzbs": "{key}", "zzlxdm": "JHZ", "zmxx": {zmxx}, '
+        '"gxsj": "2026-11-01 10:00:00", "czbs": "I"}}'
+    )
+    lines = [
+        line.format(key="Z1", zmxx='{"nfxm": "韦\\u0000强"}'),
+        line.format(key="Z2", zmxx='{"nfxm": "韦强", "bq": ["\\u0000"]}'),
+        line.format(key="Z3", zmxx='{"nfxm": "韦强\\u5f3a"}'),
+    ]
+    data = ("\n".join(lines) + "\n").encode()
+    parsed = parse_jsonl(certificates, "delta", "p.jsonl", data, "utf-8")
+    assert [(q.line, q.reason_code) for q in parsed.quarantined] == [
+        (1, "nul_byte"),
+        (2, "nul_byte"),
+    ]
+    assert [r["zmxx"] for r in parsed.table.to_pylist()] == ['{"nfxm": "韦强强"}']

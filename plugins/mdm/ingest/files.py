@@ -449,7 +449,7 @@ def default_operation(spec: Dataset, mode: str) -> str | None:
     insert-only dataset (no CZBS column); None where each row carries CZBS."""
     if mode == "full":
         return "F"
-    return None if "CZBS" in spec.column_names else "I"
+    return None if "CZBS" in (n.upper() for n in spec.column_names) else "I"
 
 
 def _load_file(

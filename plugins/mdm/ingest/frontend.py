@@ -322,6 +322,18 @@ def _pull(
         raise RuntimeError(f"{code}: the front-end database returned no clock")
     source_now: dt.datetime = clock[0]
     columns = _source_columns(source, table)
+    if not columns and not any(
+        e.status in ledger.LOADED for e in ledger.entries(conn, code).values()
+    ):
+        # A department that has not set its table up yet: nothing to pull, not a fault of a
+        # pull (once rows were pulled, a table gone is one: rejected below).
+        message = (
+            f"{code}: the front-end table public.{table} does not exist (yet): nothing pulled. "
+            f"To do: ask {spec.department} to create it as the interface standard describes"
+        )
+        ledger.event(conn, code, delivery_id, "no_source_table", run_id, warning=message)
+        logger.warning("%s", message)
+        return None
     expected = [c.name.lower() for c in spec.columns]
     src = _Source(
         table,
@@ -330,6 +342,23 @@ def _pull(
         [c for c in columns if c not in expected],
         [c for c in expected if c not in columns],
     )
+    if not columns:  # pulled before, gone now
+        return _reject(
+            conn,
+            spec,
+            delivery_id,
+            run_id,
+            DeliveryRejectedError(
+                "source_table_missing",
+                f"the front-end table public.{table} does not exist any more",
+                table,
+                action=f"ask {spec.department} to restore the table (its rows were pulled "
+                "before); the watermark is unchanged",
+            ),
+            0,
+            src,
+            started_at,
+        )
     window = (
         sql.SQL("(gxsj > {} or gxsj is null)").format(sql.Literal(mark - policy.overlap))
         if mark

@@ -174,13 +174,14 @@ def read_manifest(folder: Path, dataset: str, data: bytes | None = None) -> Mani
     if not isinstance(encoding, str) or encoding.upper().replace("_", "-") not in ENCODINGS:
         problems.append(f"encoding is {encoding!r}, expected UTF-8 or GB18030")
     provider = raw.get("provider")
-    if provider is not None and not _plain_text(provider, 200):
+    if provider is not None and not (_plain_text(provider, 200) and provider.strip()):
         problems.append(f"provider is {provider!r}, expected a name (text, at most 200 characters)")
     extract_time = _timestamp(raw.get("extract_time"))
     if extract_time is False:
         problems.append(
-            f"extract_time is {raw.get('extract_time')!r}, expected an ISO 8601 time "
-            "such as 2026-11-01T02:00:00+08:00"
+            f"extract_time is {raw.get('extract_time')!r}, expected an ISO 8601 date and time "
+            "with its UTC offset such as 2026-11-01T02:00:00+08:00 (without one the time is "
+            "ambiguous, and timeliness is measured from it)"
         )
     files = raw.get("files")
     if not isinstance(files, list) or not files:
@@ -215,15 +216,16 @@ def _plain_text(value: Any, limit: int) -> bool:
 
 
 def _timestamp(value: Any) -> dt.datetime | None | Literal[False]:
-    """The time, None when absent, False when malformed."""
+    """The time, None when absent, False when malformed (a date alone, no UTC offset)."""
     if value is None:
         return None
     if not _plain_text(value, 40):
         return False
     try:
-        return dt.datetime.fromisoformat(value)
+        moment = dt.datetime.fromisoformat(value)
     except ValueError:
         return False
+    return moment if moment.tzinfo is not None and len(value.strip()) > 10 else False
 
 
 def _file_problem(entry: Any) -> str | None:

@@ -8,7 +8,9 @@ whatever the file's size.
 
 Delivery-level faults raise :class:`DeliveryRejectedError` (the caller rejects
 the whole delivery). Row-level faults put the row into ``quarantined`` with
-its line and raw text. For every file that is not rejected,
+its line and raw text: a line over a megabyte or holding bytes that are not the
+declared encoding is one (a file whose lines mostly do not decode is in another
+encoding: rejected). For every file that is not rejected,
 ``records == rows loaded + len(quarantined)``.
 
 Row-level checks cover the values a row cannot be placed without: the record
@@ -104,6 +106,9 @@ class FileCheck:
     size: int
     blank: bool  # nothing but white space
     quoted: bool  # a quote character occurs: values may hold line breaks
+    # Lines that cannot be loaded (over MAX_LINE_BYTES, bytes not in the declared encoding),
+    # by line number: the spool holds FAULT_MARKER in their place, the readers quarantine them.
+    faults: dict[int, QuarantinedRow] = field(default_factory=dict)
 
 
 def printable(text: str) -> str:
@@ -119,25 +124,139 @@ def identity_columns(spec: Dataset, mode: str) -> list[str]:
     return [n for n in spec.column_names if n.upper() in {x.upper() for x in names}]
 
 
+# What the spool holds instead of a faulty line: one field (never a CSV row of a dataset,
+# never JSON), so the readers count it as a record at its line and quarantine it.
+FAULT_MARKER = b"\x00\n"
+RAW_TEXT_PREFIX_BYTES = 2000  # of a line too long to keep whole in the quarantine
+
+
+@dataclass
+class _Converter:
+    """The state of :func:`convert_checked`: complete lines are decoded and written, the
+    current line's bytes wait in ``pending``; a line over the limit is read to its end
+    without being kept."""
+
+    codec: str
+    file: str
+    sink: IO[bytes]
+    lines: int = 0  # complete lines handled
+    pending: bytes = b""
+    long_line: tuple[bytes, int] | None = None  # (first bytes, size so far) of a line too long
+    faults: dict[int, QuarantinedRow] = field(default_factory=dict)
+    first_undecodable: DeliveryRejectedError | None = None
+    undecodable: int = 0
+    non_ascii_lines: int = 0  # in the reads that held an undecodable line
+
+    def feed(self, chunk: bytes) -> None:
+        end = chunk.rfind(b"\n")
+        if end < 0:
+            self._grow(chunk)
+            return
+        head, rest = chunk[: end + 1], chunk[end + 1 :]
+        if self.long_line is not None:
+            first_end = head.find(b"\n")
+            self._grow(head[:first_end])
+            self._end_long_line()
+            head = head[first_end + 1 :]
+        block, self.pending = self.pending + head, b""
+        first_end = block.find(b"\n")
+        if first_end > MAX_LINE_BYTES:  # pending + the start of this read
+            self._grow(block[:first_end])
+            self._end_long_line()
+            block = block[first_end + 1 :]
+        self._write(block)
+        self._grow(rest)
+
+    def finish(self) -> None:
+        """The end of the file: a last line without a line end (the caller rejects a file
+        cut off; a blank one is written as it is)."""
+        if self.long_line is not None:
+            self._end_long_line()
+        elif self.pending:
+            try:
+                text = self.pending.decode(self.codec)
+            except UnicodeDecodeError:
+                return
+            self.sink.write(text.encode("utf-8"))
+
+    def _grow(self, data: bytes) -> None:
+        if self.long_line is not None:
+            self.long_line = (self.long_line[0], self.long_line[1] + len(data))
+            return
+        self.pending += data
+        if len(self.pending) > MAX_LINE_BYTES:
+            self.long_line = (self.pending[:RAW_TEXT_PREFIX_BYTES], len(self.pending))
+            self.pending = b""
+
+    def _end_long_line(self) -> None:
+        prefix, size = self.long_line or (b"", 0)
+        self.long_line = None
+        self._fault(
+            "line_too_long",
+            f"the line is {size} bytes, longer than {MAX_LINE_BYTES} (no value of the "
+            f"standard comes near; its first {RAW_TEXT_PREFIX_BYTES} bytes are kept): to do: "
+            "ask the department to check the record and re-send it",
+            printable(prefix.decode(self.codec, "replace")) + f"… [{size} bytes]",
+        )
+
+    def _fault(self, code: str, reason: str, raw_text: str) -> None:
+        self.lines += 1
+        self.faults[self.lines] = QuarantinedRow(self.file, self.lines, code, reason, raw_text)
+        self.sink.write(FAULT_MARKER)
+
+    def _write(self, block: bytes) -> None:
+        """Complete lines (a line end is one byte in both encodings, never inside a
+        character): the whole block at once, line by line only when it does not decode."""
+        try:
+            text = block.decode(self.codec)
+        except UnicodeDecodeError:
+            pass
+        else:
+            self.sink.write(block if self.codec == "utf-8" else text.encode("utf-8"))
+            self.lines += block.count(b"\n")
+            return
+        for line in block.split(b"\n")[:-1]:
+            self.non_ascii_lines += not line.isascii()
+            try:
+                text = line.decode(self.codec)
+            except UnicodeDecodeError as err:
+                self.undecodable += 1
+                if self.first_undecodable is None:
+                    self.first_undecodable = _undecodable(err, self.codec, self.file, self.lines)
+                self._fault(
+                    "undecodable",
+                    f"bytes {line[err.start : err.start + 4]!r} are not valid "
+                    f"{self.codec.upper()}, the encoding the manifest declares: to do: ask the "
+                    "department to correct the value and re-send the record",
+                    printable(line.decode(self.codec, "backslashreplace")),
+                )
+                continue
+            self.sink.write((text + "\n").encode("utf-8"))
+            self.lines += 1
+
+
 def convert_checked(
     source: IO[bytes], codec: str, file: str, sink: IO[bytes], sha256: str | None = None
 ) -> FileCheck:
     """Copy ``source`` (a file as delivered) to ``sink`` as UTF-8, checking it in one read.
 
     The delivered bytes are hashed as they are converted, a BOM is dropped, and the
-    declared encoding is decoded strictly. Raises :class:`DeliveryRejectedError`, in
-    this order: ``checksum_mismatch`` (against ``sha256``), ``encoding_mismatch`` (a
-    UTF-8 file declared GB18030), the first of ``undecodable`` / ``line_too_long``,
-    ``truncated_file``. An empty or blank file passes: the format decides.
+    declared encoding is decoded strictly. A line over ``MAX_LINE_BYTES`` and a line
+    holding bytes that are not the declared encoding are row faults: ``FileCheck.faults``
+    (the spool holds ``FAULT_MARKER`` in their place). Raises
+    :class:`DeliveryRejectedError`, in this order: ``checksum_mismatch`` (against
+    ``sha256``), ``encoding_mismatch`` (a UTF-8 file declared GB18030), ``undecodable``
+    (two or more lines, and most of the lines with other characters than ASCII, do not
+    decode: the file is in another encoding than declared), ``truncated_file``. An empty
+    or blank file passes: the format decides.
     """
     digest = hashlib.sha256()
-    decoder = codecs.getincrementaldecoder(codec)("strict")
+    converter = _Converter(codec, file, sink)
     # Real GB18030 Chinese text is practically never valid UTF-8: such a file is UTF-8.
     utf8 = codecs.getincrementaldecoder("utf-8")("strict") if codec == "gb18030" else None
     utf8_valid, non_ascii = True, False
-    size = newlines = line_bytes = 0
+    size = 0
     blank, quoted, last = True, False, b""
-    fault: DeliveryRejectedError | None = None
     while chunk := source.read(MAX_LINE_BYTES):
         digest.update(chunk)
         if not size and chunk.startswith(codecs.BOM_UTF8):
@@ -152,18 +271,10 @@ def convert_checked(
                 utf8.decode(chunk)
             except UnicodeDecodeError:
                 utf8_valid = False
-        if fault is None:
-            fault = _convert_chunk(chunk, decoder, codec, file, newlines, line_bytes, sink)
-            blank = blank and chunk.isspace()
-            quoted = quoted or b'"' in chunk
-        end = chunk.rfind(b"\n")
-        line_bytes = line_bytes + len(chunk) if end < 0 else len(chunk) - end - 1
-        newlines += chunk.count(b"\n")
-    if fault is None:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError as err:
-            fault = _undecodable(err, codec, file, newlines)
+        converter.feed(chunk)
+        blank = blank and chunk.isspace()
+        quoted = quoted or b'"' in chunk
+    converter.finish()
     if utf8 is not None and utf8_valid:
         try:
             utf8.decode(b"", final=True)
@@ -185,56 +296,33 @@ def convert_checked(
             file,
             action="ask the department to re-send with encoding UTF-8 in the manifest",
         )
-    if fault is not None:
-        raise fault
+    if (
+        converter.first_undecodable
+        and min(converter.undecodable - 1, converter.undecodable * 2 - converter.non_ascii_lines)
+        > 0
+    ):
+        raise converter.first_undecodable  # not a value here and there: the whole file
     if size and not blank and last != b"\n":
         raise DeliveryRejectedError(
             "truncated_file",
             "the last line has no line end: the file was cut off while being written or sent",
             file,
-            newlines + 1,
+            converter.lines + 1,
         )
-    return FileCheck(digest.hexdigest(), size, blank, quoted)
-
-
-def _convert_chunk(
-    chunk: bytes,
-    decoder: codecs.IncrementalDecoder,
-    codec: str,
-    file: str,
-    newlines: int,
-    line_bytes: int,
-    sink: IO[bytes],
-) -> DeliveryRejectedError | None:
-    """Check and write one read; the fault found in it, if any (the hash goes on)."""
-    first_end = chunk.find(b"\n")
-    if line_bytes + (len(chunk) if first_end < 0 else first_end) > MAX_LINE_BYTES:
-        return DeliveryRejectedError(
-            "line_too_long",
-            f"a line is longer than {MAX_LINE_BYTES} bytes: the file has lost its line ends "
-            "or is not a text file",
-            file,
-            newlines + 1,
-            "ask the department to re-send the file as the standard's text format",
-        )
-    try:
-        text = decoder.decode(chunk)
-    except UnicodeDecodeError as err:
-        return _undecodable(err, codec, file, newlines)
-    sink.write(chunk if codec == "utf-8" else text.encode("utf-8"))
-    return None
+    return FileCheck(digest.hexdigest(), size, blank, quoted, converter.faults)
 
 
 def _undecodable(
-    err: UnicodeDecodeError, codec: str, file: str, newlines_before: int
+    err: UnicodeDecodeError, codec: str, file: str, lines_before: int
 ) -> DeliveryRejectedError:
     data = bytes(err.object)
     return DeliveryRejectedError(
         "undecodable",
         f"bytes {data[err.start : err.start + 4]!r} are not valid {codec.upper()}, "
-        "the encoding the manifest declares",
+        "the encoding the manifest declares, in most lines that hold other characters "
+        "than ASCII",
         file,
-        newlines_before + data[: err.start].count(b"\n") + 1,
+        lines_before + data[: err.start].count(b"\n") + 1,
         "ask the department to re-send with the manifest's encoding matching the file "
         "(GBK/GB18030 files must declare GB18030)",
     )
@@ -258,6 +346,12 @@ class CsvReader:
             raise DeliveryRejectedError(
                 "empty_file", "the file is empty: not even the header line", file
             )
+        if 1 in check.faults:
+            fault = check.faults[1]
+            raise DeliveryRejectedError(
+                fault.reason_code, f"the header line: {fault.reason}", file, 1
+            )
+        self.faults = check.faults
         self.spec, self.mode, self.file, self.source, self.quoted = (
             spec,
             mode,
@@ -347,7 +441,26 @@ class CsvReader:
             ) from err
         self._place([])
         self._fill_raw_text()
+        self._replace_faults()
         self.quarantined.sort(key=lambda q: q.line)
+
+    def _replace_faults(self) -> None:
+        """The lines the conversion took out (``FAULT_MARKER``, quarantined as a wrong field
+        count) get their own reason and text."""
+        found = set()
+        for i, row in enumerate(self.quarantined):
+            if row.line in self.faults and row.reason_code == "wrong_field_count":
+                self.quarantined[i] = self.faults[row.line]
+                found.add(row.line)
+        lost = sorted(set(self.faults) - found)
+        if lost:  # inside a quoted value spanning lines: the record cannot be told apart
+            fault = self.faults[lost[0]]
+            raise DeliveryRejectedError(
+                fault.reason_code,
+                f"{fault.reason} (inside a quoted value that spans lines)",
+                self.file,
+                fault.line,
+            )
 
     def result(self, table: pa.Table | None = None) -> ParsedFile:
         return ParsedFile(
@@ -524,12 +637,17 @@ class JsonlReader:
         self.quarantined: list[QuarantinedRow] = []
         self.extra: set[str] = set()
         self.records = 0
+        self.faults = check.faults
 
     def batches(self) -> Iterator[pa.Table]:
         self.source.seek(0)
         values: dict[str, list[str | None]] = {k: [] for k in self.known}
         lines: list[int] = []
         for number, raw in enumerate(self.source, start=1):
+            if number in self.faults:  # taken out by the conversion (FAULT_MARKER)
+                self.records += 1
+                self.quarantined.append(self.faults[number])
+                continue
             text = raw.decode("utf-8").rstrip("\n").rstrip("\r")
             if not text.strip():
                 continue
@@ -564,8 +682,13 @@ class JsonlReader:
             return None
         row = {str(k).lower(): _text(v) for k, v in obj.items()}
         if "\\u" in text:  # only an escape can put a NUL or a lone surrogate into a value
+            # An object value (e.g. the e-certificates' zmxx) is kept as JSON text, where a
+            # NUL stays escaped; PostgreSQL's jsonb cannot hold it either.
+            nested = any(
+                isinstance(v, dict | list) and "\\u0000" in (_text(v) or "") for v in obj.values()
+            )
             for key, value in row.items():
-                if "\x00" in key or (value is not None and "\x00" in value):
+                if nested or "\x00" in key or (value is not None and "\x00" in value):
                     quarantine(*_NUL_REASON)
                     return None
                 try:

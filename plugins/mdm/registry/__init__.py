@@ -1,9 +1,10 @@
-"""The source registry: the ten department datasets, read from ``datasets.yaml``."""
+"""The source registry: the nineteen department datasets, read from ``datasets.yaml``."""
 
 from __future__ import annotations
 
 import functools
 import logging
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -22,6 +23,7 @@ class Column:
     codes: Any = None
     sql_type: str | None = None
     delta_only: bool = False
+    separator: str | None = None  # the value lists several codes (e.g. CFLB ``罚款;警告``)
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,14 @@ def allowed_codes(column: Column) -> list[str] | None:
     if isinstance(column.codes, str):
         return sorted(code_lists()[column.codes])
     return sorted(str(k) for k in column.codes)
+
+
+def code_set_regex(codes: list[str], separator: str) -> str:
+    """A value of one or more ``codes`` joined by ``separator`` (spaces around allowed), for
+    a column with a ``separator`` (``罚款;警告``)."""
+    one = "(" + "|".join(re.escape(c) for c in sorted(codes, key=len, reverse=True)) + ")"
+    sep = r"\s*" + re.escape(separator) + r"\s*"
+    return rf"^\s*{one}({sep}{one})*\s*$"
 
 
 @functools.cache
