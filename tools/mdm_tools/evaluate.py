@@ -386,7 +386,7 @@ def resolved_datasets(conn: psycopg.Connection) -> set[str]:
     }
 
 
-def evaluate(warehouse: ConnParams, truth_dir: Path) -> dict[str, dict[str, Any]]:
+def evaluate(warehouse: ConnParams, truth_dir: Path) -> dict[str, Any]:
     truth = read_truth(truth_dir)
     with psycopg.connect(conninfo(warehouse)) as conn:
         # The truth of a dataset the platform does not resolve yet (the generator may deliver
