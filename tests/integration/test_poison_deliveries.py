@@ -74,6 +74,7 @@ NOT_AN_OBJECT = object()
         {"extract_time": "2026-11-31T02:00:00+08:00"},
         {"mode": "increment"},
         {"mode": None},
+        {"provider": None},  # (v2) the department left it out
         {"provider": ""},
         {"provider": "   "},
         {"provider": 450000},
