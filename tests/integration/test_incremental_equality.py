@@ -35,7 +35,7 @@ from mdm_tools.generate import GenerateConfig, generate, write_all, write_fronte
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-PERSONS, ORGS, DAYS, SEED = 800, 100, 5, 61
+PERSONS, ORGS, DAYS, SEED = 300, 40, 5, 61
 START = dt.date(2026, 11, 1)
 # Saved copy of what the daily runs published.
 DAILY = "test_equality_daily"

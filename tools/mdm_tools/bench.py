@@ -224,6 +224,7 @@ def _clean_slate(settings: Settings, url: str) -> None:
             "drop table if exists mdm.natural_person, mdm.legal_person, mdm.natural_person_xref, "
             "mdm.legal_person_xref, mdm.relation cascade"
         )
+        conn.execute("drop schema if exists mdm_history cascade")
         ensure_all_raw_tables(conn)
     with psycopg.connect(db.frontend_url(settings), autocommit=True) as conn:
         conn.execute("drop table if exists public.swj_grnsr, public.swj_dwnsr")
