@@ -195,11 +195,5 @@ def test_daily_runs_publish_what_a_full_refresh_publishes(replayed, warehouse_ur
         assert _rows(conn, "mdm.natural_person") > PERSONS // 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="2026-12-02, seed 61: mdm resolve run --full disagrees (persons precision 0.998: "
-    "2 entities the daily runs merged, with gat_czrk records among them, that one run from "
-    "nothing keeps apart); issue 18. Strict: when it agrees, remove this mark",
-)
 def test_resolve_full_agrees_with_the_daily_resolution(replayed):
     assert main(["resolve", "run", "--full"]) == 0

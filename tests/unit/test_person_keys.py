@@ -73,6 +73,25 @@ def test_a_relatives_number_is_one_whose_name_is_not_the_records():
     assert not is_relatives_number("黄二狗", renamed)
 
 
+def test_the_name_the_register_renamed_the_number_to_is_the_persons_own():
+    # The register renamed 黄俊孝 to 黄强; the marriage and insurance records keep the old
+    # name, so it is still the name most records give; the register's and the tax office's
+    # records under the new name are the person's, not a relative's.
+    renamed = [
+        *names(("黄俊孝", 5, False), ("黄强", 2, True)),
+        NameOfNumber("黄俊孝", 0, True, former=True, renamed_to="黄强"),
+    ]
+    assert not is_relatives_number("黄强", renamed)
+    assert not is_relatives_number("黄俊孝", renamed)
+    assert is_relatives_number("李秀英", [*renamed, *names(("李秀英", 1, False))])
+    # renamed from another name than the number's: no licence for the new name
+    elsewhere = [
+        *names(("黄俊孝", 5, False), ("黄强", 2, True)),
+        NameOfNumber("王芳", 0, True, former=True, renamed_to="黄强"),
+    ]
+    assert is_relatives_number("黄强", elsewhere)
+
+
 def test_twins_a_twins_register_record_with_the_others_number_is_not_keyed_by_it():
     # twin B's number: B's register, student and tax records; twin A's register record
     numbers = names(("覃大宝", 3, True), ("覃二宝", 1, True))

@@ -121,13 +121,13 @@ _NAMES_OF_NUMBERS = [
     "analyze mdm_keyed",
     """with named as (
         select o.id_number, o.name_key, count(*) as records,
-               bool_or(o.dataset = 'gat_czrk') as registered
+               bool_or(o.dataset = 'gat_czrk') as registered, null::text as renamed_to
         from {observations} o
         where o.id_number in (select match_key from mdm_keyed) and o.name_key is not null
           and o.id_agrees_with_record
         group by o.id_number, o.name_key
         union all
-        select o.id_number, o.former_name_key, 0, true
+        select o.id_number, o.former_name_key, 0, true, o.name_key
         from {observations} o
         where o.dataset = 'gat_czrk' and o.former_name is not null
           and o.id_number in (select match_key from mdm_keyed)
@@ -136,30 +136,36 @@ _NAMES_OF_NUMBERS = [
         select id_number,
                array_agg(name_key order by name_key, records) as names,
                array_agg(records order by name_key, records) as counts,
-               array_agg(registered order by name_key, records) as registered
+               array_agg(registered order by name_key, records) as registered,
+               array_agg(renamed_to order by name_key, records) as renamed_to
         from named
         group by id_number
         having count(distinct name_key) > 1
     )
-    select k.dataset, k.record_key, k.name_key, n.names, n.counts, n.registered
+    select k.dataset, k.record_key, k.name_key, n.names, n.counts, n.registered, n.renamed_to
     from mdm_keyed k join numbers n on n.id_number = k.match_key""",
 ]
 # Invalid 18-character numbers of records without a key, with the valid numbers that
-# records of the same name carry (and, where the record has a birth date, that date).
+# records of the same name carry (and, where the record has a birth date, that date). A
+# register record's former name is its name too, both ways: a renamed person's other
+# records keep the old name (the register's typo against their numbers, or theirs against
+# the register's), and which name a record has depends on the day it was delivered.
 _TYPED_NUMBERS = [
     """create temporary table mdm_typed on commit drop as
-       select u.dataset, u.record_key, o.id_number, o.name_key, o.birth_date
+       select u.dataset, u.record_key, o.id_number, n.name_key, o.birth_date
        from unresolved u join {observations} o using (dataset, record_key)
+       cross join lateral (values (o.name_key), (o.former_name_key)) as n(name_key)
        where u.match_key is null and not o.id_number_valid and length(o.id_number) = 18
-         and o.name_key is not null""",
+         and n.name_key is not null""",
     "analyze mdm_typed",
     """select t.dataset, t.record_key, t.id_number, array_agg(distinct v.id_number)
     from mdm_typed t
     join {observations} v
-        on v.name_key = t.name_key and v.id_number_valid
+        on t.name_key in (v.name_key, v.former_name_key) and v.id_number_valid
         and (t.birth_date is null
              or substr(v.id_number, 7, 8) = to_char(t.birth_date, 'YYYYMMDD'))
-    where v.name_key in (select name_key from mdm_typed)
+    where (v.name_key in (select name_key from mdm_typed)
+           or v.former_name_key in (select name_key from mdm_typed))
       and v.id_agrees_with_record
     group by t.dataset, t.record_key, t.id_number""",
 ]
@@ -173,12 +179,12 @@ def _check_person_keys(conn: psycopg.Connection) -> dict[str, int]:
     for statement in _NAMES_OF_NUMBERS[:-1]:
         conn.execute(statement.format(observations=observations))
     relatives = []
-    for dataset, record_key, name_key, names, counts, registered in conn.execute(
+    for dataset, record_key, name_key, names, counts, registered, renamed_to in conn.execute(
         _NAMES_OF_NUMBERS[-1].format(observations=observations)
     ):
         of_number = [
-            person_keys.NameOfNumber(name, count, reg, former=(count == 0))
-            for name, count, reg in zip(names, counts, registered, strict=True)
+            person_keys.NameOfNumber(name, count, reg, former=(count == 0), renamed_to=new)
+            for name, count, reg, new in zip(names, counts, registered, renamed_to, strict=True)
         ]
         if person_keys.is_relatives_number(name_key, of_number):
             relatives.append((dataset, record_key))

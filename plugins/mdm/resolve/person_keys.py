@@ -8,11 +8,13 @@ fetches the few records concerned):
   number in the mother's guardian entry) agrees with a record that has no birth date or
   sex. The number's own name decides: the name most records carrying the number give
   (the register's on a tie). A record whose name is neither that name, nor a former name
-  the register gives for the number, nor a name of the same sound, is not keyed by it.
+  the register gives for the number, nor the name the register renamed it to, nor a name
+  of the same sound, is not keyed by it.
 - **A typed-wrong number.** An ID number failing its check that is one character, or one
   swap of neighbours, away from exactly one valid number carried by a record of the same
-  name (and, where the record has a birth date, with that date in the number) is that
-  number. An invalid number itself never becomes anyone's key or golden ID number.
+  name (a register record's former name counts as its name: a renamed person's other
+  records keep the old one) and, where the record has a birth date, with that date in the
+  number, is that number. An invalid number itself never becomes anyone's key or golden ID number.
 """
 
 from __future__ import annotations
@@ -44,12 +46,14 @@ def one_typo_apart(typed: str, valid: str) -> bool:
 @dataclass(frozen=True)
 class NameOfNumber:
     """A name the records carrying one ID number give, how many give it, whether the
-    register is among them, and whether it is the register's former name (曾用名)."""
+    register is among them, and whether it is the register's former name (曾用名); a former
+    name carries the register's name now (``renamed_to``)."""
 
     name_key: str
     records: int
     registered: bool
     former: bool = False
+    renamed_to: str | None = None
 
 
 def names_agree(a: str, b: str) -> bool:
@@ -65,11 +69,26 @@ def number_name(names: Sequence[NameOfNumber]) -> str | None:
 
 
 def is_relatives_number(name_key: str, names: Sequence[NameOfNumber]) -> bool:
-    """The record's name is not the number's (nor its former name, nor one of the same sound)."""
+    """The record's name is not the number's (nor its former name, nor the name the register
+    renamed it to, nor one of the same sound)."""
     own = number_name(names)
     if own is None or names_agree(name_key, own):
         return False
-    return not any(n.former and names_agree(name_key, n.name_key) for n in names)
+    # A renamed person's older records outnumber the new name for a while (the register and
+    # the departments catch up one by one): the register's new name, given with the number's
+    # own name as the former one, is the same person's.
+    return not any(
+        n.former
+        and (
+            names_agree(name_key, n.name_key)
+            or (
+                n.renamed_to is not None
+                and names_agree(own, n.name_key)
+                and names_agree(name_key, n.renamed_to)
+            )
+        )
+        for n in names
+    )
 
 
 def corrected_number(typed: str, candidates: Iterable[str]) -> str | None:
