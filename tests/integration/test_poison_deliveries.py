@@ -74,7 +74,7 @@ NOT_AN_OBJECT = object()
         {"extract_time": "2026-11-31T02:00:00+08:00"},
         {"mode": "increment"},
         {"mode": None},
-        {"provider": None},  # (v2) the department left it out
+        {"provider": None},  # (v2) given without a value
         {"provider": ""},
         {"provider": "   "},
         {"provider": 450000},
