@@ -24,9 +24,13 @@ demo: $(INSTALLED)
 	@echo "==> mdm demo: embedded PostgreSQL, Airflow metadata, the daily chain end to end"
 	$(BIN)/mdm demo
 
+# Test files run on this many processes (pytest-xdist), each with its own embedded
+# PostgreSQL; a file's tests stay on one process (its module fixtures are built once).
+TEST_WORKERS ?= 2
+
 test: $(INSTALLED)
-	@echo "==> pytest: unit, DAG integrity and integration tests (own embedded PostgreSQL, stopped afterwards)"
-	$(BIN)/python -m pytest
+	@echo "==> pytest: unit, DAG integrity and integration tests on $(TEST_WORKERS) processes (own embedded PostgreSQL each, stopped afterwards)"
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-unit: $(INSTALLED)
 	@echo "==> pytest -m unit: the unit tests alone, no database (under a minute)"
