@@ -244,11 +244,11 @@ def test_docs_generate_and_every_repository_column_is_described(built, settings,
 
 
 def test_resolution_quality_against_the_truth(built, warehouse_url):
-    from mdm_tools.evaluate import pairwise, predicted, split_truth
+    from mdm_tools.evaluate import only_resolved, pairwise, predicted, split_truth
 
     summary, resolved = built
-    truth = split_truth(summary.truth.records)
     with psycopg.connect(warehouse_url) as conn:
+        truth, _ = only_resolved(conn, split_truth(summary.truth.records))
         current = predicted(conn)
     persons, person_truth = current["person"], truth["person"]
     person = pairwise(persons, person_truth)
@@ -276,7 +276,7 @@ def test_mdm_evaluate_reports_against_a_truth_folder(built, warehouse_url, tmp_p
     import json
 
     from mdm.cli import main as mdm_main
-    from mdm_tools.evaluate import pairwise, predicted, split_truth
+    from mdm_tools.evaluate import only_resolved, pairwise, predicted, split_truth
     from mdm_tools.generate import write_all
 
     summary, _ = built
@@ -286,7 +286,8 @@ def test_mdm_evaluate_reports_against_a_truth_folder(built, warehouse_url, tmp_p
     reported = json.loads(out.read_text())
     with psycopg.connect(warehouse_url) as conn:
         current = predicted(conn)
-    truth = split_truth(summary.truth.records)
+        truth, left_out = only_resolved(conn, split_truth(summary.truth.records))
+    assert reported["datasets_not_resolved"] == left_out
     for kind in ("person", "organisation"):
         expected = pairwise(current[kind], truth[kind])
         assert {k: reported[kind][k] for k in expected} == expected
@@ -341,6 +342,7 @@ def test_relations_and_legal_persons_against_the_truth(built, warehouse_url, tmp
     (shown in a transaction rolled back)."""
     from mdm_tools.evaluate import (
         evaluate,
+        only_resolved,
         organisation_accuracy,
         pairwise,
         predicted,
@@ -360,7 +362,8 @@ def test_relations_and_legal_persons_against_the_truth(built, warehouse_url, tmp
     logger.warning("relations: %s", relations)
     logger.warning("legal persons: %s", legal)
     # Every delivered live record is scored: none lost between delivery and resolution.
-    truth = read_truth(tmp_path)
+    with psycopg.connect(warehouse_url) as conn:
+        truth, _ = only_resolved(conn, read_truth(tmp_path))
     for kind in ("person", "organisation"):
         assert results[kind]["records"] == results[kind]["truth_records"] == len(truth[kind])
     assert set(relations) == {"spouse", "parent", "guardian", "legal_representative", "employee"}

@@ -28,7 +28,8 @@ from mdm.resolve.entities import EVENT_TABLE, KINDS, SCHEMA
 logger = logging.getLogger(__name__)
 
 EVENTS = f"{SCHEMA}.{EVENT_TABLE}"
-__all__ = ["evaluate", "pairwise", "predicted", "split_truth"]  # pairwise, predicted: mdm.resolve
+# pairwise, predicted: from mdm.resolve
+__all__ = ["evaluate", "only_resolved", "pairwise", "predicted", "split_truth"]
 
 
 def split_truth(records: dict[Any, tuple[str, str]]) -> dict[str, dict[Any, str]]:
@@ -386,17 +387,24 @@ def resolved_datasets(conn: psycopg.Connection) -> set[str]:
     }
 
 
+def only_resolved(
+    conn: psycopg.Connection, truth: dict[str, dict[Any, str]]
+) -> tuple[dict[str, dict[Any, str]], list[str]]:
+    """The truth of the datasets the platform resolves, and the datasets left out: the
+    generator may deliver sources before their models exist; their records are named, not
+    counted as missed."""
+    resolved = resolved_datasets(conn)
+    left_out = sorted({dataset for kind in truth.values() for dataset, _ in kind} - resolved)
+    kept = {
+        kind: {r: e for r, e in records.items() if r[0] in resolved}
+        for kind, records in truth.items()
+    }
+    return kept, left_out
+
+
 def evaluate(warehouse: ConnParams, truth_dir: Path) -> dict[str, Any]:
-    truth = read_truth(truth_dir)
     with psycopg.connect(conninfo(warehouse)) as conn:
-        # The truth of a dataset the platform does not resolve yet (the generator may deliver
-        # sources before their models exist) is left out and named, not counted as missed.
-        resolved = resolved_datasets(conn)
-        not_resolved = sorted({d for kind in truth.values() for d, _ in kind} - resolved)
-        truth = {
-            kind: {r: e for r, e in records.items() if r[0] in resolved}
-            for kind, records in truth.items()
-        }
+        truth, not_resolved = only_resolved(conn, read_truth(truth_dir))
         current = predicted(conn)
         churn = id_churn(conn)
         published = conn.execute("select to_regclass('mdm.natural_person')").fetchone()

@@ -174,7 +174,7 @@ def read_manifest(folder: Path, dataset: str, data: bytes | None = None) -> Mani
     if not isinstance(encoding, str) or encoding.upper().replace("_", "-") not in ENCODINGS:
         problems.append(f"encoding is {encoding!r}, expected UTF-8 or GB18030")
     provider = raw.get("provider")  # may be left out; given, it names the department
-    if "provider" in raw and not (_plain_text(provider, 200) and provider.strip()):
+    if "provider" in raw and not (_plain_text(provider, 200) and str(provider).strip()):
         problems.append(f"provider is {provider!r}, expected a name (text, at most 200 characters)")
     extract_time = _timestamp(raw.get("extract_time"))
     if extract_time is False:
