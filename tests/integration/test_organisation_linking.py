@@ -22,7 +22,7 @@ from mdm.registry import dataset
 from mdm.resolve.deterministic import resolve_deterministic
 from mdm.resolve.entities import ORGANISATION
 from mdm.resolve.probabilistic import link_singletons
-from mdm_tools.evaluate import pairwise, predicted, split_truth
+from mdm_tools.evaluate import only_resolved, pairwise, predicted, split_truth
 from mdm_tools.generate import GenerateConfig, generate, write_all, write_frontend
 from mdm_tools.generate.noise import NoiseRates
 
@@ -40,10 +40,9 @@ def test_splink_joins_organisations_the_codes_leave_apart(settings, warehouse_ur
     frontend = params_from_url(db.frontend_url(settings))
     pull_frontend(warehouse, frontend, dataset("swj_dwnsr"), "orgs")
     build.build_observations(settings, warehouse, "orgs")
-    truth = split_truth(summary.truth.records)["organisation"]
-
     resolve_deterministic(warehouse, "orgs")
     with psycopg.connect(warehouse_url) as conn:
+        truth = only_resolved(conn, split_truth(summary.truth.records))[0]["organisation"]
         by_codes = pairwise(predicted(conn)["organisation"], truth)
     counts = link_singletons(warehouse, "orgs", settings, kind=ORGANISATION)
     with psycopg.connect(warehouse_url) as conn:
