@@ -185,6 +185,51 @@ def relation() -> tuple[gx.ExpectationSuite, gx.ExpectationSuite]:
     return whole, changes
 
 
+def _linked_published(links: str) -> str:
+    """Record links (a query) whose entity is not a published entity of its kind."""
+    return (
+        f"select k.dataset, k.record_key from ({links}) as k "
+        f"left join {BUILD_SCHEMA}.natural_person as p "
+        "on k.entity_kind = 'person' and p.person_id = k.entity_id "
+        f"left join {BUILD_SCHEMA}.legal_person as l "
+        "on k.entity_kind = 'legal_person' and l.legal_person_id = k.entity_id "
+        "where p.person_id is null and l.legal_person_id is null"
+    )
+
+
+def record_link() -> tuple[gx.ExpectationSuite, gx.ExpectationSuite]:
+    """Every link names a published entity of its kind: the changed links, and no link to a
+    dropped entity (ADR 0017). A code link is certain; a link by name has its rule's worth."""
+    description = "every record link names a published person or legal person"
+    whole = gx.ExpectationSuite(name="publish.record_link")
+    whole.add_expectation(
+        gxe.UnexpectedRowsExpectation(
+            description=description,
+            unexpected_rows_query=(
+                "select k.dataset, k.record_key "
+                "from (select dataset, record_key, entity_id from {batch}) as k "
+                f"where k.entity_id in (select person_id from {BUILD_SCHEMA}."
+                f"{REMOVED.format('natural_person')} union all select legal_person_id "
+                f"from {BUILD_SCHEMA}.{REMOVED.format('legal_person')})"
+            ),
+        )
+    )
+    _row_count(whole)
+    changes = gx.ExpectationSuite(name="publish.record_link.changes")
+    changes.add_expectation(
+        gxe.UnexpectedRowsExpectation(
+            description=description,
+            unexpected_rows_query=_linked_published(
+                "select dataset, record_key, entity_kind, entity_id from {batch}"
+            ),
+        )
+    )
+    changes.add_expectation(
+        gxe.ExpectColumnValuesToBeBetween(column="link_probability", min_value=0.5, max_value=1)
+    )
+    return whole, changes
+
+
 # Per published table: the suite on the whole build table (shares and counts: one pass, no
 # join) and the suite on the rows this publish writes (mdm_build.<table>__changes).
 SUITES = {
@@ -193,4 +238,5 @@ SUITES = {
     "natural_person_xref": lambda: _xref("natural_person_xref", "natural_person", "person_id"),
     "legal_person_xref": lambda: _xref("legal_person_xref", "legal_person", "legal_person_id"),
     "relation": relation,
+    "record_link": record_link,
 }
