@@ -5,8 +5,10 @@ with current_record as {{ current_records('sft_zyry', ['ryid']) }},
 practitioner as (
     select
         current_record.*,
-        -- an ID number (18 or 15 characters), else a foreign lawyer's passport number
-        btrim(sfzjhm) ~ '^([0-9]{17}[0-9Xx]|[0-9]{15})$' as has_id_number,
+        -- an ID number (18 or 15 characters, full width folded), else a foreign lawyer's
+        -- passport number
+        coalesce({{ function('normalize_id_number') }}(sfzjhm) ~ '^[0-9]{17}[0-9X]$', false)
+            as has_id_number,
         {{ function('clean_code') }}(zyjgdm) as institution_code
     from current_record
 )
