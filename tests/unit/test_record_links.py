@@ -14,7 +14,9 @@ def org(entity: str, names: tuple[str, ...], shorts: tuple[str, ...], *addresses
     return Candidate(entity, frozenset(names), frozenset(shorts), frozenset(addresses))
 
 
-KANGNING = org("L1", ("桂林康宁房地产开发经营部",), ("桂林康宁房地产开发经营部",), "全州县北大路361号")
+KANGNING = org(
+    "L1", ("桂林康宁房地产开发经营部",), ("桂林康宁房地产开发经营部",), "全州县北大路361号"
+)
 XINDA = org(
     "L2",
     ("防城港鑫达农业科技有限公司柳江分公司",),
@@ -22,7 +24,9 @@ XINDA = org(
     "柳江区北大路422号",
 )
 NEIGHBOUR = org("L3", ("全州县便民超市",), ("全州县便民超市",), "全州县北大路361号")
-SAME_NAME = org("L4", ("桂林康宁房地产开发经营部",), ("桂林康宁房地产开发经营部",), "灵川县八里街1号")
+SAME_NAME = org(
+    "L4", ("桂林康宁房地产开发经营部",), ("桂林康宁房地产开发经营部",), "灵川县八里街1号"
+)
 
 
 @pytest.mark.parametrize(
@@ -38,7 +42,8 @@ SAME_NAME = org("L4", ("桂林康宁房地产开发经营部",), ("桂林康宁�
         ("防城长城达农业科技有限公司柳江分公司", "防城长城达农业科技有限公司柳江分公司",
          "柳江区北大路422号", [XINDA], ("L2", "address_similar_name", 0.99)),
         # the same name, no address: the one legal person of that name
-        ("桂林康宁房地产开发经营部", "桂林康宁房地产开发经营部", None, [KANGNING], ("L1", "name", 0.98)),
+        ("桂林康宁房地产开发经营部", "桂林康宁房地产开发经营部", None,
+         [KANGNING], ("L1", "name", 0.98)),
         # two legal persons of that name and the address of neither: no link
         ("桂林康宁房地产开发经营部", "桂林康宁房地产开发经营部", "兴宁区民主路2号",
          [KANGNING, SAME_NAME], None),

@@ -459,7 +459,9 @@ def _record_links(conn: psycopg.Connection) -> dict[tuple[str, str], str]:
         return {}
     return {
         (d, k): e
-        for d, k, e in conn.execute("select dataset, record_key, entity_id from resolve.record_link")
+        for d, k, e in conn.execute(
+            "select dataset, record_key, entity_id from resolve.record_link"
+        )
     }
 
 

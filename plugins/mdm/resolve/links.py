@@ -42,28 +42,40 @@ SIMILAR_NAME = 0.5
 NAME_AND_ADDRESS, ADDRESS_AND_SIMILAR_NAME, NAME_ONLY = 0.999, 0.99, 0.98
 
 # Code links, in order of precedence: (method, kind, SQL of (dataset, record_key, entity_id)
-# over the link records ``l``). Each entity through an observation and its record table.
-_ORG = f"""intermediate.int_organisation_observations o
-    join {{schema}}.legal_person_record r using (dataset, record_key)"""
-_PERSON = f"""intermediate.int_person_observations o
-    join {{schema}}.person_record r using (dataset, record_key)"""
+# over the link records ``l``; {links}, {org}, {person}, {schema}: see ``_code_sql``). Each
+# entity through an observation and its record table.
+_ORG = """intermediate.int_organisation_observations o
+    join {schema}.legal_person_record r using (dataset, record_key)"""
+_PERSON = """intermediate.int_person_observations o
+    join {schema}.person_record r using (dataset, record_key)"""
 CODE_METHODS: tuple[tuple[str, EntityKind, str], ...] = (
-    ("credit_code", ORGANISATION, f"""
+    (
+        "credit_code",
+        ORGANISATION,
+        """
         select l.dataset, l.record_key, r.legal_person_id
-        from {LINK_OBSERVATIONS} l join {_ORG} on o.uscc = l.uscc and o.uscc_valid
-        where l.entity_kind = 'organisation'"""),
-    ("organization_code", ORGANISATION, f"""
+        from {links} l join {org} on o.uscc = l.uscc and o.uscc_valid
+        where l.entity_kind = 'organisation'""",
+    ),
+    (
+        "organization_code",
+        ORGANISATION,
+        """
         select l.dataset, l.record_key, r.legal_person_id
-        from {LINK_OBSERVATIONS} l join {_ORG} on o.organization_code = l.organization_code
-        where l.entity_kind = 'organisation'"""),
+        from {links} l join {org} on o.organization_code = l.organization_code
+        where l.entity_kind = 'organisation'""",
+    ),
     # an individual business by its operator's ID number: the operator's businesses, the
     # one of the same name when the operator has several
-    ("operator_id_number", ORGANISATION, f"""
+    (
+        "operator_id_number",
+        ORGANISATION,
+        """
         with business as (
             select l.dataset, l.record_key, r.legal_person_id,
                    bool_or(o.name_key = l.name_key) as same_name
-            from {LINK_OBSERVATIONS} l
-            join {_ORG} on o.legal_rep_id_number = l.operator_id_number
+            from {links} l
+            join {org} on o.legal_rep_id_number = l.operator_id_number
                 and (o.org_kind = 'individual_business'
                      or (o.dataset = 'swj_dwnsr' and o.credit_code is null))
             group by l.dataset, l.record_key, r.legal_person_id
@@ -71,26 +83,43 @@ CODE_METHODS: tuple[tuple[str, EntityKind, str], ...] = (
         select dataset, record_key, legal_person_id from business b
         where same_name or not exists (
             select 1 from business s
-            where s.dataset = b.dataset and s.record_key = b.record_key and s.same_name)"""),
-    ("id_number", PERSON, f"""
+            where s.dataset = b.dataset and s.record_key = b.record_key and s.same_name)""",
+    ),
+    (
+        "id_number",
+        PERSON,
+        """
         select l.dataset, l.record_key, r.person_id
-        from {LINK_OBSERVATIONS} l join {_PERSON} on o.match_key = l.id_number
-        where l.entity_kind = 'person'"""),
-    ("passport", PERSON, f"""
+        from {links} l join {person} on o.match_key = l.id_number
+        where l.entity_kind = 'person'""",
+    ),
+    (
+        "passport",
+        PERSON,
+        """
         select l.dataset, l.record_key, r.person_id
-        from {LINK_OBSERVATIONS} l join {_PERSON} on o.match_key = 'passport:' || l.passport_number
-        where l.entity_kind = 'person'"""),
+        from {links} l join {person} on o.match_key = 'passport:' || l.passport_number
+        where l.entity_kind = 'person'""",
+    ),
     # a certificate without a holder's code: the business record that issued it
-    ("business_record", ORGANISATION, f"""
+    (
+        "business_record",
+        ORGANISATION,
+        """
         select l.dataset, l.record_key, r.legal_person_id
-        from {LINK_OBSERVATIONS} l join {{schema}}.legal_person_record r
+        from {links} l join {schema}.legal_person_record r
             on r.dataset = l.business_dataset and r.record_key = l.business_record_key
-        where l.entity_kind = 'organisation'"""),
-    ("business_record", PERSON, f"""
+        where l.entity_kind = 'organisation'""",
+    ),
+    (
+        "business_record",
+        PERSON,
+        """
         select l.dataset, l.record_key, r.person_id
-        from {LINK_OBSERVATIONS} l join {{schema}}.person_record r
+        from {links} l join {schema}.person_record r
             on r.dataset = l.business_dataset and r.record_key = l.business_record_key
-        where l.entity_kind = 'person'"""),
+        where l.entity_kind = 'person'""",
+    ),
 )
 
 # Organisation records no code linked, with every legal person sharing their name (or the
@@ -194,7 +223,11 @@ def decide_by_name(
 
     rules = (
         ("name_address", NAME_AND_ADDRESS, lambda c: same_name(c) and same_address(c)),
-        ("address_similar_name", ADDRESS_AND_SIMILAR_NAME, lambda c: same_address(c) and similar(c)),
+        (
+            "address_similar_name",
+            ADDRESS_AND_SIMILAR_NAME,
+            lambda c: same_address(c) and similar(c),
+        ),
         ("name", NAME_ONLY, same_name),
     )
     for method, probability, rule in rules:
@@ -221,7 +254,7 @@ def link_records(warehouse: ConnParams, run_id: str, schema: str = SCHEMA) -> di
             conn.execute(
                 f"""insert into mdm_link_new
                     select dataset, record_key, %s, min(entity_id), %s, 1
-                    from ({query.format(schema=schema)}) as found (dataset, record_key, entity_id)
+                    from ({_code_sql(query, schema)}) as found (dataset, record_key, entity_id)
                     group by dataset, record_key
                     having count(distinct entity_id) = 1
                     on conflict do nothing""",  # noqa: S608
@@ -235,8 +268,12 @@ def link_records(warehouse: ConnParams, run_id: str, schema: str = SCHEMA) -> di
             dataset, key, name_key, short, address_key, entity, names, shorts, addresses = row
             by_record[(dataset, key)] = (name_key, short, address_key)
             candidates.setdefault((dataset, key), []).append(
-                Candidate(entity, frozenset(names or ()), frozenset(shorts or ()),
-                          frozenset(addresses or ()))  # fmt: skip
+                Candidate(
+                    entity,
+                    frozenset(names or ()),
+                    frozenset(shorts or ()),
+                    frozenset(addresses or ()),
+                )  # fmt: skip
             )
         named = []
         for record, (name_key, short, address_key) in by_record.items():
@@ -244,13 +281,22 @@ def link_records(warehouse: ConnParams, run_id: str, schema: str = SCHEMA) -> di
             if decided is not None:
                 named.append((*record, ORGANISATION.event_kind, *decided))
         with conn.cursor() as cur:
-            cur.executemany(
-                "insert into mdm_link_new values (%s, %s, %s, %s, %s, %s)", named
-            )
+            cur.executemany("insert into mdm_link_new values (%s, %s, %s, %s, %s, %s)", named)
         counts = _store(conn, schema, run_id)
         conn.commit()
     logger.info("record links: %s", counts)
     return counts
+
+
+def _code_sql(query: str, schema: str) -> str:
+    """A code method's SQL with the link records, the observations and the record tables of
+    resolution in ``schema``."""
+    return query.format(
+        links=LINK_OBSERVATIONS,
+        org=_ORG.format(schema=schema),
+        person=_PERSON.format(schema=schema),
+        schema=schema,
+    )
 
 
 def _store(conn: psycopg.Connection, schema: str, run_id: str) -> dict[str, int]:
@@ -292,7 +338,7 @@ def _store(conn: psycopg.Connection, schema: str, run_id: str) -> dict[str, int]
                   is distinct from (excluded.entity_id, excluded.link_method)""",  # noqa: S608
         (run_id,),
     )
-    counts = dict(
+    counts: dict[str, int] = dict(
         conn.execute(
             "select link_method, count(*) from mdm_link_new group by 1 order by 1"
         ).fetchall()
