@@ -380,6 +380,23 @@ def test_a_relation_end_that_is_not_published(good_build, warehouse_url, end, re
     )
 
 
+@pytest.mark.parametrize("entity_kind", ["person", "legal_person"])
+def test_a_record_link_to_an_entity_that_is_not_published(good_build, warehouse_url, entity_kind):
+    execute(
+        warehouse_url,
+        "update mdm_build.record_link set entity_id = 'X9999999999' where ctid = "
+        f"(select ctid from mdm_build.record_link where entity_kind = '{entity_kind}' "
+        "order by dataset, record_key limit 1)",
+    )
+    assert scalar(warehouse_url, "select count(*) from mdm_build.record_link "
+                  "where entity_id = 'X9999999999'") == 1  # fmt: skip
+    assert_blocked(
+        warehouse_url,
+        f"gate-record-link-{entity_kind}",
+        {("record_link", "every record link names a published person or legal person")},
+    )
+
+
 # --- row counts against the last publish ------------------------------------------------
 
 
