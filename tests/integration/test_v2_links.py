@@ -91,6 +91,19 @@ def test_institutions_are_legal_persons_and_records_never_make_one(world, wareho
         assert orphans == 0 and links > 500 and methods >= 6, (orphans, links, methods)
 
 
+def test_explain_names_the_records_linked_to_an_entity(world, warehouse_url):
+    from mdm.resolve.explain import explain
+
+    with psycopg.connect(warehouse_url) as conn:
+        entity, links = conn.execute(
+            "select entity_id, count(*) from resolve.record_link "
+            "group by 1 order by 2 desc, 1 limit 1"
+        ).fetchone()
+    explained = explain(params_from_url(warehouse_url), entity)
+    assert explained["records"] and len(explained["links"]) == links
+    assert all(k["link_method"] and k["link_probability"] > 0 for k in explained["links"])
+
+
 def test_a_link_follows_its_entity_with_an_event(world, warehouse_url, restore_resolution):
     """A legal person merged into another (as a merge moves its records): the next linking
     moves its links there, each a 'linked' entity event; a rerun moves nothing more."""
