@@ -35,7 +35,9 @@ def world(settings, warehouse_url, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def results(world, warehouse_url):
-    return evaluate(params_from_url(warehouse_url), world / "truth")
+    found = evaluate(params_from_url(warehouse_url), world / "truth")
+    logger.info("justice persons %s; record links %s", found["justice_person"], found["links"])
+    return found
 
 
 def test_institutions_and_practitioners_resolve_as_the_other_sources(results):
