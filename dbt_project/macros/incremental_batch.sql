@@ -17,7 +17,10 @@
         'bb_sydwdj': ['sydwid'], 'gat_czrk': ['rybh'], 'jyt_xsxj': ['xsid'],
         'mzt_hydj': ['ywlsh'], 'mzt_shzz': ['shzzid'], 'rst_cbry': ['grbh', 'xzlx'],
         'scjgj_qydj': ['pripid'], 'swj_dwnsr': ['djxh'], 'swj_grnsr': ['djxh'],
-        'wjw_csyxzm': ['cszmbh']}) }}
+        'wjw_csyxzm': ['cszmbh'],
+        'sft_jgdj': ['jgid'], 'sft_zyry': ['ryid'], 'dzzz_zzxx': ['zzbs'], 'gjj_dwjc': ['dwzh'],
+        'sdq_jfxx': ['hh', 'zdny'], 'xyb_xzcf': ['xzcfid'], 'fy_sxbzxr': ['ah'],
+        'xyd_sq': ['sqid'], 'jcfk': ['jcbh', 'fkxh']}) }}
 {%- endmacro %}
 
 {% macro raw_record_key(dataset, alias) -%}

@@ -157,30 +157,68 @@ def _ends_published(relations: str) -> str:
     )
 
 
-def relation() -> tuple[gx.ExpectationSuite, gx.ExpectationSuite]:
-    """Both ends exist: for the changed relations, and for the relations of dropped entities."""
-    description = "both ends of every relation are published entities"
-    whole = gx.ExpectationSuite(name="publish.relation")
+# Every entity id the publish drops (persons and legal persons), as SQL.
+DROPPED_IDS = (
+    f"select person_id from {BUILD_SCHEMA}.{REMOVED.format('natural_person')} "
+    f"union all select legal_person_id from {BUILD_SCHEMA}.{REMOVED.format('legal_person')}"
+)
+
+
+def _pointers(
+    table: str, description: str, to_dropped: str, not_published: str
+) -> tuple[gx.ExpectationSuite, gx.ExpectationSuite]:
+    """The suites of a table whose rows point at entities: on the whole build, no row points
+    at a dropped entity (``to_dropped``) and the row count; on the changed rows, every row
+    points at published entities (``not_published``). Both queries over ``{batch}``."""
+    whole = gx.ExpectationSuite(name=f"publish.{table}")
     whole.add_expectation(
-        gxe.UnexpectedRowsExpectation(
-            description=description,
-            unexpected_rows_query=(
-                "select r.from_id, r.to_id from (select from_id, to_id from {batch}) as r "
-                f"where r.from_id in (select person_id from {BUILD_SCHEMA}."
-                f"{REMOVED.format('natural_person')}) "
-                f"or r.to_id in (select person_id from {BUILD_SCHEMA}."
-                f"{REMOVED.format('natural_person')} union all select legal_person_id "
-                f"from {BUILD_SCHEMA}.{REMOVED.format('legal_person')})"
-            ),
-        )
+        gxe.UnexpectedRowsExpectation(description=description, unexpected_rows_query=to_dropped)
     )
     _row_count(whole)
-    changes = gx.ExpectationSuite(name="publish.relation.changes")
+    changes = gx.ExpectationSuite(name=f"publish.{table}.changes")
     changes.add_expectation(
-        gxe.UnexpectedRowsExpectation(
-            description=description,
-            unexpected_rows_query=_ends_published("select from_id, to_id from {batch}"),
-        )
+        gxe.UnexpectedRowsExpectation(description=description, unexpected_rows_query=not_published)
+    )
+    return whole, changes
+
+
+def relation() -> tuple[gx.ExpectationSuite, gx.ExpectationSuite]:
+    """Both ends exist: for the changed relations, and for the relations of dropped entities."""
+    return _pointers(
+        "relation",
+        "both ends of every relation are published entities",
+        "select r.from_id, r.to_id from (select from_id, to_id from {batch}) as r "
+        f"where r.from_id in (select person_id from {BUILD_SCHEMA}."
+        f"{REMOVED.format('natural_person')}) or r.to_id in ({DROPPED_IDS})",
+        _ends_published("select from_id, to_id from {batch}"),
+    )
+
+
+def _linked_published(links: str) -> str:
+    """Record links (a query) whose entity is not a published entity of its kind."""
+    return (
+        f"select k.dataset, k.record_key from ({links}) as k "
+        f"left join {BUILD_SCHEMA}.natural_person as p "
+        "on k.entity_kind = 'person' and p.person_id = k.entity_id "
+        f"left join {BUILD_SCHEMA}.legal_person as l "
+        "on k.entity_kind = 'legal_person' and l.legal_person_id = k.entity_id "
+        "where p.person_id is null and l.legal_person_id is null"
+    )
+
+
+def record_link() -> tuple[gx.ExpectationSuite, gx.ExpectationSuite]:
+    """Every link names a published entity of its kind: the changed links, and no link to a
+    dropped entity (ADR 0017). A code link is certain; a link by name has its rule's worth."""
+    whole, changes = _pointers(
+        "record_link",
+        "every record link names a published person or legal person",
+        "select k.dataset, k.record_key "
+        "from (select dataset, record_key, entity_id from {batch}) as k "
+        f"where k.entity_id in ({DROPPED_IDS})",
+        _linked_published("select dataset, record_key, entity_kind, entity_id from {batch}"),
+    )
+    changes.add_expectation(
+        gxe.ExpectColumnValuesToBeBetween(column="link_probability", min_value=0.5, max_value=1)
     )
     return whole, changes
 
@@ -193,4 +231,5 @@ SUITES = {
     "natural_person_xref": lambda: _xref("natural_person_xref", "natural_person", "person_id"),
     "legal_person_xref": lambda: _xref("legal_person_xref", "legal_person", "legal_person_id"),
     "relation": relation,
+    "record_link": record_link,
 }

@@ -234,6 +234,7 @@ def resolve_entities(warehouse: ConnParams, run_id: str) -> dict[str, Any]:
     from mdm.resolve.context import link_by_context
     from mdm.resolve.deterministic import resolve_deterministic
     from mdm.resolve.entities import ORGANISATION, PERSON
+    from mdm.resolve.links import link_records
     from mdm.resolve.probabilistic import link_singletons
     from mdm.resolve.steward import apply_steward_decisions
 
@@ -246,6 +247,7 @@ def resolve_entities(warehouse: ConnParams, run_id: str) -> dict[str, Any]:
         ),
         ("context", lambda: link_by_context(warehouse, run_id)),
         ("steward", lambda: apply_steward_decisions(warehouse, run_id)),
+        ("record_links", lambda: link_records(warehouse, run_id)),
     ]
     with logged_step(conninfo(warehouse), run_id, "resolve_entities") as outcome:
         counts: dict[str, Any] = {}

@@ -38,7 +38,14 @@ from mdm.ingest.gate import GateResult, dispose, sqlalchemy_url, store
 logger = logging.getLogger(__name__)
 
 BUILD_SCHEMA, PUBLISHED_SCHEMA = "mdm_build", "mdm"
-TABLES = ("natural_person", "legal_person", "natural_person_xref", "legal_person_xref", "relation")
+TABLES = (
+    "natural_person",
+    "legal_person",
+    "natural_person_xref",
+    "legal_person_xref",
+    "relation",
+    "record_link",  # rebuilt whole, compared whole like relation (not in SCOPE_KEYS)
+)
 # Every version of every golden record, written by the publish from the rows it changes, in
 # the same transaction (ADR 0016; the layout of the dbt snapshots it replaces, so
 # ``dbt_valid_from <= d < dbt_valid_to`` still reads a past day): table -> (history, key).

@@ -22,6 +22,7 @@ from psycopg.rows import dict_row
 
 from mdm.access.masking import mask_identifiers
 from mdm.connections import ConnParams, conninfo
+from mdm.registry import datasets
 from mdm.settings import TIMEZONE
 
 logger = logging.getLogger(__name__)
@@ -137,6 +138,19 @@ def repository_totals(cur: psycopg.Cursor[dict[str, Any]]) -> dict[str, Any]:
     )
 
 
+def record_links(cur: psycopg.Cursor[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Published record links (``mdm.record_link``, ADR 0017) per dataset: by code, by name
+    and address; none before the first publish of them."""
+    if cur.execute("select to_regclass('mdm.record_link') as t").fetchone() == {"t": None}:
+        return []
+    return cur.execute(
+        """select dataset, count(*) as links,
+                  count(*) filter (where link_method in
+                      ('name_address', 'address_similar_name', 'name')) as by_name
+           from mdm.record_link group by dataset order by dataset"""
+    ).fetchall()
+
+
 def summarise(warehouse: ConnParams) -> dict[str, Any]:
     """What the platform holds now, for a console (``mdm demo``): the delivery ledger per
     dataset, rejected deliveries, the repositories, an example person, the departments'
@@ -144,17 +158,22 @@ def summarise(warehouse: ConnParams) -> dict[str, Any]:
     with psycopg.connect(conninfo(warehouse)) as conn, conn.cursor(row_factory=dict_row) as cur:
         quarter = latest_quarter(cur)
         return {
+            # every dataset of the registry, also one nothing was delivered for yet
             "deliveries": cur.execute(
-                """select dataset, count(*) as deliveries,
+                """select dataset, count(d.delivery_id) as deliveries,
                           count(*) filter (where status in ('loaded', 'partially_quarantined'))
                               as loaded,
                           count(*) filter (where status = 'rejected') as rejected,
                           coalesce(sum(rows_loaded), 0) as rows_loaded,
                           coalesce(sum(rows_quarantined), 0) as rows_quarantined
-                   from ops.delivery group by dataset order by dataset"""
+                   from unnest(%s::text[]) as registered(dataset)
+                   left join ops.delivery d using (dataset)
+                   group by dataset order by dataset""",
+                (sorted(datasets()),),
             ).fetchall(),
             "rejected": rejected_deliveries(cur),
             "totals": repository_totals(cur),
+            "record_links": record_links(cur),
             "relation_types": cur.execute(
                 "select relation_type, count(*) as relations from mdm.relation "
                 "group by 1 order by 1"

@@ -24,7 +24,13 @@ def clean_ingestion(warehouse_url: str, settings) -> Iterator[None]:  # type: ig
     yield
 
 
-_RESOLUTION_TABLES = ("person_record", "legal_person_record", "entity_event", "steward_decision")
+_RESOLUTION_TABLES = (
+    "person_record",
+    "legal_person_record",
+    "entity_event",
+    "steward_decision",
+    "record_link",
+)
 _RESOLUTION_STATE = (
     "select dataset, record_key, person_id, match_method from resolve.person_record "
     "union all select dataset, record_key, legal_person_id, match_method "

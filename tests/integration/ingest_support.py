@@ -143,13 +143,13 @@ def reset_world(settings, warehouse_url: str) -> None:  # type: ignore[no-untype
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
         conn.execute(
             "truncate resolve.person_record, resolve.legal_person_record, resolve.entity_event, "
-            "resolve.steward_decision, access.person_pseudonym"
+            "resolve.steward_decision, resolve.record_link, access.person_pseudonym"
         )
         # A new world is a new deployment: nothing published yet (the publish gate compares
         # row counts with the previous publish).
         conn.execute(
             "drop table if exists mdm.natural_person, mdm.legal_person, mdm.natural_person_xref, "
-            "mdm.legal_person_xref, mdm.relation cascade"
+            "mdm.legal_person_xref, mdm.relation, mdm.record_link cascade"
         )
         # Nor built: the first build of the world is a full one (the repositories are
         # incremental, and a test may have edited mdm_build by hand).

@@ -121,6 +121,8 @@ def test_two_days_through_mdm_run(settings, warehouse_url, airflow_metadata, cap
     rejected = sorted(key for key, status in ledger_day_two.items() if status == "rejected")
     assert sorted((r["dataset"], r["delivery_id"]) for r in shown["rejected"]) == rejected
     assert sum(r["rejected"] for r in shown["deliveries"]) == len(rejected)
+    # every dataset of the registry, the nineteen of standard v2, delivered or not
+    assert [r["dataset"] for r in shown["deliveries"]] == sorted(datasets())
     assert shown["totals"]["persons"] == persons_day_two
     assert shown["example_person"]["person_id"].startswith("P")
     assert shown["quarter"] and len(shown["departments"]) > 1

@@ -362,21 +362,48 @@ def test_an_inactive_orphan_xref_is_no_failure(good_build, warehouse_url):
     assert results["natural_person_xref"].success
 
 
+NOWHERE = "X9999999999"  # an entity id that is not published
+
+
+def point_one_row_nowhere(
+    warehouse_url: str, table: str, column: str, where: str, order_by: str
+) -> None:
+    """The first row of ``table`` meeting ``where`` (by ``order_by``) points at no entity."""
+    execute(
+        warehouse_url,
+        f"update mdm_build.{table} set {column} = '{NOWHERE}' where ctid = "
+        f"(select ctid from mdm_build.{table} where {where} order by {order_by} limit 1)",
+    )
+    assert scalar(warehouse_url, f"select count(*) from mdm_build.{table} "
+                  f"where {column} = '{NOWHERE}'") == 1  # fmt: skip
+
+
 @pytest.mark.parametrize("end", ["from_id", "to_id"])
 @pytest.mark.parametrize("relation_type", ["spouse", "employee"])
 def test_a_relation_end_that_is_not_published(good_build, warehouse_url, end, relation_type):
-    execute(
-        warehouse_url,
-        f"update mdm_build.relation set {end} = 'X9999999999' where ctid = "
-        f"(select ctid from mdm_build.relation where relation_type = '{relation_type}' "
-        "order by from_id, to_id limit 1)",
+    point_one_row_nowhere(
+        warehouse_url, "relation", end, f"relation_type = '{relation_type}'", "from_id, to_id"
     )
-    assert scalar(warehouse_url, "select count(*) from mdm_build.relation "
-                  "where 'X9999999999' in (from_id, to_id)") == 1  # fmt: skip
     assert_blocked(
         warehouse_url,
         f"gate-relation-{relation_type}-{end}",
         {("relation", "both ends of every relation are published entities")},
+    )
+
+
+@pytest.mark.parametrize("entity_kind", ["person", "legal_person"])
+def test_a_record_link_to_an_entity_that_is_not_published(good_build, warehouse_url, entity_kind):
+    point_one_row_nowhere(
+        warehouse_url,
+        "record_link",
+        "entity_id",
+        f"entity_kind = '{entity_kind}'",
+        "dataset, record_key",
+    )
+    assert_blocked(
+        warehouse_url,
+        f"gate-record-link-{entity_kind}",
+        {("record_link", "every record link names a published person or legal person")},
     )
 
 

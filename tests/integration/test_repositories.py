@@ -20,6 +20,7 @@ from mdm.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.integration
 logger = logging.getLogger(__name__)
+JUSTICE_RELATIONS = ("person_in_charge", "practitioner")
 
 QUERIES = dict(
     re.findall(
@@ -366,8 +367,12 @@ def test_relations_and_legal_persons_against_the_truth(built, warehouse_url, tmp
         truth, _ = only_resolved(conn, read_truth(tmp_path))
     for kind in ("person", "organisation"):
         assert results[kind]["records"] == results[kind]["truth_records"] == len(truth[kind])
-    assert set(relations) == {"spouse", "parent", "guardian", "legal_representative", "employee"}
-    assert all(r["true"] >= 20 for r in relations.values()), relations
+    assert set(relations) == {
+        "spouse", "parent", "guardian", "legal_representative", "employee",
+        "person_in_charge", "practitioner",
+    }  # fmt: skip
+    # the justice relations (one institution per twenty organisations) are fewer
+    assert all(r["true"] >= (5 if t in JUSTICE_RELATIONS else 20) for t, r in relations.items())
     assert {t: r["precision"] for t, r in relations.items()} == dict.fromkeys(relations, 1.0)
     recall = {t: r["recall"] for t, r in relations.items()}
     assert recall == {**recall, **dict.fromkeys(["spouse", "parent", "guardian", "employee"], 1.0)}
@@ -384,7 +389,10 @@ def test_relations_and_legal_persons_against_the_truth(built, warehouse_url, tmp
     representatives = relations["legal_representative"]
     assert representatives["found"] == representatives["true"] - len(by_name_alone)
     assert recall["legal_representative"] >= 0.95, recall
-    assert legal["published"] == len(summary.world.organisations)
+    # the world's organisations and the legal-service institutions (sft_jgdj), one each
+    assert legal["published"] == len(summary.world.organisations) + len(
+        summary.v2.justice.institutions
+    )
     # the golden representative is chosen among the sources naming one with an ID number
     assert legal == {
         **legal,

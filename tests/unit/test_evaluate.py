@@ -50,3 +50,50 @@ def test_a_twin_pair_counts_as_merged_when_a_record_of_each_is_in_one_person():
     assert twins_merged({"r1": "P1", "r2": "P1", "r3": "P2"}, truth, twins) == 0
     assert twins_merged({"r1": "P1", "r2": "P2", "r3": "P2"}, truth, twins) == 1
     assert twins_merged({"r1": "P1", "r2": "P1"}, truth, twins) == 0  # a twin not resolved
+
+
+def test_link_accuracy_per_group():
+    from mdm_tools.evaluate import link_accuracy
+
+    truth = {
+        ("gjj_dwjc", "A1"): ("O1", "uscc"),
+        ("xyb_xzcf", "C1"): ("P1", "id_number"),
+        ("gjj_dwjc", "A2"): ("O2", "name_address:abbreviation"),
+        ("sdq_jfxx", "H1_202610"): ("O2", "name_address:exact"),
+        ("sdq_jfxx", "H2_202610"): ("O3", "name_address:former_name"),
+        ("xyd_sq", "S1"): ("O1", "uscc"),
+    }
+    # published ids -> true entities (majority of their records)
+    true_person, true_org = {"P0000000001": "P1"}, {"L1": "O1", "L2": "O2", "L3": "O3"}
+    links = {
+        ("gjj_dwjc", "A1"): "L1",
+        ("xyb_xzcf", "C1"): "P0000000001",
+        ("gjj_dwjc", "A2"): "L2",
+        ("sdq_jfxx", "H1_202610"): "L3",  # the wrong legal person
+        ("xyd_sq", "S1"): "L1",
+    }  # H2 not linked
+    result = link_accuracy(links, truth, true_person, true_org)
+    coded = result["coded_accounts_and_penalties"]
+    assert (coded["records"], coded["precision"], coded["recall"]) == (2, 1.0, 1.0)
+    named = result["name_address_accounts"]
+    assert (named["records"], named["linked"], named["right"]) == (3, 2, 1)
+    assert (named["precision"], named["recall"]) == (0.5, round(1 / 3, 6))
+    assert result["coded_authorisations"]["recall"] == 1.0
+
+
+def test_justice_persons_count_merges_and_splits_around_justice_records():
+    from mdm_tools.evaluate import justice_persons
+
+    truth = {
+        ("gat_czrk", "R1"): "P1",
+        ("sft_zyry", "RY1"): "P1",
+        ("gat_czrk", "R2"): "P2",
+        ("gat_czrk", "R3"): "P3",  # no justice record: outside unless merged with one
+    }
+    right = {("gat_czrk", "R1"): "A", ("sft_zyry", "RY1"): "A", ("gat_czrk", "R2"): "B",
+             ("gat_czrk", "R3"): "C"}  # fmt: skip
+    assert justice_persons(right, truth)["f1"] == 1.0
+    merged = {**right, ("gat_czrk", "R3"): "A"}  # a practitioner merged with another person
+    assert justice_persons(merged, truth)["precision"] < 1.0
+    split = {**right, ("sft_zyry", "RY1"): "D"}  # a practitioner kept apart from its person
+    assert justice_persons(split, truth)["recall"] == 0.0

@@ -308,6 +308,10 @@ def bench_pipeline(settings: Settings, persons: int) -> dict[str, Any]:
         "organisation_quality": evaluation["organisation"],
         "hard_cases": evaluation["hard_cases"],
         "repository_quality": evaluation["repository"],
+        # issue 19's targets: justice persons (precision >= 0.999, F1 >= 0.995), record
+        # links (coded P = R = 1.0; by name and address P >= 0.995, R >= 0.95)
+        "justice_person_quality": evaluation["justice_person"],
+        "link_quality": evaluation["links"],
     }
 
 

@@ -186,6 +186,8 @@ RELATION_TO_KIND = {
     "guardian": "person",  # guardian -> student
     "legal_representative": "organisation",  # person -> organisation
     "employee": "organisation",  # person -> employer
+    "person_in_charge": "organisation",  # person -> legal-service institution
+    "practitioner": "organisation",  # person -> the institution of practice
 }
 STATED_BY = {"spouse": "mzt_hydj", "parent": "wjw_csyxzm", "guardian": "jyt_xsxj"}
 
@@ -376,6 +378,94 @@ def repository_accuracy(
     }
 
 
+JUSTICE = ("sft_jgdj", "sft_zyry")  # institutions (and their persons in charge), practitioners
+# Link truth bases (truth/links.csv) by how the record names its entity: a code, or name and
+# address only (``name_address:<variant>``).
+CODED_BASES = ("uscc", "org_code", "operator_id_number", "id_number", "passport")
+LINK_GROUPS = {
+    # the issue's targets: accounts and penalty records with a valid code, and accounts
+    # known by name and address only
+    "coded_accounts_and_penalties": (("gjj_dwjc", "sdq_jfxx", "xyb_xzcf", "fy_sxbzxr"), "code"),
+    "name_address_accounts": (("gjj_dwjc", "sdq_jfxx"), "name_address"),
+    "coded_authorisations": (("xyd_sq",), "code"),
+}
+
+
+def justice_persons(
+    predicted_person: dict[Any, str], person_truth: dict[Any, str]
+) -> dict[str, Any]:
+    """Pairwise person quality around institutions and practitioners: over every record of
+    the true persons with a justice record and of the predicted persons holding one, so a
+    practitioner merged with the wrong person (precision) or kept apart from its other
+    records (recall) both count."""
+    true_ids = {e for (dataset, _), e in person_truth.items() if dataset in JUSTICE}
+    predicted_ids = {e for (dataset, _), e in predicted_person.items() if dataset in JUSTICE}
+    scope = {r for r, e in person_truth.items() if e in true_ids} | {
+        r for r, e in predicted_person.items() if e in predicted_ids
+    }
+    return pairwise(
+        {r: e for r, e in predicted_person.items() if r in scope},
+        {r: e for r, e in person_truth.items() if r in scope},
+    )
+
+
+def read_links(truth_dir: Path) -> dict[tuple[str, str], tuple[str, str]]:
+    """(dataset, record key) -> (true entity, basis) of ``truth/links.csv``; empty if absent."""
+    path = truth_dir / "links.csv"
+    if not path.exists():
+        return {}
+    with open(path, encoding="utf-8") as handle:
+        return {
+            (row["dataset"], row["record_key"]): (row["entity_id"], row["basis"])
+            for row in csv.DictReader(handle)
+        }
+
+
+def link_accuracy(
+    links: dict[tuple[str, str], str],
+    truth: dict[tuple[str, str], tuple[str, str]],
+    true_person: dict[str, str],
+    true_org: dict[str, str],
+) -> dict[str, dict[str, Any]]:
+    """Per group of :data:`LINK_GROUPS`: precision (links to the right entity of the records
+    linked) and recall (of the group's true records). ``links``: record -> entity id as the
+    platform linked it, mapped to its true entity by majority (``true_entities``)."""
+    results = {}
+    for group, (datasets, basis) in LINK_GROUPS.items():
+        records = {
+            record: entity
+            for record, (entity, how) in truth.items()
+            if record[0] in datasets
+            and (how in CODED_BASES if basis == "code" else how.startswith("name_address"))
+        }
+        linked = {r: links[r] for r in records if r in links}
+        right = sum(
+            1
+            for record, entity in linked.items()
+            if (true_person if entity.startswith("P") else true_org).get(entity) == records[record]
+        )
+        results[group] = {
+            "records": len(records),
+            "linked": len(linked),
+            "right": right,
+            "precision": round(right / len(linked), 6) if linked else 1.0,
+            "recall": round(right / len(records), 6) if records else 1.0,
+        }
+    return results
+
+
+def _record_links(conn: psycopg.Connection) -> dict[tuple[str, str], str]:
+    """Record -> linked entity id (``resolve.record_link``); empty before the first link."""
+    if conn.execute("select to_regclass('resolve.record_link')").fetchone() == (None,):
+        return {}
+    return {
+        (d, k): e
+        for d, k, e in conn.execute(
+            "select dataset, record_key, entity_id from resolve.record_link"
+        )
+    }
+
+
 def resolved_datasets(conn: psycopg.Connection) -> set[str]:
     """The datasets with records in the resolution's record tables."""
     return {
@@ -407,6 +497,7 @@ def evaluate(warehouse: ConnParams, truth_dir: Path) -> dict[str, Any]:
         truth, not_resolved = only_resolved(conn, read_truth(truth_dir))
         current = predicted(conn)
         churn = id_churn(conn)
+        record_links = _record_links(conn)
         published = conn.execute("select to_regclass('mdm.natural_person')").fetchone()
         repository = (
             repository_accuracy(conn, current, truth, truth_dir)
@@ -424,6 +515,9 @@ def evaluate(warehouse: ConnParams, truth_dir: Path) -> dict[str, Any]:
     )
     results["organisation"]["same_owner_pairs"] = pairs
     results["organisation"]["same_owner_pairs_merged"] = merged
+    results["justice_person"] = justice_persons(current["person"], truth["person"])
+    true_person, true_org = true_entities(current, truth)
+    links = link_accuracy(record_links, read_links(truth_dir), true_person, true_org)
     hard_cases = {
         case: case_recall(records, current["person"], truth["person"])
         for case, records in sorted(read_hard_cases(truth_dir).items())
@@ -432,6 +526,7 @@ def evaluate(warehouse: ConnParams, truth_dir: Path) -> dict[str, Any]:
     return {
         **results,
         "hard_cases": hard_cases,
+        "links": links,
         "repository": repository,
         "id_churn": churn,
         "datasets_not_resolved": not_resolved,

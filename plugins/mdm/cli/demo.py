@@ -44,6 +44,16 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
             f"   resolution vs truth, {kind:<12} precision {r['precision']:.4f} "
             f"recall {r['recall']:.4f} F1 {r['f1']:.4f} ({r['records']} records)"
         )
+    r = quality["justice_person"]
+    out(
+        f"   resolution vs truth, {'justice':<12} precision {r['precision']:.4f} "
+        f"recall {r['recall']:.4f} F1 {r['f1']:.4f} (persons of institutions and practitioners)"
+    )
+    for group, r in quality["links"].items():
+        out(
+            f"   record links vs truth, {group:<28} precision {r['precision']:.4f} "
+            f"recall {r['recall']:.4f} ({r['records']} records)"
+        )
     reports = sorted((settings.reports_dir).glob("quality-*.html"))
     if reports:
         out(f"Report:     {reports[-1]}")
@@ -83,6 +93,10 @@ def _show_summary(summary: dict) -> None:
         out(f"   {label:<16} {totals.get(key, 0):>8}")
     for row in summary["relation_types"]:
         out(f"     {row['relation_type']:<22} {row['relations']:>6}")
+    if summary["record_links"]:
+        out("   record links (mdm.record_link: credit and certificate records -> their entity):")
+        for row in summary["record_links"]:
+            out(f"     {row['dataset']:<12} {row['links']:>8} ({row['by_name']} by name, address)")
     sample = summary["example_person"]
     if sample:
         out(

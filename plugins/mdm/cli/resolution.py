@@ -83,6 +83,13 @@ def cmd_explain(settings: Settings, args: argparse.Namespace) -> int:
             f"  {e['occurred_at']:%Y-%m-%d %H:%M} {e['event']:<8} {e['entity_id']} -> "
             f"{e['into_id']} ({e['dataset']}/{e['record_key']}; {detail})"
         )
+    if result["links"]:
+        out(f"  {len(result['links'])} records linked to it (credit, certificates):")
+    for k in result["links"]:
+        out(
+            f"  {k['dataset']:<11} {k['record_key']:<26} {k['link_method']:<19} "
+            f"p={k['link_probability']:.4f}"
+        )
     return 0
 
 

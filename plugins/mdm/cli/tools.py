@@ -103,6 +103,12 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
             f"{kind:<13} {r['records']:>8} {r['precision']:>9.4f} {r['recall']:>8.4f} "
             f"{r['f1']:>8.4f} {r['over_merged_entities']:>11} {r['split_entities']:>6}"
         )
+    r = results["justice_person"]
+    out(
+        f"{'  justice':<13} {r['records']:>8} {r['precision']:>9.4f} {r['recall']:>8.4f} "
+        f"{r['f1']:>8.4f} {r['over_merged_entities']:>11} {r['split_entities']:>6}"
+        "   (persons of institutions and practitioners)"
+    )
     person = results["person"]
     out(
         f"twin pairs merged into one person: {person['twin_pairs_merged']} "
@@ -120,6 +126,12 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
                 f"{case:<20} {r['records']:>8} {r['linked']:>8} {r['recall']:>8.4f} "
                 f"{r['wrongly_linked']:>6}"
             )
+    out(f"{'record links':<29} {'records':>8} {'linked':>7} {'precision':>9} {'recall':>8}")
+    for group, r in results["links"].items():
+        out(
+            f"{group:<29} {r['records']:>8} {r['linked']:>7} {r['precision']:>9.4f} "
+            f"{r['recall']:>8.4f}"
+        )
     repository = results["repository"]
     if repository:
         out(

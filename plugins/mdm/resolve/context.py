@@ -6,7 +6,8 @@ newborn*. A name alone never links (namesakes are everywhere); the name within t
 context often identifies one person:
 
 - **same organisation**: the representatives that other sources give for the same legal
-  person (the registration names the representative with an ID number, tax by name);
+  person (the registration names the representative with an ID number, tax by name), and
+  for a legal-service institution's person in charge its practitioners;
 - **household**: the persons registered at the anchor's registered address, where the
   anchor is the student of a guardian, or the other parent named on a birth certificate;
 - **spouse**: the spouses the marriage registrations give for that other parent.
@@ -34,7 +35,7 @@ from mdm.resolve.person_keys import names_agree
 logger = logging.getLogger(__name__)
 
 OBSERVATIONS = PERSON.observations
-CONTEXT_RELATIONS = ("legal_representative", "guardian", "parent")
+CONTEXT_RELATIONS = ("legal_representative", "person_in_charge", "guardian", "parent")
 
 # Untrusted person records that a relation names in a context: the mentions to decide.
 _MENTIONS = f"""
@@ -95,9 +96,9 @@ _CANDIDATES = [
         on org.dataset = m.to_dataset and org.record_key = m.to_record_key
     join {{organisations}} same on same.legal_person_id = org.legal_person_id
     join {RELATIONS} rep
-        on rep.relation_type = 'legal_representative'
+        on rep.relation_type in ('legal_representative', 'person_in_charge', 'practitioner')
         and rep.to_dataset = same.dataset and rep.to_record_key = same.record_key
-    where m.relation_type = 'legal_representative'
+    where m.relation_type in ('legal_representative', 'person_in_charge')
       and (rep.from_dataset, rep.from_record_key) <> (m.dataset, m.record_key)
     union
     select h.dataset, h.record_key, member.dataset, member.record_key, 'household'

@@ -18,7 +18,8 @@
     'org_kind', 'establishment_date', 'registered_capital_cny', 'legal_rep_id_number',
     'legal_rep_id_number_valid'] %}
 {#- Incremental: a run recomputes the records of the deliveries not yet applied. -#}
-{{ incremental_by_delivery(['scjgj_qydj', 'bb_sydwdj', 'mzt_shzz', 'swj_dwnsr'], 'dataset') }}
+{{ incremental_by_delivery(['scjgj_qydj', 'bb_sydwdj', 'mzt_shzz', 'swj_dwnsr', 'sft_jgdj'],
+    'dataset') }}
 
 with observation as (
     select {{ select_named(columns, {
@@ -57,6 +58,16 @@ with observation as (
     -- operator's (legal representative's) number, not a credit code.
     from {{ ref('stg_swj_dwnsr__taxpayers') }}
     where {{ in_batch('swj_dwnsr') }}
+
+    union all
+    -- legal-service institutions: the person in charge (负责人) is the representative
+    select {{ select_named(columns, {
+        'dataset': "'sft_jgdj'", 'is_branch': 'false', 'registered_capital_cny': 'null::numeric',
+        'legal_rep_record_key': "record_key || '#FZR'", 'credit_code': 'uscc'},
+        same + ['org_kind', 'establishment_date', 'legal_rep_id_number',
+                'legal_rep_id_number_valid', 'division_code']) }}
+    from {{ ref('stg_sft_jgdj__institutions') }}
+    where {{ in_batch('sft_jgdj') }}
 )
 
 select

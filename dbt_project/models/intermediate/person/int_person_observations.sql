@@ -11,7 +11,8 @@
 {%- set same = ['updated_at', 'delivery_id'] %}
 {#- Incremental: a run recomputes the records of the deliveries not yet applied. -#}
 {{ incremental_by_delivery(['gat_czrk', 'mzt_hydj', 'swj_grnsr', 'rst_cbry', 'wjw_csyxzm',
-    'jyt_xsxj', 'scjgj_qydj', 'bb_sydwdj', 'mzt_shzz', 'swj_dwnsr'], 'dataset') }}
+    'jyt_xsxj', 'scjgj_qydj', 'bb_sydwdj', 'mzt_shzz', 'swj_dwnsr', 'sft_jgdj', 'sft_zyry'],
+    'dataset') }}
 
 with observation as (
     select {{ select_named(columns, {
@@ -96,12 +97,23 @@ with observation as (
     from {{ ref('stg_jyt_xsxj__students') }}
     where {{ in_batch('jyt_xsxj') }} and (jhr_name is not null or jhr_id_number is not null)
 
-    {% for model in ['stg_scjgj_qydj__enterprises', 'stg_bb_sydwdj__public_institutions',
-                     'stg_mzt_shzz__social_organisations', 'stg_swj_dwnsr__taxpayers'] %}
+    union all
+    -- a legal-service practitioner: an ID number, or a foreign lawyer's passport number
+    select {{ select_named(columns, {'dataset': "'sft_zyry'", 'role': "'practitioner'"},
+        same + ['record_key', 'id_type', 'id_number', 'id_number_valid', 'name_raw', 'name',
+                'name_key', 'sex_code']) }}
+    from {{ ref('stg_sft_zyry__practitioners') }}
+    where {{ in_batch('sft_zyry') }}
+
+    {% for model, role in [('stg_scjgj_qydj__enterprises', 'FDDBR'),
+                           ('stg_bb_sydwdj__public_institutions', 'FDDBR'),
+                           ('stg_mzt_shzz__social_organisations', 'FDDBR'),
+                           ('stg_swj_dwnsr__taxpayers', 'FDDBR'),
+                           ('stg_sft_jgdj__institutions', 'FZR')] %}
     union all
     select {{ select_named(columns, {
-        'dataset': "'" ~ model.split("__")[0][4:] ~ "'", 'record_key': "record_key || '#FDDBR'",
-        'role': "'legal_representative'",
+        'dataset': "'" ~ model.split("__")[0][4:] ~ "'", 'record_key': "record_key || '#" ~ role ~ "'",
+        'role': "'legal_representative'" if role == 'FDDBR' else "'person_in_charge'",
         'id_type': "case when legal_rep_id_number_valid then '111' end",
         'id_number': 'legal_rep_id_number', 'id_number_valid': 'legal_rep_id_number_valid',
         'name_raw': 'legal_rep_name_raw', 'name': 'legal_rep_name',

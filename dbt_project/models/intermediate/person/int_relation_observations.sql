@@ -1,5 +1,6 @@
 -- Relations as the sources state them, between source records (entity ids come later, from
--- the resolution output): spouse, parent, guardian, legal representative. Employees: see
+-- the resolution output): spouse, parent, guardian, legal representative, person in charge
+-- (of a legal-service institution), practitioner (at an institution). Employees: see
 -- int_employer_references (the employer is resolved by code or name after resolution).
 with marriage as (
     select
@@ -64,7 +65,8 @@ where jhr_name is not null or jhr_id_number is not null
 
 union all
 select
-    dataset, legal_rep_record_key, dataset, record_key, 'organisation', 'legal_representative',
+    dataset, legal_rep_record_key, dataset, record_key, 'organisation',
+    case when dataset = 'sft_jgdj' then 'person_in_charge' else 'legal_representative' end,
     dataset, record_key, establishment_date, null
 from {{ ref('int_organisation_observations') }} as organisation
 where exists (
@@ -73,3 +75,29 @@ where exists (
     where person.dataset = organisation.dataset
       and person.record_key = organisation.legal_rep_record_key
 )
+
+union all
+-- a practitioner -> the institution (sft_jgdj) the record names: by its credit code (the first
+-- 17 characters: an institution's own record may carry a wrong check character), else by its
+-- name when exactly one institution has it (a practitioner known by the name only)
+select
+    'sft_zyry', practitioner.record_key, 'sft_jgdj', institution.record_key, 'organisation',
+    'practitioner', 'sft_zyry', practitioner.record_key, practitioner.first_practised_date, null
+from {{ ref('stg_sft_zyry__practitioners') }} as practitioner
+join lateral (
+    select candidate.record_key
+    from {{ ref('stg_sft_jgdj__institutions') }} as candidate
+    where (practitioner.institution_uscc_valid
+           and left(candidate.uscc, 17) = left(practitioner.institution_uscc, 17))
+       or (candidate.name_key = practitioner.institution_name_key
+           and not exists (
+               select 1 from {{ ref('stg_sft_jgdj__institutions') }} as same_name
+               where same_name.name_key = candidate.name_key
+                 and same_name.record_key <> candidate.record_key))
+    -- the code first; a code of no institution falls back on the name
+    order by (practitioner.institution_uscc_valid
+              and left(candidate.uscc, 17) = left(practitioner.institution_uscc, 17)) desc,
+             candidate.record_key
+    limit 1
+) as institution on true
+where practitioner.status is distinct from 'deregistered'
