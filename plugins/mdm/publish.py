@@ -373,7 +373,8 @@ def stage_changes(conn: psycopg.Connection, scoped: bool = False) -> dict[str, i
         build = sql.SQL("{}.{}").format(sql.Identifier(BUILD_SCHEMA), sql.Identifier(table))
         published = sql.SQL("{}.{}").format(sql.Identifier(PUBLISHED_SCHEMA), sql.Identifier(table))
         columns = _columns(conn, BUILD_SCHEMA, table)
-        same_shape = _columns(conn, PUBLISHED_SCHEMA, table) == columns
+        published_columns = _columns(conn, PUBLISHED_SCHEMA, table)
+        same_shape = published_columns == columns
         where = _scope(table, scoped)
         changes = sql.Identifier(BUILD_SCHEMA, CHANGES.format(table))
         conn.execute(sql.SQL("drop table if exists {}").format(changes))
@@ -395,7 +396,7 @@ def stage_changes(conn: psycopg.Connection, scoped: bool = False) -> dict[str, i
                     "select {key} from {published} where {where} "
                     "except select {key} from {build} where {where}"
                 )
-                if _columns(conn, PUBLISHED_SCHEMA, table)
+                if published_columns
                 else sql.SQL("select {key} from {build} where false")
             )
             conn.execute(

@@ -175,7 +175,10 @@ def read_manifest(folder: Path, dataset: str, data: bytes | None = None) -> Mani
         problems.append(f"encoding is {encoding!r}, expected UTF-8 or GB18030")
     provider = raw.get("provider")  # may be left out; given, it names the department
     if "provider" in raw and not (_plain_text(provider, 200) and str(provider).strip()):
-        problems.append(f"provider is {provider!r}, expected a name (text, at most 200 characters)")
+        problems.append(
+            f"provider is {json.dumps(provider, ensure_ascii=False)}, expected a name (text, at "
+            "most 200 characters)"
+        )
     extract_time = _timestamp(raw.get("extract_time"))
     if extract_time is False:
         problems.append(
