@@ -79,6 +79,12 @@ def test_link_accuracy_per_group():
     assert (named["records"], named["linked"], named["right"]) == (3, 2, 1)
     assert (named["precision"], named["recall"]) == (0.5, round(1 / 3, 6))
     assert result["coded_authorisations"]["recall"] == 1.0
+    # a record whose code the delivery spoiled is left out of the coded group, reported apart
+    spoiled = link_accuracy(links, truth, true_person, true_org, {("xyb_xzcf", "C1")})
+    assert spoiled["coded_accounts_and_penalties"]["records"] == 1
+    assert spoiled["coded_unusable"] == {
+        "records": 1, "linked": 1, "right": 1, "precision": 1.0, "recall": 1.0
+    }  # fmt: skip
 
 
 def test_justice_persons_count_merges_and_splits_around_justice_records():

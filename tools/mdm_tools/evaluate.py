@@ -389,6 +389,14 @@ LINK_GROUPS = {
     "name_address_accounts": (("gjj_dwjc", "sdq_jfxx"), "name_address"),
     "coded_authorisations": (("xyd_sq",), "code"),
 }
+# The observation column that carries each coded basis, when the delivered code is valid.
+BASIS_COLUMN = {
+    "uscc": "uscc",
+    "org_code": "organization_code",
+    "operator_id_number": "operator_id_number",
+    "id_number": "id_number",
+    "passport": "passport_number",
+}
 
 
 def justice_persons(
@@ -421,23 +429,64 @@ def read_links(truth_dir: Path) -> dict[tuple[str, str], tuple[str, str]]:
         }
 
 
+def unusable_codes(
+    conn: psycopg.Connection,
+    truth: dict[tuple[str, str], tuple[str, str]],
+    organisations: dict[str, dict[str, str]],
+) -> set[tuple[str, str]]:
+    """The coded records whose code cannot name their entity: the delivery spoiled it (an ID
+    number or credit code failing its check, a blank), or it is the organization code of an
+    organisation without a credit code, which no register of the world carries. The targets
+    read "with a valid code"; these are reported apart (``coded_unusable``)."""
+    if conn.execute(
+        "select to_regclass('intermediate.int_record_link_observations')"
+    ).fetchone() == (None,):
+        return set()
+    delivered = {
+        (d, k): dict(zip(BASIS_COLUMN.values(), codes, strict=True))
+        for d, k, *codes in conn.execute(
+            "select dataset, record_key, uscc, organization_code, operator_id_number, id_number,"
+            " passport_number from intermediate.int_record_link_observations"
+        )
+    }
+    unusable = set()
+    for record, (entity, basis) in truth.items():
+        if basis not in BASIS_COLUMN or record not in delivered:
+            continue
+        no_register = basis == "org_code" and not organisations.get(entity, {}).get("uscc")
+        if no_register or delivered[record][BASIS_COLUMN[basis]] is None:
+            unusable.add(record)
+    return unusable
+
+
 def link_accuracy(
     links: dict[tuple[str, str], str],
     truth: dict[tuple[str, str], tuple[str, str]],
     true_person: dict[str, str],
     true_org: dict[str, str],
+    unusable: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
 ) -> dict[str, dict[str, Any]]:
     """Per group of :data:`LINK_GROUPS`: precision (links to the right entity of the records
-    linked) and recall (of the group's true records). ``links``: record -> entity id as the
-    platform linked it, mapped to its true entity by majority (``true_entities``)."""
-    results = {}
-    for group, (datasets, basis) in LINK_GROUPS.items():
-        records = {
+    linked) and recall (of the group's true records); the coded groups leave out the
+    ``unusable`` records (:func:`unusable_codes`), reported as group ``coded_unusable``.
+    ``links``: record -> entity id as the platform linked it, mapped to its true entity by
+    majority (``true_entities``)."""
+    groups = {
+        group: {
             record: entity
             for record, (entity, how) in truth.items()
             if record[0] in datasets
-            and (how in CODED_BASES if basis == "code" else how.startswith("name_address"))
+            and (
+                how in CODED_BASES and record not in unusable
+                if basis == "code"
+                else how.startswith("name_address")
+            )
         }
+        for group, (datasets, basis) in LINK_GROUPS.items()
+    }
+    groups["coded_unusable"] = {r: truth[r][0] for r in unusable if r in truth}
+    results = {}
+    for group, records in groups.items():
         linked = {r: links[r] for r in records if r in links}
         right = sum(
             1
@@ -498,6 +547,8 @@ def evaluate(warehouse: ConnParams, truth_dir: Path) -> dict[str, Any]:
         current = predicted(conn)
         churn = id_churn(conn)
         record_links = _record_links(conn)
+        link_truth = read_links(truth_dir)
+        unusable = unusable_codes(conn, link_truth, read_true_organisations(truth_dir))
         published = conn.execute("select to_regclass('mdm.natural_person')").fetchone()
         repository = (
             repository_accuracy(conn, current, truth, truth_dir)
@@ -517,7 +568,7 @@ def evaluate(warehouse: ConnParams, truth_dir: Path) -> dict[str, Any]:
     results["organisation"]["same_owner_pairs_merged"] = merged
     results["justice_person"] = justice_persons(current["person"], truth["person"])
     true_person, true_org = true_entities(current, truth)
-    links = link_accuracy(record_links, read_links(truth_dir), true_person, true_org)
+    links = link_accuracy(record_links, link_truth, true_person, true_org, unusable)
     hard_cases = {
         case: case_recall(records, current["person"], truth["person"])
         for case, records in sorted(read_hard_cases(truth_dir).items())

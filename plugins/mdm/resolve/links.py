@@ -65,25 +65,53 @@ CODE_METHODS: tuple[tuple[str, EntityKind, str], ...] = (
         from {links} l join {org} on o.organization_code = l.organization_code
         where l.entity_kind = 'organisation'""",
     ),
-    # an individual business by its operator's ID number: the operator's businesses, the
-    # one of the same name when the operator has several
+    # an individual business by its operator's ID number: the business records that carry
+    # it, whose legal representative resolved to the operator, or (a representative named
+    # without an ID number, weaker) of the record's name with a representative of the
+    # operator's name; of several, those of the record's name, then the stronger evidence
     (
         "operator_id_number",
         ORGANISATION,
         """
-        with business as (
-            select l.dataset, l.record_key, r.legal_person_id,
-                   bool_or(o.name_key = l.name_key) as same_name
+        with operator as (
+            select l.dataset, l.record_key, l.name_key, r.person_id, o.name_key as operator_name
+            from {links} l join {person} on o.match_key = l.operator_id_number
+            where l.entity_kind = 'organisation'
+        ),
+        business_record as (
+            select l.dataset, l.record_key, l.name_key, o.dataset as business_dataset,
+                   o.record_key as business_key, 1 as evidence
             from {links} l
-            join {org} on o.legal_rep_id_number = l.operator_id_number
-                and (o.org_kind = 'individual_business'
-                     or (o.dataset = 'swj_dwnsr' and o.credit_code is null))
-            group by l.dataset, l.record_key, r.legal_person_id
+            join intermediate.int_organisation_observations o
+                on o.legal_rep_id_number = l.operator_id_number
+            where l.entity_kind = 'organisation'
+            union
+            select p.dataset, p.record_key, p.name_key, o.dataset, o.record_key, 1
+            from operator p
+            join {schema}.person_record rep on rep.person_id = p.person_id
+            join intermediate.int_organisation_observations o
+                on o.dataset = rep.dataset and o.legal_rep_record_key = rep.record_key
+            union
+            select p.dataset, p.record_key, p.name_key, o.dataset, o.record_key, 2
+            from operator p
+            join intermediate.int_organisation_observations o
+                on o.name_key = p.name_key and o.legal_rep_name_key = p.operator_name
+                and o.legal_rep_id_number is null
+        ),
+        business as (
+            select b.dataset, b.record_key, r.legal_person_id,
+                   bool_or(o.name_key = b.name_key) as same_name, min(b.evidence) as evidence
+            from business_record b
+            join {org} on o.dataset = b.business_dataset and o.record_key = b.business_key
+            where o.org_kind = 'individual_business' or o.credit_code like '92%%'
+               or (o.dataset = 'swj_dwnsr' and o.credit_code is null)
+            group by b.dataset, b.record_key, r.legal_person_id
         )
-        select dataset, record_key, legal_person_id from business b
-        where same_name or not exists (
-            select 1 from business s
-            where s.dataset = b.dataset and s.record_key = b.record_key and s.same_name)""",
+        select dataset, record_key, legal_person_id from (
+            select *, rank() over (partition by dataset, record_key
+                                   order by same_name desc, evidence) as preference
+            from business) as b
+        where preference = 1""",
     ),
     (
         "id_number",
