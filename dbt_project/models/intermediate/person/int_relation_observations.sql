@@ -79,7 +79,12 @@ where exists (
 union all
 -- a practitioner -> the institution (sft_jgdj) the record names: by its credit code (the first
 -- 17 characters: an institution's own record may carry a wrong check character), else by its
--- name when exactly one institution has it (a practitioner known by the name only)
+-- name when exactly one institution has it (a practitioner known by the name only), or
+-- exactly one of that name in the prefecture a lawyer's 17-digit licence number names (its
+-- digits 2-5: where the institution licensed the practitioner; firms of one name exist in
+-- several cities)
+{%- set licence_region = "(case when practitioner.licence_number ~ '^1[0-9]{16}$'
+                            then substr(practitioner.licence_number, 2, 4) end)" %}
 select
     'sft_zyry', practitioner.record_key, 'sft_jgdj', institution.record_key, 'organisation',
     'practitioner', 'sft_zyry', practitioner.record_key, practitioner.first_practised_date, null
@@ -93,7 +98,15 @@ join lateral (
            and not exists (
                select 1 from {{ ref('stg_sft_jgdj__institutions') }} as same_name
                where same_name.name_key = candidate.name_key
-                 and same_name.record_key <> candidate.record_key))
+                 and same_name.record_key <> candidate.record_key
+                 and ({{ licence_region }} is null or substr(same_name.uscc, 3, 4) is null
+                      or substr(same_name.uscc, 3, 4) = {{ licence_region }}))
+           and ({{ licence_region }} is null
+                or substr(candidate.uscc, 3, 4) = {{ licence_region }}
+                or not exists (
+                    select 1 from {{ ref('stg_sft_jgdj__institutions') }} as same_name
+                    where same_name.name_key = candidate.name_key
+                      and same_name.record_key <> candidate.record_key)))
     -- the code first; a code of no institution falls back on the name
     order by (practitioner.institution_uscc_valid
               and left(candidate.uscc, 17) = left(practitioner.institution_uscc, 17)) desc,
