@@ -8,6 +8,9 @@
     'dataset', 'record_key', 'entity_kind', 'uscc', 'organization_code', 'operator_id_number',
     'id_number', 'passport_number', 'business_dataset', 'business_record_key', 'has_code',
     'name_key', 'address_key'] %}
+{#- Incremental: a run recomputes the records of the deliveries not yet applied. -#}
+{{ incremental_by_delivery(['gjj_dwjc', 'sdq_jfxx', 'xyd_sq', 'xyb_xzcf', 'fy_sxbzxr',
+    'dzzz_zzxx'], 'dataset') }}
 
 with link_record as (
     {% for model in ['stg_gjj_dwjc__accounts', 'stg_sdq_jfxx__bills', 'stg_xyd_sq__authorisations'] %}
@@ -19,6 +22,7 @@ with link_record as (
                        else function('address_key') ~ '(address)'},
         ['record_key', 'organization_code', 'name_key']) }}
     from {{ ref(model) }}
+    where {{ in_batch(model.split("__")[0][4:]) }}
     union all
     {% endfor %}
 
@@ -32,6 +36,7 @@ with link_record as (
         'name_key': 'party_name_key'},
         ['record_key', 'operator_id_number']) }}
     from {{ ref('stg_xyb_xzcf__penalties') }}
+    where {{ in_batch('xyb_xzcf') }}
 
     union all
     select {{ select_named(columns, {
@@ -41,6 +46,7 @@ with link_record as (
         'name_key': 'debtor_name_key'},
         ['record_key', 'uscc', 'organization_code']) }}
     from {{ ref('stg_fy_sxbzxr__debtors') }}
+    where {{ in_batch('fy_sxbzxr') }}
 
     union all
     -- a certificate: its holder by code, else the business record that issued it (ywlsh)
@@ -59,6 +65,7 @@ with link_record as (
         'name_key': 'holder_name_key'},
         ['record_key', 'business_record_key']) }}
     from {{ ref('stg_dzzz_zzxx__certificates') }}
+    where {{ in_batch('dzzz_zzxx') }}
 )
 
 select * from link_record
