@@ -123,7 +123,7 @@ def tuples_of(conn: psycopg.Connection, schema: str, table: str, key: str) -> di
 
 def test_a_day_touching_one_person_rewrites_only_its_rows(world, settings, warehouse_url):
     assert differences_from_full_build(settings, warehouse_url) == {}
-    person_id, _, row = register_row(warehouse_url, "p.name_source = 'gat_czrk'")
+    person_id, record_key, row = register_row(warehouse_url, "p.name_source = 'gat_czrk'")
     day = last_day(warehouse_url) + dt.timedelta(days=1)
     row |= {"XM": row["XM"][:1] + "改" + row["XM"][2:], "CZBS": "U", "GXSJ": f"{day:%Y%m%d}090000"}
     with psycopg.connect(warehouse_url) as conn:
@@ -137,6 +137,13 @@ def test_a_day_touching_one_person_rewrites_only_its_rows(world, settings, wareh
 
     assert touched(warehouse_url) == {("person", person_id)}
     with psycopg.connect(warehouse_url) as conn:
+        # Only the day's records were compared (not every record fingerprinted), and the
+        # record state took the day's record changes.
+        candidates = set(
+            conn.execute("select dataset, record_key from intermediate.int_record_candidates")
+        )
+        assert candidates == {("gat_czrk", record_key)}
+        assert conn.execute("select count(*) from ops.record_change").fetchone() == (0,)
         (published,) = conn.execute(
             "select detail from ops.run_log where run_id = 'rename' and step = 'publish'"
         ).fetchone()  # type: ignore[misc]
@@ -226,7 +233,14 @@ def test_a_broken_touched_set_is_caught(world, settings, warehouse_url):
     warehouse = params_from_url(warehouse_url)
     build.build_observations(settings, warehouse, "broken")
     build.resolve_entities(warehouse, "broken")
-    run_dbt(settings, warehouse, ["build", "--select", "int_touched_entities", "int_record_state"])
+    run_dbt(
+        settings,
+        warehouse,
+        [
+            "build", "--select",
+            "int_record_candidates", "int_touched_entities", "int_record_state",
+        ],
+    )  # fmt: skip
     build.build_repositories(settings, warehouse, "broken")
     assert touched(warehouse_url) == set()
     assert differences_from_full_build(settings, warehouse_url) != {}
