@@ -21,3 +21,16 @@ comment on table ops.record_change is
 create index if not exists person_record_resolved_at on resolve.person_record (resolved_at);
 create index if not exists legal_person_record_resolved_at
     on resolve.legal_person_record (resolved_at);
+
+-- The publish gate's counts of each published table (mdm_expectations.publish: the shares of
+-- invalid and shared codes), written by the publish in its transaction: a build that
+-- recomputed only some entities is audited from these and the touched entities' rows,
+-- not by a pass over every golden record (plugins/mdm/publish.py, build_measures).
+create table if not exists ops.publish_measure (
+    table_name  text   not null,  -- the published table (mdm.<table_name>)
+    measure     text   not null,  -- rows, filled, valid, shared
+    value       bigint not null,
+    primary key (table_name, measure)
+);
+comment on table ops.publish_measure is
+    'Counts the publish gate reads of each published table, kept by the publish.';
