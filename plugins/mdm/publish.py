@@ -528,14 +528,14 @@ def stage_measures(conn: psycopg.Connection, scoped: bool = False) -> dict[str, 
     for table in MEASURED:
         staged[table] = measures = build_measures(conn, table, scoped)
         target = sql.Identifier(BUILD_SCHEMA, MEASURES.format(table))
+        values = (
+            sql.SQL("{}::bigint as {}").format(sql.Literal(measures[n]), sql.Identifier(n))
+            for n in MEASURE_NAMES
+        )
         conn.execute(sql.SQL("drop table if exists {}").format(target))
         conn.execute(
             sql.SQL("create unlogged table {} as select {}").format(
-                target,
-                sql.SQL(", ").join(
-                    sql.SQL("{}::bigint as {}").format(sql.Literal(v), sql.Identifier(n))
-                    for n, v in measures.items()
-                ),
+                target, sql.SQL(", ").join(values)
             )
         )
     return staged
