@@ -28,16 +28,19 @@
     {%- for key in source_keys()[dataset] %}btrim({{ alias }}.{{ key }}){{ " || '_' || " if not loop.last }}{% endfor -%}
 {%- endmacro %}
 
-{% macro incremental_by_delivery(datasets, dataset_column=none) -%}
+{% macro incremental_by_delivery(datasets, dataset_column=none, records_changed=false) -%}
     {#- Configures the calling model; dataset_column: the model's column naming the dataset
         (none for a model of one dataset). Its record_key is the source record key, or it
-        followed by #ROLE. -#}
+        followed by #ROLE. records_changed: an observation model the golden records read;
+        its batches go to ops.record_change (the candidates of int_record_candidates), and
+        it gets an index on (dataset, record_key) for their lookups. -#}
     {%- set quoted = "['" ~ datasets | join("', '") ~ "']" -%}
     {{ config(
         materialized='incremental',
         incremental_strategy='append',
+        indexes=([{'columns': ['dataset', 'record_key']}] if records_changed else []),
         pre_hook="{{ open_delivery_batch(" ~ quoted ~ ", " ~ (("'" ~ dataset_column ~ "'") if dataset_column else 'none') ~ ") }}",
-        post_hook="{{ close_delivery_batch() }}") }}
+        post_hook="{{ close_delivery_batch(" ~ (quoted if records_changed else 'none') ~ ") }}") }}
 {%- endmacro %}
 
 {% macro applied_as_loaded(ledger) -%}
@@ -104,13 +107,28 @@
     {%- endif %}
 {%- endmacro %}
 
-{% macro close_delivery_batch() -%}
+{% macro close_delivery_batch(record_change_datasets=none) -%}
     delete from ops.model_delivery as applied
     where applied.model = '{{ this.identifier }}' and not {{ applied_as_loaded('applied') }};
     insert into ops.model_delivery (model, dataset, delivery_id, finished_at)
     select '{{ this.identifier }}', dataset, delivery_id, finished_at from mdm_batch_delivery
     on conflict (model, dataset, delivery_id)
     do update set finished_at = excluded.finished_at, applied_at = now();
+    {%- if record_change_datasets %}
+    {#- The records this run recomputed: its batch's keys, or every record of a dataset it
+        rebuilt whole (source_key null: records absent from a full delivery end too); a full
+        build rebuilt every dataset. -#}
+    insert into {{ source('ops', 'record_change') }} (model, dataset, source_key)
+    {%- if is_incremental() %}
+    select '{{ this.identifier }}', dataset, null from mdm_batch_rebuild
+    union all
+    select '{{ this.identifier }}', dataset, record_key from mdm_batch_key
+    where dataset not in (select dataset from mdm_batch_rebuild);
+    {%- else %}
+    select '{{ this.identifier }}', dataset, null
+    from unnest(array['{{ record_change_datasets | join("', '") }}']) as dataset;
+    {%- endif %}
+    {%- endif %}
 {%- endmacro %}
 
 {% macro in_batch(dataset, record_key='record_key') -%}

@@ -67,6 +67,17 @@ ENTITY_KEYS = {"natural_person": "person_id", "legal_person": "legal_person_id"}
 TOUCHED = "intermediate.int_touched_entities"
 # What the audit reads of a publish to come (mdm_expectations.publish), in mdm_build.
 CHANGES, REMOVED = "{}__changes", "{}__removed"
+# The gated codes of a table (column, its std check): the gate's shares of invalid and shared
+# codes read the build's counts (build_measures, one row in mdm_build.<table>__measures):
+# codes filled, valid, and shared (the rows beyond the first that hold a valid code). The
+# publish keeps the published table's counts (ops.publish_measure), so a scoped build's are
+# those plus the difference in the touched entities' rows: no pass over every golden record.
+MEASURED = {
+    "natural_person": ("id_number", "is_valid_id_number"),
+    "legal_person": ("uscc", "is_valid_uscc"),
+}
+MEASURES = "{}__measures"
+MEASURE_NAMES = ("filled", "valid", "shared")
 VERSION_COLUMNS = {
     "dbt_scd_id": "text",
     "dbt_updated_at": "timestamp without time zone",
@@ -156,8 +167,9 @@ def audit(warehouse: ConnParams, run_id: str, scoped: bool = False) -> dict[str,
     by :func:`stage_changes`); store every result; return them by table."""
     with psycopg.connect(conninfo(warehouse)) as conn:
         staged = stage_changes(conn, scoped)
+        measures = stage_measures(conn, scoped)
         conn.commit()
-    logger.info("audit %s: rows changed per table %s", run_id, staged)
+    logger.info("audit %s: rows changed per table %s; counts %s", run_id, staged, measures)
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
@@ -411,8 +423,143 @@ def stage_changes(conn: psycopg.Connection, scoped: bool = False) -> dict[str, i
     return counts
 
 
+def whole_measures(
+    conn: psycopg.Connection, table: str, relation: sql.Composable
+) -> dict[str, int]:
+    """One pass over ``relation``: codes filled, valid, shared. Grouped by code first, so
+    the check runs once per distinct code (the fence keeps it from being inlined twice)."""
+    column, check = MEASURED[table]
+    row = conn.execute(
+        sql.SQL(
+            "select coalesce(sum(n), 0), coalesce(sum(n) filter (where v), 0), "
+            "coalesce(sum(n - 1) filter (where v), 0) "
+            "from (select n, std.{check}(c) as v from (select {col} as c, count(*) as n "
+            "from {rel} where {col} is not null group by {col}) as g offset 0) as s"
+        ).format(check=sql.Identifier(check), col=sql.Identifier(column), rel=relation)
+    ).fetchone()
+    return dict(zip(MEASURE_NAMES, (int(v) for v in row), strict=True))  # type: ignore[union-attr]
+
+
+def _scope_names(table: str, where: sql.Composable) -> dict[str, sql.Composable]:
+    column, check = MEASURED[table]
+    return {
+        "col": sql.Identifier(column),
+        "check": sql.Identifier(check),
+        "where": where,
+        "build": sql.Identifier(BUILD_SCHEMA, table),
+        "published": sql.Identifier(PUBLISHED_SCHEMA, table),
+    }
+
+
+def _scope_part(
+    conn: psycopg.Connection, table: str, relation: sql.Composable, where: sql.Composable
+) -> dict[str, int]:
+    """The measures of ``relation``'s rows that ``where`` keeps (filled, valid), and the
+    shared rows of the codes in ``mdm_scope_codes`` over all its rows (an index lookup per
+    code)."""
+    row = conn.execute(
+        sql.SQL(
+            "select count({col}), count(*) filter (where std.{check}({col})), "
+            "(select coalesce(sum(n - 1), 0) from (select count(*) as n from {rel} "
+            "where {col} in (select code from mdm_scope_codes) group by {col}) as g) "
+            "from {rel} where {where}"
+        ).format(rel=relation, **_scope_names(table, where))
+    ).fetchone()
+    return dict(zip(MEASURE_NAMES, (int(v) for v in row), strict=True))  # type: ignore[union-attr]
+
+
+def _measures_less_scope(
+    conn: psycopg.Connection, table: str, scoped: bool
+) -> dict[str, int] | None:
+    """``scoped``: the published table's counts (kept by the publish, when they are of the
+    published table as it stands: same rows, same shape) less those of the touched entities'
+    rows, whose valid codes go to ``mdm_scope_codes`` (with the build's); None when not
+    scoped or nothing is kept."""
+    if not scoped or _columns(conn, PUBLISHED_SCHEMA, table) != _columns(conn, BUILD_SCHEMA, table):
+        return None
+    stored: dict[str, int] = {
+        measure: int(value)
+        for measure, value in conn.execute(
+            "select measure, value from ops.publish_measure where table_name = %s", (table,)
+        )
+    }
+    if stored.get("rows") != _published_rows(conn, table) or not all(
+        name in stored for name in MEASURE_NAMES
+    ):
+        return None
+    names = _scope_names(table, _scope(table, True))
+    conn.execute("drop table if exists pg_temp.mdm_scope_codes")
+    conn.execute(
+        sql.SQL(
+            "create temporary table mdm_scope_codes as "
+            "select {col} as code from {published} where {where} and std.{check}({col}) "
+            "union select {col} from {build} where {where} and std.{check}({col})"
+        ).format(**names)
+    )
+    touched = _scope_part(conn, table, names["published"], names["where"])
+    return {name: stored[name] - touched[name] for name in MEASURE_NAMES}
+
+
+def _measures_with_scope(
+    conn: psycopg.Connection, table: str, relation: sql.Composable, less: dict[str, int] | None
+) -> dict[str, int]:
+    """``relation``'s counts: those without the touched entities' rows (``less``) plus
+    theirs in ``relation``, or one pass over it when ``less`` is None."""
+    if less is None:
+        return whole_measures(conn, table, relation)
+    touched = _scope_part(conn, table, relation, _scope(table, True))
+    conn.execute("drop table pg_temp.mdm_scope_codes")
+    return {name: less[name] + touched[name] for name in MEASURE_NAMES}
+
+
+def build_measures(conn: psycopg.Connection, table: str, scoped: bool) -> dict[str, int]:
+    """The gate's counts of ``mdm_build.<table>`` (MEASURED): ``scoped`` (the build
+    recomputed only the touched entities, the only rows where it differs from the published
+    table), from the published table's kept counts and the touched entities' rows in both;
+    otherwise one pass over the build."""
+    less = _measures_less_scope(conn, table, scoped)
+    return _measures_with_scope(conn, table, sql.Identifier(BUILD_SCHEMA, table), less)
+
+
+def stage_measures(conn: psycopg.Connection, scoped: bool = False) -> dict[str, dict[str, int]]:
+    """The build's counts for the gate (``mdm_build.<table>__measures``, one row)."""
+    scoped = scoped and _touched_only(conn)
+    staged = {}
+    for table in MEASURED:
+        staged[table] = measures = build_measures(conn, table, scoped)
+        target = sql.Identifier(BUILD_SCHEMA, MEASURES.format(table))
+        values = (
+            sql.SQL("{}::bigint as {}").format(sql.Literal(measures[n]), sql.Identifier(n))
+            for n in MEASURE_NAMES
+        )
+        conn.execute(sql.SQL("drop table if exists {}").format(target))
+        conn.execute(
+            sql.SQL("create unlogged table {} as select {}").format(
+                target, sql.SQL(", ").join(values)
+            )
+        )
+    return staged
+
+
+def _keep_measures(
+    conn: psycopg.Connection, table: str, measures: dict[str, int], rows: int
+) -> None:
+    """The published table's counts, in the publish transaction."""
+    conn.cursor().executemany(
+        "insert into ops.publish_measure (table_name, measure, value) values (%s, %s, %s) "
+        "on conflict (table_name, measure) do update set value = excluded.value",
+        [(table, name, value) for name, value in {**measures, "rows": rows}.items()],
+    )
+
+
 def drop_staged_changes(conn: psycopg.Connection) -> None:
     """The staged changes go once published (they would double mdm_build after day 1)."""
+    for table in MEASURED:
+        conn.execute(
+            sql.SQL("drop table if exists {}").format(
+                sql.Identifier(BUILD_SCHEMA, MEASURES.format(table))
+            )
+        )
     for table in TABLES:
         for name in (CHANGES, REMOVED):
             conn.execute(
@@ -551,6 +698,8 @@ def _publish_once(warehouse: ConnParams, run_id: str, scoped: bool) -> dict[str,
                 conn.execute(statement)
             if _recreates(*shape):
                 recreated.append(table)
+            if table in MEASURED:  # the published counts less the rows it may change
+                less = _measures_less_scope(conn, table, scoped and table not in recreated)
             history = None
             if table in HISTORY:
                 name, key = HISTORY[table]
@@ -577,6 +726,9 @@ def _publish_once(warehouse: ConnParams, run_id: str, scoped: bool) -> dict[str,
             counts[table] = conn.execute(
                 sql.SQL("select count(*) from {}").format(published)
             ).fetchone()[0]  # type: ignore[index]
+            if table in MEASURED:  # plus those of the rows it holds now
+                measures = _measures_with_scope(conn, table, published, less)
+                _keep_measures(conn, table, measures, counts[table])
         conn.execute(
             """insert into ops.run_log (run_id, step, status, finished_at, rows_affected, detail)
                values (%s, 'publish', 'success', now(), %s, %s::jsonb)

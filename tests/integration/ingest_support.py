@@ -158,6 +158,7 @@ def reset_world(settings, warehouse_url: str) -> None:  # type: ignore[no-untype
         # each model applied): a new deployment starts them from nothing as well.
         conn.execute("drop schema if exists staging, intermediate cascade")
         conn.execute("truncate ops.model_delivery")
+        conn.execute("truncate ops.record_change")  # what the observation models changed
         ensure_roles(conn)  # the schemas again, with their grants and default privileges
     drop_frontend_tables(db.frontend_url(settings))
 

@@ -19,7 +19,7 @@
     'legal_rep_id_number_valid'] %}
 {#- Incremental: a run recomputes the records of the deliveries not yet applied. -#}
 {{ incremental_by_delivery(['scjgj_qydj', 'bb_sydwdj', 'mzt_shzz', 'swj_dwnsr', 'sft_jgdj'],
-    'dataset') }}
+    'dataset', records_changed=true) }}
 
 with observation as (
     select {{ select_named(columns, {

@@ -12,7 +12,7 @@
 {#- Incremental: a run recomputes the records of the deliveries not yet applied. -#}
 {{ incremental_by_delivery(['gat_czrk', 'mzt_hydj', 'swj_grnsr', 'rst_cbry', 'wjw_csyxzm',
     'jyt_xsxj', 'scjgj_qydj', 'bb_sydwdj', 'mzt_shzz', 'swj_dwnsr', 'sft_jgdj', 'sft_zyry'],
-    'dataset') }}
+    'dataset', records_changed=true) }}
 
 with observation as (
     select {{ select_named(columns, {

@@ -6,6 +6,8 @@
                       'tax_credit_rating', 'tax_credit_rating_year'] %}
 
 {{ incremental_entity_config('legal_person_id', 'organisation') }}
+-- the publish gate counts the codes of the touched entities again (publish.build_measures)
+{{ config(indexes=[{'columns': ['uscc']}]) }}
 -- depends_on: {{ ref('int_touched_entities') }}
 
 with golden as (

@@ -5,6 +5,8 @@
                       'status', 'death_date'] %}
 
 {{ incremental_entity_config('person_id', 'person') }}
+-- the publish gate counts the codes of the touched entities again (publish.build_measures)
+{{ config(indexes=[{'columns': ['id_number']}]) }}
 -- depends_on: {{ ref('int_touched_entities') }}
 
 with golden as (
