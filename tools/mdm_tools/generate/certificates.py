@@ -254,7 +254,10 @@ def _disagree(rng: random.Random, value: str) -> str:
         pass
     if value and value[-1].isdigit():
         return value[:-1] + str((int(value[-1]) + rng.randint(1, 9)) % 10)
-    return (value[:-1] if len(value) > 1 else value) + rng.choice(w.GIVEN_CHARS)
+    changed = value
+    while changed == value:  # a drawn character may be the one it replaces: never agree
+        changed = (value[:-1] if len(value) > 1 else value) + rng.choice(w.GIVEN_CHARS)
+    return changed
 
 
 def _line(
