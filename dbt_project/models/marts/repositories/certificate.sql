@@ -3,7 +3,12 @@
 -- was matched to and how (int_certificate_matches), whether it is structured and why not
 -- (int_certificate_checks), and who fixes a failure (the issuing department, and the
 -- correction request it becomes). Orphans (no business record) are kept, holder by their
--- record link.
+-- record link. Indexed by holder: a holder's list (mdm certificates --holder) is three
+-- index lookups (by person id, legal person id, or the holder's ID number or credit code).
+{{ config(indexes=[
+    {'columns': ['holder_person_id']}, {'columns': ['holder_legal_person_id']},
+    {'columns': ['holder_code']}]) }}
+
 with problem as (
     select
         record_key,
@@ -22,6 +27,7 @@ select
           when org.legal_person_id is not null then 'legal_person' end)::text as holder_kind,
     person.person_id::text as holder_person_id,
     org.legal_person_id::text as holder_legal_person_id,
+    coalesce(person.id_number, org.uscc)::text as holder_code,
     library.holder_name::text as holder_name,
     library.issuer_name::text as issuer_name,
     library.issuer_uscc::text as issuer_uscc,
