@@ -41,9 +41,13 @@
 {%- endmacro %}
 
 {#- The values a surface field may agree with (business record, golden record), as a JSON
-    array of the kind's form without nulls. -#}
-{% macro certificate_reference(kind, values) -%}
+    array of the kind's form without nulls; ``arrays``: text arrays whose every element may
+    (a golden record's former names: a certificate issued before a rename). -#}
+{% macro certificate_reference(kind, values, arrays=[]) -%}
     to_jsonb(array_remove(array[
         {%- for value in values %}{{ certificate_value(kind, value) }}{{ ", " if not loop.last }}{% endfor -%}
-    ]::text[], null))
+    ]::text[]
+    {%- for names in arrays %}
+        || array(select {{ certificate_value(kind, 'former.value') }} from unnest({{ names }}) as former (value))
+    {%- endfor %}, null))
 {%- endmacro %}

@@ -88,7 +88,14 @@ def holder_certificates(
             """insert into access.certificate_read_log
                    (asked_by, purpose, query_kind, holder_kind, holder_id, row_count)
                values (%s, %s, %s, %s, %s, %s)""",
-            (asked_by, purpose, kind, holder.get("holder_kind"), holder.get("holder_id"), len(rows)),
+            (
+                asked_by,
+                purpose,
+                kind,
+                holder.get("holder_kind"),
+                holder.get("holder_id"),
+                len(rows),
+            ),
         )
         conn.commit()  # the log first: a read that cannot be logged shows nothing
     logger.info("certificates of a %s holder: %d, asked by %s", kind, len(rows), asked_by)
@@ -147,7 +154,9 @@ def format_rate_table(rows: list[dict[str, Any]], province_only: bool = False) -
     return lines
 
 
-def rates(warehouse: ConnParams, quarter: str | None = None) -> tuple[str | None, list[dict[str, Any]]]:
+def rates(
+    warehouse: ConnParams, quarter: str | None = None
+) -> tuple[str | None, list[dict[str, Any]]]:
     """(quarter, its rate rows); the latest quarter when none is given."""
     with psycopg.connect(conninfo(warehouse)) as conn, conn.cursor(row_factory=dict_row) as cur:
         quarter = quarter or latest_rate_quarter(cur)

@@ -77,7 +77,9 @@ def certificate_accuracy(
     matching = {
         group: {
             **counts,
-            "precision": round(counts["right"] / counts["matched"], 6) if counts["matched"] else 1.0,
+            "precision": round(counts["right"] / counts["matched"], 6)
+            if counts["matched"]
+            else 1.0,
             "recall": round(counts["right"] / counts["true"], 6) if counts["true"] else 1.0,
         }
         for group, counts in groups.items()

@@ -34,7 +34,9 @@ def cmd_certificates(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     quarter, rows = certificates.rates(warehouse(settings), args.quarter)
     if not rows:
-        out(f"no certificate rate for {quarter or 'any quarter'} yet: run `mdm run` (or `mdm report`)")
+        out(
+            f"no certificate rate for {quarter or 'any quarter'} yet: run `mdm run` (or `mdm report`)"
+        )
         return 1
     out(f"structured aggregation rate of the e-certificate library, {quarter} (target 80%):")
     for line in certificates.format_rate_table(rows, province_only=args.province):

@@ -133,7 +133,9 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
             f"{r['recall']:>8.4f}"
         )
     certificates = results["certificates"]
-    out(f"{'certificate matching':<29} {'records':>8} {'matched':>7} {'precision':>9} {'recall':>8}")
+    out(
+        f"{'certificate matching':<29} {'records':>8} {'matched':>7} {'precision':>9} {'recall':>8}"
+    )
     for group in ("with_ywlsh", "without_ywlsh"):
         r = certificates[group]
         out(

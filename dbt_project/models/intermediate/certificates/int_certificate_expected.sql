@@ -10,14 +10,25 @@
 {%- set n = 'name' %}
 
 with person_of as (
-    select xref.dataset, xref.record_key, person.person_id, person.name, person.id_number,
+    select xref.dataset, xref.record_key, person.person_id, person.name, person.former_names,
+           person.id_number,
            person.sex_code, person.birth_date, person.hukou_division_code
     from {{ ref('natural_person_xref') }} as xref
     join {{ ref('natural_person') }} as person using (person_id)
 ),
 
+-- an organisation without any code: the prefecture of the county its address begins with
+-- (a county name Guangxi has once)
+county as (
+    select name, min(left(code, 4)) as prefecture
+    from {{ ref('gb2260_guangxi') }}
+    where right(code, 2) <> '00' and name <> '市辖区' and valid_to_year is null
+    group by name
+    having count(distinct left(code, 4)) = 1
+),
+
 org_of as (
-    select xref.dataset, xref.record_key, org.legal_person_id, org.name, org.uscc,
+    select xref.dataset, xref.record_key, org.legal_person_id, org.name, org.former_names, org.uscc,
            org.registration_number, org.organization_code, org.address, org.establishment_date,
            org.division_code
     from {{ ref('legal_person_xref') }} as xref
@@ -39,9 +50,9 @@ enterprise as (
         e.status = 'active' as in_force,
         jsonb_build_object(
             'tyshxydm', {{ certificate_reference('code', ['e.uscc', 'e.registration_number', 'g.uscc', 'g.registration_number']) }},
-            'mc', {{ certificate_reference(n, ['e.name_raw', 'g.name']) }},
+            'mc', {{ certificate_reference(n, ['e.name_raw', 'g.name'], ['g.former_names']) }},
             'lx', {{ certificate_reference(n, ['enterprise_type.name']) }},
-            'fddbr', {{ certificate_reference(n, ['e.legal_rep_name_raw', 'rep.name']) }},
+            'fddbr', {{ certificate_reference(n, ['e.legal_rep_name_raw', 'rep.name'], ['rep.former_names']) }},
             'zczb', {{ certificate_reference('amount', ['e.registered_capital_cny / 10000']) }},
             'clrq', {{ certificate_reference('date', ['e.establishment_date', 'g.establishment_date']) }},
             'zs', {{ certificate_reference('address', ['e.address', 'g.address']) }}
@@ -67,9 +78,9 @@ marriage as (
         null::text as certificate_number,
         true as in_force,
         jsonb_build_object(
-            'nfxm', {{ certificate_reference(n, ['m.nan_name_raw', 'husband.name']) }},
+            'nfxm', {{ certificate_reference(n, ['m.nan_name_raw', 'husband.name'], ['husband.former_names']) }},
             'nfzjhm', {{ certificate_reference('id', ['m.nan_id_number', 'husband.id_number']) }},
-            'nvxm', {{ certificate_reference(n, ['m.nv_name_raw', 'wife.name']) }},
+            'nvxm', {{ certificate_reference(n, ['m.nv_name_raw', 'wife.name'], ['wife.former_names']) }},
             'nvzjhm', {{ certificate_reference('id', ['m.nv_id_number', 'wife.id_number']) }},
             'djrq', {{ certificate_reference('date', ['m.registration_date']) }},
             'djjg', {{ certificate_reference(n, ['m.registering_office']) }}
@@ -95,13 +106,13 @@ birth as (
         b.record_key as certificate_number,
         true as in_force,
         jsonb_build_object(
-            'xsexm', {{ certificate_reference(n, ['b.xse_name_raw', 'child.name']) }},
+            'xsexm', {{ certificate_reference(n, ['b.xse_name_raw', 'child.name'], ['child.former_names']) }},
             'xsexb', {{ certificate_reference('sex', ['b.xse_sex_code', 'child.sex_code']) }},
             'cssj', {{ certificate_reference('date', ['b.xse_birth_date', 'child.birth_date']) }},
             'csdd', {{ certificate_reference('division', ['b.birth_division_code']) }},
-            'mqxm', {{ certificate_reference(n, ['b.mq_name_raw', 'mother.name']) }},
+            'mqxm', {{ certificate_reference(n, ['b.mq_name_raw', 'mother.name'], ['mother.former_names']) }},
             'mqzjhm', {{ certificate_reference('id', ['b.mq_id_number', 'mother.id_number']) }},
-            'fqxm', {{ certificate_reference(n, ['b.fq_name_raw', 'father.name']) }},
+            'fqxm', {{ certificate_reference(n, ['b.fq_name_raw', 'father.name'], ['father.former_names']) }},
             'fqzjhm', {{ certificate_reference('id', ['b.fq_id_number', 'father.id_number']) }}
         ) as reference
     from {{ ref('stg_wjw_csyxzm__birth_certificates') }} as b
@@ -122,15 +133,18 @@ birth as (
         'legal_person' as holder_kind,
         g.legal_person_id as holder_id,
         i.name_key as holder_name_key,
-        coalesce(substr(i.uscc, 3, 4), left(g.division_code, 4), substr(g.uscc, 3, 4)) as prefecture,
+        coalesce(substr(i.uscc, 3, 4), left(g.division_code, 4), substr(g.uscc, 3, 4),
+                 (select county.prefecture from county
+                  where i.address like county.name || '%' order by length(county.name) desc limit 1))
+            as prefecture,
         i.establishment_date as issue_date,
         {% if code == 'SYDWFRZS' %}'事证第' || i.organization_code || '号'{% else %}coalesce(i.uscc, i.organization_code){% endif %}
             as certificate_number,
         i.status = 'active' as in_force,
         jsonb_build_object(
             'tyshxydm', {{ certificate_reference('code', ['i.uscc', 'i.organization_code', 'g.uscc']) }},
-            'mc', {{ certificate_reference(n, ['i.name_raw', 'g.name']) }},
-            'fddbr', {{ certificate_reference(n, ['i.legal_rep_name_raw', 'rep.name']) }},
+            'mc', {{ certificate_reference(n, ['i.name_raw', 'g.name'], ['g.former_names']) }},
+            'fddbr', {{ certificate_reference(n, ['i.legal_rep_name_raw', 'rep.name'], ['rep.former_names']) }},
             '{{ amount }}', {{ certificate_reference('amount', ['i.registered_capital_cny / 10000']) }},
             '{{ extra[0] }}', {{ certificate_reference(n, [extra[1]]) }},
             'zs', {{ certificate_reference('address', ['i.address', 'g.address']) }}
@@ -156,8 +170,8 @@ law_firm as (
         j.status = 'active' as in_force,
         jsonb_build_object(
             'tyshxydm', {{ certificate_reference('code', ['j.uscc', 'j.organization_code', 'g.uscc']) }},
-            'mc', {{ certificate_reference(n, ['j.name_raw', 'g.name']) }},
-            'fzr', {{ certificate_reference(n, ['j.legal_rep_name_raw', 'head.name']) }},
+            'mc', {{ certificate_reference(n, ['j.name_raw', 'g.name'], ['g.former_names']) }},
+            'fzr', {{ certificate_reference(n, ['j.legal_rep_name_raw', 'head.name'], ['head.former_names']) }},
             'zzxs', {{ certificate_reference(n, ['j.organisation_form']) }},
             'zs', {{ certificate_reference('address', ['j.address', 'g.address']) }}
         ) as reference
@@ -194,7 +208,7 @@ lawyer as (
         z.licence_number as certificate_number,
         z.status <> 'deregistered' as in_force,
         jsonb_build_object(
-            'xm', {{ certificate_reference(n, ['z.name_raw', 'p.name']) }},
+            'xm', {{ certificate_reference(n, ['z.name_raw', 'p.name'], ['p.former_names']) }},
             'zjhm', {{ certificate_reference('id', ['z.id_number', 'p.id_number']) }},
             'zyzh', {{ certificate_reference('licence', ['z.licence_number']) }},
             'zyjg', {{ certificate_reference(n, ['z.institution_name_raw', 'institution.name']) }}
