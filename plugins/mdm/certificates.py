@@ -58,13 +58,22 @@ def holder_query_kind(query: str) -> str:
 def holder_certificates(
     warehouse: ConnParams, query: str, asked_by: str, purpose: str | None = None
 ) -> dict[str, Any]:
+    """:func:`list_certificates` on a connection of its own (the CLI)."""
+    with psycopg.connect(conninfo(warehouse)) as conn:
+        return list_certificates(conn, query, asked_by, purpose)
+
+
+def list_certificates(
+    conn: psycopg.Connection, query: str, asked_by: str, purpose: str | None = None
+) -> dict[str, Any]:
     """The valid certificates (status valid, not expired, one per certificate aggregated
     twice) of the holder ``query`` names, newest first, and the read logged with
-    ``asked_by``: ``{"query_kind", "holder_kind", "holder_id", "certificates": [...]}``."""
+    ``asked_by`` and committed before they are returned:
+    ``{"query_kind", "holder_kind", "holder_id", "certificates": [...]}``."""
     if not asked_by.strip():
         raise ValueError("say who asks (the clerk, office or application): it goes to the log")
     kind = holder_query_kind(query)
-    with psycopg.connect(conninfo(warehouse)) as conn, conn.cursor(row_factory=dict_row) as cur:
+    with conn.cursor(row_factory=dict_row) as cur:
         rows: list[dict[str, Any]] = []
         if kind in _LOOKUP:
             column, value = _LOOKUP[kind]
@@ -97,7 +106,7 @@ def holder_certificates(
                 len(rows),
             ),
         )
-        conn.commit()  # the log first: a read that cannot be logged shows nothing
+    conn.commit()  # the log first: a read that cannot be logged shows nothing
     logger.info("certificates of a %s holder: %d, asked by %s", kind, len(rows), asked_by)
     return {
         "query_kind": kind,
