@@ -15,8 +15,8 @@ import logging
 
 import psycopg
 import pytest
-from psycopg.rows import dict_row
 from ingest_support import build_world
+from psycopg.rows import dict_row
 
 from mdm import build
 from mdm.certificates import holder_certificates, rates, types_below_target

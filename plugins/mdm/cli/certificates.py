@@ -35,7 +35,8 @@ def cmd_certificates(settings: Settings, args: argparse.Namespace) -> int:
     quarter, rows = certificates.rates(warehouse(settings), args.quarter)
     if not rows:
         out(
-            f"no certificate rate for {quarter or 'any quarter'} yet: run `mdm run` (or `mdm report`)"
+            f"no certificate rate for {quarter or 'any quarter'} yet: "
+            "run `mdm run` (or `mdm report`)"
         )
         return 1
     out(f"structured aggregation rate of the e-certificate library, {quarter} (target 80%):")
