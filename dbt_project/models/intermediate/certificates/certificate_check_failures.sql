@@ -8,22 +8,16 @@
 -- the issuing one (the business dataset's, seed dataset_catalogue).
 select
     'dzzz_zzxx' as dataset,
-    check_row.record_key,
-    matched.certificate_type,
-    case when check_row.field in ('zmxx', 'zzzt') then check_row.field
-         else 'zmxx.' || check_row.field end as field,
-    check_row.problem,
-    case when check_row.problem in ('missing', 'layout_only') then 'MISSING_REQUIRED'
-         else 'SOURCE_CONFLICT' end as request_type,
-    expected.department,
-    check_row.delivered_value,
-    check_row.expected_value
-from {{ ref('int_certificate_checks') }} as check_row
-join {{ ref('int_certificate_matches') }} as matched using (record_key)
-join {{ ref('int_certificate_expected') }} as expected
-    on expected.certificate_type = matched.certificate_type
-    and expected.holder_record_key = matched.holder_record_key
-where matched.duplicate_of is null
+    record_key,
+    certificate_type,
+    case when field in ('zmxx', 'zzzt') then field else 'zmxx.' || field end as field,
+    problem,
+    request_type,
+    department,
+    delivered_value,
+    expected_value
+from {{ ref('int_certificate_checks') }}
+where duplicate_of is null
 
 union all
 select

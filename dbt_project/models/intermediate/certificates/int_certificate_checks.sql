@@ -5,7 +5,8 @@
 -- (int_certificate_expected.reference); a certificate with no surface data at all is
 -- layout_only (one row, field zmxx); a status other than the business record's (annulled
 -- while the registration is live, or valid after it ended) is a row for field zzzt. One
--- row per problem: a structured certificate has none.
+-- row per problem: a structured certificate has none. With the certificate's type, the
+-- issuing department and the certificate it duplicates (certificate_check_failures).
 with certificate as (
     select
         library.record_key,
@@ -14,8 +15,10 @@ with certificate as (
         case when pg_input_is_valid(library.surface_fields, 'jsonb')
                   and jsonb_typeof(library.surface_fields::jsonb) = 'object'
              then library.surface_fields::jsonb end as surface,
+        matched.duplicate_of,
         expected.reference,
-        expected.in_force
+        expected.in_force,
+        expected.department
     from {{ ref('stg_dzzz_zzxx__certificates') }} as library
     join {{ ref('int_certificate_matches') }} as matched using (record_key)
     join {{ ref('int_certificate_expected') }} as expected
@@ -49,19 +52,32 @@ judged as (
             {% endfor %}
         end as problem
     from surface_value
+),
+
+problem as (
+    select record_key, field, problem, delivered_value, reference ->> 0 as expected_value
+    from judged
+    where problem is not null
+
+    union all
+    select record_key, 'zmxx', 'layout_only', null, null
+    from certificate
+    where certificate.surface is null or certificate.surface = '{}'::jsonb
+
+    union all
+    select record_key, 'zzzt', 'status_disagrees', status,
+           case when in_force then 'valid' else 'annulled' end
+    from certificate
+    where status is distinct from case when in_force then 'valid' else 'annulled' end
 )
 
-select record_key, field, problem, delivered_value, reference ->> 0 as expected_value
-from judged
-where problem is not null
-
-union all
-select record_key, 'zmxx', 'layout_only', null, null
-from certificate
-where certificate.surface is null or certificate.surface = '{}'::jsonb
-
-union all
-select record_key, 'zzzt', 'status_disagrees', status,
-       case when in_force then 'valid' else 'annulled' end
-from certificate
-where status is distinct from case when in_force then 'valid' else 'annulled' end
+select
+    problem.*,
+    -- the correction request a problem becomes (standard 6.1)
+    case when problem.problem in ('missing', 'layout_only') then 'MISSING_REQUIRED'
+         else 'SOURCE_CONFLICT' end as request_type,
+    certificate.certificate_type,
+    certificate.department,
+    certificate.duplicate_of
+from problem
+join certificate using (record_key)

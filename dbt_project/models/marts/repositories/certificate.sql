@@ -14,7 +14,7 @@ with problem as (
         record_key,
         array_agg(case when field in ('zmxx', 'zzzt') then problem else field || ' ' || problem end
                   order by field) as problems,
-        bool_or(problem in ('missing', 'layout_only')) as missing
+        min(request_type) as request_type  -- MISSING_REQUIRED before SOURCE_CONFLICT
     from {{ ref('int_certificate_checks') }}
     group by record_key
 )
@@ -25,14 +25,14 @@ select
     library.certificate_number::text as certificate_number,
     (case when person.person_id is not null then 'person'
           when org.legal_person_id is not null then 'legal_person' end)::text as holder_kind,
-    person.person_id::text as holder_person_id,
-    org.legal_person_id::text as holder_legal_person_id,
+    person.person_id as holder_person_id,
+    org.legal_person_id as holder_legal_person_id,
     coalesce(person.id_number, org.uscc)::text as holder_code,
-    library.holder_name::text as holder_name,
-    library.issuer_name::text as issuer_name,
-    library.issuer_uscc::text as issuer_uscc,
-    library.issue_date::date as issue_date,
-    library.valid_until::date as valid_until,
+    library.holder_name,
+    library.issuer_name,
+    library.issuer_uscc,
+    library.issue_date,
+    library.valid_until,
     coalesce(library.is_permanent, false)::boolean as is_permanent,
     library.status::text as status,
     expected.prefecture_code::text as prefecture_code,
@@ -45,10 +45,9 @@ select
                                     then array['no business record'] end)::text[]
         as structured_problems,
     (case when problem.record_key is not null and matched.duplicate_of is null
-          then coalesce(expected.department, catalogue.department) end)::text as correction_department,
+          then expected.department end)::text as correction_department,
     (case when problem.record_key is not null and matched.duplicate_of is null
-          then case when problem.missing then 'MISSING_REQUIRED' else 'SOURCE_CONFLICT' end
-     end)::text as correction_request_type,
+          then problem.request_type end)::text as correction_request_type,
     library.updated_at::timestamp as updated_at
 from {{ ref('stg_dzzz_zzxx__certificates') }} as library
 join {{ ref('int_certificate_matches') }} as matched using (record_key)
@@ -60,5 +59,3 @@ left join {{ ref('natural_person') }} as person
     on matched.holder_kind = 'person' and person.person_id = matched.holder_id
 left join {{ ref('legal_person') }} as org
     on matched.holder_kind = 'legal_person' and org.legal_person_id = matched.holder_id
-left join {{ ref('certificate_type') }} as certificate_type on certificate_type.code = library.certificate_type
-left join {{ ref('dataset_catalogue') }} as catalogue on catalogue.dataset = certificate_type.business_dataset
