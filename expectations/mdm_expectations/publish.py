@@ -227,6 +227,27 @@ def record_link() -> tuple[gx.ExpectationSuite, gx.ExpectationSuite]:
     return whole, changes
 
 
+def certificate() -> tuple[gx.ExpectationSuite, gx.ExpectationSuite]:
+    """Every certificate's holder is a published person or legal person: the changed
+    certificates, and none held by a dropped entity (ADR 0018). A certificate without a
+    published holder (an orphan no record links) has none."""
+    whole, changes = _pointers(
+        "certificate",
+        "every certificate's holder is a published person or legal person",
+        "select c.certificate_id from (select certificate_id, holder_person_id, "
+        "holder_legal_person_id from {batch}) as c "
+        f"where c.holder_person_id in ({DROPPED_IDS}) "
+        f"or c.holder_legal_person_id in ({DROPPED_IDS})",
+        _linked_published(
+            "select 'dzzz_zzxx' as dataset, certificate_id as record_key, holder_kind "
+            "as entity_kind, coalesce(holder_person_id, holder_legal_person_id) as entity_id "
+            "from {batch} where holder_kind is not null"
+        ),
+    )
+    changes.add_expectation(_key_given_once("certificate", "certificate_id"))
+    return whole, changes
+
+
 # Per published table: the suite on the whole build table (shares and counts: one pass, no
 # join) and the suite on the rows this publish writes (mdm_build.<table>__changes).
 SUITES = {
@@ -236,4 +257,5 @@ SUITES = {
     "legal_person_xref": lambda: _xref("legal_person_xref", "legal_person", "legal_person_id"),
     "relation": relation,
     "record_link": record_link,
+    "certificate": certificate,
 }

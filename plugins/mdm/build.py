@@ -25,7 +25,11 @@ BEFORE_RESOLUTION = [
     "--exclude", "source:resolve+", "source:published+", "path:models/quality",
 ]  # fmt: skip
 QUALITY = ["--select", "path:models/quality", "dataset_catalogue"]
-AFTER_RESOLUTION = ["--select", "source:resolve+", "survivorship_rules"]
+# The quality models that read resolution's outcome (the certificates' rate) belong to the
+# scorecard (mdm_quality), not to the build.
+AFTER_RESOLUTION = [
+    "--select", "source:resolve+", "survivorship_rules", "--exclude", "path:models/quality",
+]  # fmt: skip
 # What the daily build of an unchanged dbt project leaves out: the unit tests (they test the
 # SQL, which changes only with the project: dbt's advice is to run them in development and
 # CI, not on every production run; here they also run on the first build of a changed

@@ -45,6 +45,7 @@ TABLES = (
     "legal_person_xref",
     "relation",
     "record_link",  # rebuilt whole, compared whole like relation (not in SCOPE_KEYS)
+    "certificate",  # rebuilt whole, compared whole like relation (ADR 0018)
 )
 # Every version of every golden record, written by the publish from the rows it changes, in
 # the same transaction (ADR 0016; the layout of the dbt snapshots it replaces, so

@@ -64,7 +64,9 @@ def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> str:
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
-_COUNT_COLUMNS = {"datasets", "deliveries", "rejected"}
+_COUNT_COLUMNS = {
+    "datasets", "deliveries", "rejected", "expected", "in_library", "valid", "structured",
+}  # fmt: skip
 
 
 def _bars(rows: list[dict[str, Any]], label: str, value: str) -> str:
@@ -189,6 +191,38 @@ def summarise(warehouse: ConnParams) -> dict[str, Any]:
         }
 
 
+def _certificates_section(cur: psycopg.Cursor[dict[str, Any]], quarter: str) -> str:
+    """The e-certificate library's structured aggregation rate (ADR 0018): per type the
+    province's rate against the 80% target, and the types below it with their main reasons
+    (never aggregated, layout file only, a field missing or disagreeing)."""
+    from mdm.certificates import PROVINCE, rate_table, types_below_target
+
+    rows = [r for r in rate_table(cur, quarter) if r["prefecture_code"] == PROVINCE]
+    if not rows:
+        return ""
+    below = types_below_target(cur, quarter)
+    columns = [
+        ("certificate_type", "Type"),
+        ("certificate_name", "Certificate"),
+        ("department", "Department"),
+        ("expected", "Expected"),
+        ("in_library", "In library"),
+        ("valid", "Valid"),
+        ("structured", "Structured"),
+        ("structured_rate", "结构化数据汇聚率 Rate"),
+        ("main_reasons", "Main reasons"),
+    ]
+    return f"""<h2>电子证照 · Certificates: structured aggregation rate (target 80%)</h2>
+<p>{len(rows) - len(below)} of {len(rows)} certificate types reach 80% in {html.escape(quarter)}.
+Rate = structured / expected: of the certificates the business records say exist, those in the
+library as valid certificates with every surface field filled, well formed and agreeing with
+the business record.</p>
+<h3>Types below target</h3>
+{_table(below, columns) if below else "<p>None.</p>"}
+<h3>All types</h3>
+{_table(rows, columns)}"""
+
+
 def write_report(
     warehouse: ConnParams,
     folder: Path,
@@ -220,6 +254,7 @@ def write_report(
             if problem.get("reason"):
                 problem["reason"] = mask_identifiers(problem["reason"])
         totals = repository_totals(cur)
+        certificates_section = _certificates_section(cur, quarter)
     goal = sum(1 for d in datasets if d["stars"] >= 4)
     document = f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <title>数据质量报告 Data quality report {html.escape(quarter)}</title><style>{
@@ -297,6 +332,7 @@ Generated {now.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC.</p>
             ],
         )
     }
+{certificates_section}
 <p class="note">Formula: index = 25 × (normativity + completeness + availability +
 timeliness); ★★★★★ ≥ 90, ★★★★ ≥ 80, ★★★ ≥ 70, ★★ ≥ 60. Details: docs/quality-scorecard.md.</p>
 </body></html>

@@ -521,6 +521,21 @@ def test_a_record_link_to_an_entity_that_is_not_published(good_build, warehouse_
     )
 
 
+@pytest.mark.parametrize("column", ["holder_person_id", "holder_legal_person_id"])
+def test_a_certificate_held_by_an_entity_that_is_not_published(good_build, warehouse_url, column):
+    execute(
+        warehouse_url,
+        f"update mdm_build.certificate set {column} = 'X9999999999' where ctid = "
+        f"(select ctid from mdm_build.certificate where {column} is not null "
+        "order by certificate_id limit 1)",
+    )
+    assert_blocked(
+        warehouse_url,
+        f"gate-certificate-{column}",
+        {("certificate", "every certificate's holder is a published person or legal person")},
+    )
+
+
 # --- row counts against the last publish ------------------------------------------------
 
 

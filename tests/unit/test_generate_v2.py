@@ -301,8 +301,13 @@ def test_penalties_debtors_and_authorisations_change_over_the_days(plain):
     expired = [r for r in grants if r["YXQZ"] < "2026-11-01"]
     assert expired  # expired before the first day
     certificates = _lines(summary, out, "dzzz_zzxx")
-    annulled = [c for c in certificates if c["czbs"] == "U"]
-    assert annulled and all(c["zzzt"] == "2" and c["zzlxdm"] == "YYZZ" for c in annulled)
+    changed = [c for c in certificates if c["czbs"] == "U"]
+    annulled = [c for c in changed if c["zzzt"] == "2"]  # enterprises deregistered
+    assert annulled and all(c["zzlxdm"] == "YYZZ" for c in changed)
+    # the others are licences reissued by a rename (变更登记): valid, with the new name
+    reissued = [c for c in changed if c["zzzt"] != "2"]
+    assert reissued and all(c["zzzt"] == "1" for c in reissued)
+    assert all(not c["zmxx"] or c["zmxx"]["mc"] in (c["czztmc"], "") for c in reissued[:20])
     terms = Counter("长期" if c["yxqz"] == "长期" else len(c["yxqz"]) for c in certificates)
     assert set(terms) == {"长期", 10}
 

@@ -24,6 +24,11 @@ import psycopg
 from mdm.connections import ConnParams, conninfo
 from mdm.resolve.compare import pairwise, predicted
 from mdm.resolve.entities import EVENT_TABLE, KINDS, SCHEMA
+from mdm_tools.evaluate_certificates import (
+    certificate_accuracy,
+    predicted_certificates,
+    read_certificates,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -549,6 +554,7 @@ def evaluate(warehouse: ConnParams, truth_dir: Path) -> dict[str, Any]:
         record_links = _record_links(conn)
         link_truth = read_links(truth_dir)
         unusable = unusable_codes(conn, link_truth, read_true_organisations(truth_dir))
+        certificates_found = predicted_certificates(conn)
         published = conn.execute("select to_regclass('mdm.natural_person')").fetchone()
         repository = (
             repository_accuracy(conn, current, truth, truth_dir)
@@ -578,6 +584,7 @@ def evaluate(warehouse: ConnParams, truth_dir: Path) -> dict[str, Any]:
         **results,
         "hard_cases": hard_cases,
         "links": links,
+        "certificates": certificate_accuracy(read_certificates(truth_dir), *certificates_found),
         "repository": repository,
         "id_churn": churn,
         "datasets_not_resolved": not_resolved,

@@ -37,7 +37,7 @@ NOT_SHAREABLE = "不予共享"
 OWNER = "mdm_access_owner"  # owns grants, events, read log and the share functions and views
 LOG_WRITER = "mdm_share_log_writer"  # the loopback login: may only append to the read log
 LOOPBACK_SERVER = "mdm_share_log"  # foreign server (dblink_fdw) named in access.log_share_read
-BOOKKEEPING = ("share_grant", "share_read_log", "share_grant_event")
+BOOKKEEPING = ("share_grant", "share_read_log", "share_grant_event", "certificate_read_log")
 OWNER_FUNCTIONS = (
     "log_share_read(bigint, text, bigint)",
     "create_share_reader(bigint)",

@@ -2,7 +2,7 @@
 
 Every command calls the same package functions that the DAG tasks call; the
 CLI never re-implements a task. One module per command group (``database``,
-``pipeline``, ``demo``, ``resolution``, ``access``, ``report``, ``tools``,
+``pipeline``, ``demo``, ``resolution``, ``access``, ``report``, ``certificates``, ``tools``,
 ``airflow_dbt``); a command parses its arguments, calls a function that returns
 a result and prints it. This module builds the parser and runs a command.
 """
@@ -16,7 +16,17 @@ import sys
 from collections.abc import Callable, Sequence
 
 from mdm import db
-from mdm.cli import access, airflow_dbt, database, demo, pipeline, report, resolution, tools
+from mdm.cli import (
+    access,
+    airflow_dbt,
+    certificates,
+    database,
+    demo,
+    pipeline,
+    report,
+    resolution,
+    tools,
+)
 from mdm.db import embedded
 from mdm.settings import InsecureConfigurationError, Settings, load_settings
 
@@ -45,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     airflow_dbt.add_dbt(commands)
     resolution.add_resolve(commands)
     report.add_report(commands)
+    certificates.add_certificates(commands)
     resolution.add_explain(commands)
     resolution.add_steward(commands)
     tools.add_evaluate(commands)

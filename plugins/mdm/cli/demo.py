@@ -37,6 +37,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         unexpected += run_daily_chain(settings, until=day)
     out("-- 4/4 what landed: the delivery ledger (ops.delivery) and the repositories (mdm)")
     _show_summary(report.summarise(warehouse(settings)))
+    _show_certificate_rates(settings)
     quality = evaluate_against_truth(settings, settings.home / "truth")
     for kind in ("person", "organisation"):
         r = quality[kind]
@@ -68,6 +69,17 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 1
     return 0
+
+
+def _show_certificate_rates(settings: Settings) -> None:
+    """The e-certificate library's structured aggregation rate per type (ADR 0018)."""
+    from mdm import certificates
+
+    quarter, rows = certificates.rates(warehouse(settings))
+    if rows:
+        out(f"   certificates: structured aggregation rate {quarter} per type (target 80%):")
+        for line in certificates.format_rate_table(rows, province_only=True):
+            out("     " + line)
 
 
 def _show_summary(summary: dict) -> None:

@@ -132,6 +132,23 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
             f"{group:<29} {r['records']:>8} {r['linked']:>7} {r['precision']:>9.4f} "
             f"{r['recall']:>8.4f}"
         )
+    certificates = results["certificates"]
+    out(
+        f"{'certificate matching':<29} {'records':>8} {'matched':>7} {'precision':>9} {'recall':>8}"
+    )
+    for group in ("with_ywlsh", "without_ywlsh"):
+        r = certificates[group]
+        out(
+            f"{group:<29} {r['certificates']:>8} {r['matched']:>7} {r['precision']:>9.4f} "
+            f"{r['recall']:>8.4f}"
+        )
+    rates, twice = certificates["rates"], certificates["duplicates"]
+    out(
+        f"certificates: orphans kept {certificates['orphans'].get('kept_unmatched', 0)} of "
+        f"{certificates['orphans'].get('true', 0)}; aggregated twice recognised "
+        f"{twice['recognised']} of {twice['true']}; rate per type and prefecture equal to the "
+        f"truth in {rates['equal']} of {rates['cells']} cells"
+    )
     repository = results["repository"]
     if repository:
         out(

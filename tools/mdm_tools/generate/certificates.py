@@ -238,6 +238,7 @@ class Library:
     """What the library holds: certificate lines by business certificate (for annulments)."""
 
     delivered: dict[tuple[str, str], list[Row]] = field(default_factory=dict)
+    surface: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)  # as issued
 
 
 def _zzbs(seed: int, issue: Issue, copy: str) -> str:
@@ -254,7 +255,10 @@ def _disagree(rng: random.Random, value: str) -> str:
         pass
     if value and value[-1].isdigit():
         return value[:-1] + str((int(value[-1]) + rng.randint(1, 9)) % 10)
-    return (value[:-1] if len(value) > 1 else value) + rng.choice(w.GIVEN_CHARS)
+    changed = value
+    while changed == value:  # a drawn character may be the one it replaces: never agree
+        changed = (value[:-1] if len(value) > 1 else value) + rng.choice(w.GIVEN_CHARS)
+    return changed
 
 
 def _line(
@@ -334,6 +338,7 @@ def certificate_rows(
             lines.append(lines[0] | {"zzbs": second})
             truth.certificates.append((second, *common, zzbs, str(day)))
         library.delivered[(issue.zzlxdm, issue.holder_record)] = lines
+        library.surface[(issue.zzlxdm, issue.holder_record)] = issue.zmxx
         rows += lines
     if orphans and scale:
         rows += _orphans(r, issued, day)
@@ -378,6 +383,30 @@ def annulments(world: World, library: Library, issues: Iterable[Issue], day: int
         for issue in issues
         for line in library.delivered.get((issue.zzlxdm, issue.holder_record), [])
     ]
+
+
+def reissues(library: Library, issues: Iterable[Issue], day_date: dt.date) -> list[Row]:
+    """``czbs = U`` lines of the delivered certificates of ``issues`` with their surface as
+    the business record now says (an enterprise renamed today: the change registration
+    reissues its licence, 变更登记). Each line keeps its gap: a field it had empty or
+    disagreeing stays so, a layout-only line stays without surface data."""
+    gxsj = f"{day_date - dt.timedelta(days=1):%Y-%m-%d} 17:00:00"
+    rows = []
+    for issue in issues:
+        key = (issue.zzlxdm, issue.holder_record)
+        before = library.surface.get(key, {})
+        lines = []
+        for line in library.delivered.get(key, []):
+            zmxx = line["zmxx"]
+            if zmxx:
+                zmxx = {k: issue.zmxx[k] if v == before.get(k) else v for k, v in zmxx.items()}
+            lines.append(
+                line | {"czztmc": issue.holder.name, "zmxx": zmxx, "czbs": "U", "gxsj": gxsj}
+            )
+        if lines:
+            library.delivered[key], library.surface[key] = lines, issue.zmxx
+        rows += lines
+    return rows
 
 
 def day_one_issues(world: World, justice: Justice) -> list[Issue]:

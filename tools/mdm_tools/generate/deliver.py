@@ -252,8 +252,14 @@ def _v2_day(world: World, r: Renderer, v2: Sources2, changes: DayChanges) -> lis
         for oid, op in sorted(changes.enterprises.items())
         if op == "U" and orgs[oid].status != "active"
     ]
+    renamed = [
+        certs.enterprise_licence(world, orgs[oid])
+        for oid, op in sorted(changes.enterprises.items())
+        if op == "U" and orgs[oid].status == "active"
+    ]
     rows_by_dataset = {
         "dzzz_zzxx": certs.certificate_rows(r, v2.library, issues, day)
+        + certs.reissues(v2.library, renamed, date)
         + certs.annulments(world, v2.library, deregistered, day),
         "xyb_xzcf": [
             credit.xyb_xzcf(r, p, day, "D" if p.repaired_on_day == day else "I")

@@ -1,0 +1,53 @@
+{#- A certificate's surface value (or a business record's value it is compared with) in the
+    form the structured check compares, per kind of field (seed certificate_surface_field):
+    names by their matching key, identifiers and codes cleaned, dates as ISO text (a
+    datetime by its date), amounts to the cent. The same macro on both sides, so a value
+    written another way (traditional characters, a lower-case x, 12.5 for 12.50) agrees. -#}
+{% macro certificate_value(kind, value) -%}
+    {%- if kind == 'name' -%} {{ function('name_key') }}({{ value }})
+    {%- elif kind == 'id' -%}
+        case when {{ function('normalize_id_number') }}({{ value }}) ~ '^[0-9]{17}[0-9X]$'
+             then {{ function('normalize_id_number') }}({{ value }})
+             else {{ function('clean_code') }}({{ value }}) end
+    {%- elif kind == 'code' -%} {{ function('clean_code') }}({{ value }})
+    {%- elif kind == 'date' -%} {{ function('date_value') }}(left(btrim(({{ value }})::text), 10))::text
+    {%- elif kind == 'amount' -%}
+        case when btrim(({{ value }})::text) ~ '^[0-9]+(\.[0-9]+)?$'
+             then round(btrim(({{ value }})::text)::numeric, 2)::text end
+    {%- elif kind == 'address' -%} {{ function('address_key') }}({{ value }})
+    {%- elif kind == 'sex' -%} {{ function('sex_code') }}({{ value }})
+    {%- elif kind == 'division' -%} {{ function('division_code') }}({{ value }})
+    {%- elif kind == 'licence' -%}
+        coalesce({{ function('lawyer_licence_number') }}({{ value }}), {{ function('clean_code') }}({{ value }}))
+    {%- else -%} {{ exceptions.raise_compiler_error('certificate_value: unknown kind ' ~ kind) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A surface value that is filled but not well formed for its kind: an ID number or credit
+    code with a wrong check character, a date that is no date, an amount that is no number. -#}
+{% macro certificate_value_malformed(kind, value) -%}
+    {%- set std = certificate_value(kind, value) -%}
+    {%- if kind == 'id' -%}
+        coalesce(({{ std }}) ~ '^[0-9]' and not {{ function('is_valid_id_number') }}({{ std }}), false)
+    {%- elif kind == 'code' -%}
+        coalesce(case length({{ std }})
+            when 18 then not {{ function('is_valid_uscc') }}({{ std }})
+            when 9 then not {{ function('is_valid_org_code') }}({{ std }})
+            else false end, false)
+    {%- elif kind == 'sex' -%} coalesce(({{ std }}) not in ('0', '1', '2', '9'), true)
+    {%- elif kind in ('date', 'amount', 'division', 'licence', 'name', 'address') -%} ({{ std }}) is null
+    {%- else -%} false
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The values a surface field may agree with (business record, golden record), as a JSON
+    array of the kind's form without nulls; ``arrays``: text arrays whose every element may
+    (a golden record's former names: a certificate issued before a rename). -#}
+{% macro certificate_reference(kind, values, arrays=[]) -%}
+    to_jsonb(array_remove(array[
+        {%- for value in values %}{{ certificate_value(kind, value) }}{{ ", " if not loop.last }}{% endfor -%}
+    ]::text[]
+    {%- for names in arrays %}
+        || array(select {{ certificate_value(kind, 'former.value') }} from unnest({{ names }}) as former (value))
+    {%- endfor %}, null))
+{%- endmacro %}

@@ -1,0 +1,248 @@
+-- The certificates the business records say exist (standard 4.13's table): a business
+-- licence per enterprise, two marriage or divorce certificates per registration (one per
+-- spouse), a birth certificate per birth, a certificate per public institution, social
+-- organisation and law firm, a practising certificate per lawyer. One row per certificate:
+-- its holder (the person or legal person the holder's record resolved to, through the
+-- xrefs), its prefecture, issue date and number as the business record gives them, whether
+-- it is in force (the registration live), and per surface field the values it may agree
+-- with (certificate_value: the business record's, and the golden record's of the person or
+-- organisation the field names: a business record's own noise is not the certificate's).
+{%- set n = 'name' %}
+
+with person_of as (
+    select xref.dataset, xref.record_key, person.person_id, person.name, person.former_names,
+           person.id_number,
+           person.sex_code, person.birth_date, person.hukou_division_code
+    from {{ ref('natural_person_xref') }} as xref
+    join {{ ref('natural_person') }} as person using (person_id)
+),
+
+-- an organisation without any code: the prefecture of the county its address begins with
+-- (a county name Guangxi has once)
+county as (
+    select name, min(left(code, 4)) as prefecture
+    from {{ ref('gb2260_guangxi') }}
+    where right(code, 2) <> '00' and name <> '市辖区' and valid_to_year is null
+    group by name
+    having count(distinct left(code, 4)) = 1
+),
+
+org_of as (
+    select xref.dataset, xref.record_key, org.legal_person_id, org.name, org.former_names, org.uscc,
+           org.registration_number, org.organization_code, org.address, org.establishment_date,
+           org.division_code
+    from {{ ref('legal_person_xref') }} as xref
+    join {{ ref('legal_person') }} as org using (legal_person_id)
+),
+
+enterprise as (
+    select
+        'YYZZ' as certificate_type,
+        'scjgj_qydj' as business_dataset,
+        e.record_key as business_record_key,
+        e.record_key as holder_record_key,
+        'legal_person' as holder_kind,
+        g.legal_person_id as holder_id,
+        e.name_key as holder_name_key,
+        coalesce(left(e.division_code, 4), substr(e.uscc, 3, 4), left(g.division_code, 4)) as prefecture,
+        e.establishment_date as issue_date,
+        coalesce(e.uscc, e.registration_number) as certificate_number,
+        e.status = 'active' as in_force,
+        jsonb_build_object(
+            'tyshxydm', {{ certificate_reference('code', ['e.uscc', 'e.registration_number', 'g.uscc', 'g.registration_number']) }},
+            'mc', {{ certificate_reference(n, ['e.name_raw', 'g.name'], ['g.former_names']) }},
+            'lx', {{ certificate_reference(n, ['enterprise_type.name']) }},
+            'fddbr', {{ certificate_reference(n, ['e.legal_rep_name_raw', 'rep.name'], ['rep.former_names']) }},
+            'zczb', {{ certificate_reference('amount', ['e.registered_capital_cny / 10000']) }},
+            'clrq', {{ certificate_reference('date', ['e.establishment_date', 'g.establishment_date']) }},
+            'zs', {{ certificate_reference('address', ['e.address', 'g.address']) }}
+        ) as reference
+    from {{ ref('stg_scjgj_qydj__enterprises') }} as e
+    left join org_of as g on g.dataset = 'scjgj_qydj' and g.record_key = e.record_key
+    left join person_of as rep on rep.dataset = 'scjgj_qydj' and rep.record_key = e.record_key || '#FDDBR'
+    left join {{ ref('enterprise_type') }} as enterprise_type on enterprise_type.code = e.enterprise_type
+),
+
+marriage as (
+    select
+        case m.registration_type when 'marriage' then 'JHZ' else 'LHZ' end as certificate_type,
+        'mzt_hydj' as business_dataset,
+        m.record_key as business_record_key,
+        m.record_key || '#' || role.role as holder_record_key,
+        'person' as holder_kind,
+        case role.role when 'NAN' then husband.person_id else wife.person_id end as holder_id,
+        case role.role when 'NAN' then m.nan_name_key else m.nv_name_key end as holder_name_key,
+        -- the office of the husband's registered residence registers (the certificate says so)
+        coalesce(left(husband.hukou_division_code, 4), left(m.nan_id_number, 4)) as prefecture,
+        m.registration_date as issue_date,
+        null::text as certificate_number,
+        true as in_force,
+        jsonb_build_object(
+            'nfxm', {{ certificate_reference(n, ['m.nan_name_raw', 'husband.name'], ['husband.former_names']) }},
+            'nfzjhm', {{ certificate_reference('id', ['m.nan_id_number', 'husband.id_number']) }},
+            'nvxm', {{ certificate_reference(n, ['m.nv_name_raw', 'wife.name'], ['wife.former_names']) }},
+            'nvzjhm', {{ certificate_reference('id', ['m.nv_id_number', 'wife.id_number']) }},
+            'djrq', {{ certificate_reference('date', ['m.registration_date']) }},
+            'djjg', {{ certificate_reference(n, ['m.registering_office']) }}
+        ) as reference
+    from {{ ref('stg_mzt_hydj__marriages') }} as m
+    cross join (values ('NAN'), ('NV')) as role (role)
+    left join person_of as husband on husband.dataset = 'mzt_hydj' and husband.record_key = m.record_key || '#NAN'
+    left join person_of as wife on wife.dataset = 'mzt_hydj' and wife.record_key = m.record_key || '#NV'
+    where m.registration_type is not null
+),
+
+birth as (
+    select
+        'CSYXZM' as certificate_type,
+        'wjw_csyxzm' as business_dataset,
+        b.record_key as business_record_key,
+        b.record_key || '#XSE' as holder_record_key,
+        'person' as holder_kind,
+        child.person_id as holder_id,
+        b.xse_name_key as holder_name_key,
+        coalesce(left(b.birth_division_code, 4), left(child.hukou_division_code, 4)) as prefecture,
+        coalesce(b.xse_birth_date, child.birth_date) as issue_date,
+        b.record_key as certificate_number,
+        true as in_force,
+        jsonb_build_object(
+            'xsexm', {{ certificate_reference(n, ['b.xse_name_raw', 'child.name'], ['child.former_names']) }},
+            'xsexb', {{ certificate_reference('sex', ['b.xse_sex_code', 'child.sex_code']) }},
+            'cssj', {{ certificate_reference('date', ['b.xse_birth_date', 'child.birth_date']) }},
+            'csdd', {{ certificate_reference('division', ['b.birth_division_code']) }},
+            'mqxm', {{ certificate_reference(n, ['b.mq_name_raw', 'mother.name'], ['mother.former_names']) }},
+            'mqzjhm', {{ certificate_reference('id', ['b.mq_id_number', 'mother.id_number']) }},
+            'fqxm', {{ certificate_reference(n, ['b.fq_name_raw', 'father.name'], ['father.former_names']) }},
+            'fqzjhm', {{ certificate_reference('id', ['b.fq_id_number', 'father.id_number']) }}
+        ) as reference
+    from {{ ref('stg_wjw_csyxzm__birth_certificates') }} as b
+    left join person_of as child on child.dataset = 'wjw_csyxzm' and child.record_key = b.record_key || '#XSE'
+    left join person_of as mother on mother.dataset = 'wjw_csyxzm' and mother.record_key = b.record_key || '#MQ'
+    left join person_of as father on father.dataset = 'wjw_csyxzm' and father.record_key = b.record_key || '#FQ'
+),
+
+{% for model, code, dataset, amount, extra in [
+    ('stg_bb_sydwdj__public_institutions', 'SYDWFRZS', 'bb_sydwdj', 'kbzj', ('jbdw', 'i.sponsor')),
+    ('stg_mzt_shzz__social_organisations', 'SHZZDJZS', 'mzt_shzz', 'zczj', ('ywzgdw', 'i.supervising_unit'))] %}
+{{ dataset }} as (
+    select
+        '{{ code }}' as certificate_type,
+        '{{ dataset }}' as business_dataset,
+        i.record_key as business_record_key,
+        i.record_key as holder_record_key,
+        'legal_person' as holder_kind,
+        g.legal_person_id as holder_id,
+        i.name_key as holder_name_key,
+        coalesce(substr(i.uscc, 3, 4), left(g.division_code, 4), substr(g.uscc, 3, 4),
+                 (select county.prefecture from county
+                  where i.address like county.name || '%' order by length(county.name) desc limit 1))
+            as prefecture,
+        i.establishment_date as issue_date,
+        {% if code == 'SYDWFRZS' %}'事证第' || i.organization_code || '号'{% else %}coalesce(i.uscc, i.organization_code){% endif %}
+            as certificate_number,
+        i.status = 'active' as in_force,
+        jsonb_build_object(
+            'tyshxydm', {{ certificate_reference('code', ['i.uscc', 'i.organization_code', 'g.uscc']) }},
+            'mc', {{ certificate_reference(n, ['i.name_raw', 'g.name'], ['g.former_names']) }},
+            'fddbr', {{ certificate_reference(n, ['i.legal_rep_name_raw', 'rep.name'], ['rep.former_names']) }},
+            '{{ amount }}', {{ certificate_reference('amount', ['i.registered_capital_cny / 10000']) }},
+            '{{ extra[0] }}', {{ certificate_reference(n, [extra[1]]) }},
+            'zs', {{ certificate_reference('address', ['i.address', 'g.address']) }}
+        ) as reference
+    from {{ ref(model) }} as i
+    left join org_of as g on g.dataset = '{{ dataset }}' and g.record_key = i.record_key
+    left join person_of as rep on rep.dataset = '{{ dataset }}' and rep.record_key = i.record_key || '#FDDBR'
+),
+{% endfor %}
+
+law_firm as (
+    select
+        'LSSWSZYXKZ' as certificate_type,
+        'sft_jgdj' as business_dataset,
+        j.record_key as business_record_key,
+        j.record_key as holder_record_key,
+        'legal_person' as holder_kind,
+        g.legal_person_id as holder_id,
+        j.name_key as holder_name_key,
+        coalesce(left(j.division_code, 4), substr(j.uscc, 3, 4), left(g.division_code, 4)) as prefecture,
+        j.establishment_date as issue_date,
+        j.licence_number as certificate_number,
+        j.status = 'active' as in_force,
+        jsonb_build_object(
+            'tyshxydm', {{ certificate_reference('code', ['j.uscc', 'j.organization_code', 'g.uscc']) }},
+            'mc', {{ certificate_reference(n, ['j.name_raw', 'g.name'], ['g.former_names']) }},
+            'fzr', {{ certificate_reference(n, ['j.legal_rep_name_raw', 'head.name'], ['head.former_names']) }},
+            'zzxs', {{ certificate_reference(n, ['j.organisation_form']) }},
+            'zs', {{ certificate_reference('address', ['j.address', 'g.address']) }}
+        ) as reference
+    from {{ ref('stg_sft_jgdj__institutions') }} as j
+    left join org_of as g on g.dataset = 'sft_jgdj' and g.record_key = j.record_key
+    left join person_of as head on head.dataset = 'sft_jgdj' and head.record_key = j.record_key || '#FZR'
+    where j.institution_type = 'law_firm'
+),
+
+-- a lawyer's institution: by its credit code, else by its name when one institution has it
+institution as (
+    select z.record_key, min(j.division_code) as division_code, min(j.uscc) as uscc,
+           min(j.name_raw) as name
+    from {{ ref('stg_sft_zyry__practitioners') }} as z
+    join {{ ref('stg_sft_jgdj__institutions') }} as j
+        on (z.institution_uscc_valid and j.uscc = z.institution_uscc)
+        or (not coalesce(z.institution_uscc_valid, false) and j.name_key = z.institution_name_key)
+    where z.practice_type = 'lawyer'
+    group by z.record_key
+    having count(distinct j.record_key) = 1
+),
+
+lawyer as (
+    select
+        'LSZYZ' as certificate_type,
+        'sft_zyry' as business_dataset,
+        z.record_key as business_record_key,
+        z.record_key as holder_record_key,
+        'person' as holder_kind,
+        p.person_id as holder_id,
+        z.name_key as holder_name_key,
+        coalesce(left(institution.division_code, 4), substr(institution.uscc, 3, 4)) as prefecture,
+        z.first_practised_date as issue_date,
+        z.licence_number as certificate_number,
+        z.status <> 'deregistered' as in_force,
+        jsonb_build_object(
+            'xm', {{ certificate_reference(n, ['z.name_raw', 'p.name'], ['p.former_names']) }},
+            'zjhm', {{ certificate_reference('id', ['z.id_number', 'p.id_number']) }},
+            'zyzh', {{ certificate_reference('licence', ['z.licence_number']) }},
+            'zyjg', {{ certificate_reference(n, ['z.institution_name_raw', 'institution.name']) }}
+        ) as reference
+    from {{ ref('stg_sft_zyry__practitioners') }} as z
+    left join person_of as p on p.dataset = 'sft_zyry' and p.record_key = z.record_key
+    left join institution on institution.record_key = z.record_key
+    where z.practice_type = 'lawyer'
+),
+
+expected as (
+    select * from enterprise
+    union all select * from marriage
+    union all select * from birth
+    union all select * from bb_sydwdj
+    union all select * from mzt_shzz
+    union all select * from law_firm
+    union all select * from lawyer
+)
+
+select
+    expected.certificate_type,
+    expected.business_dataset,
+    expected.business_record_key,
+    expected.holder_record_key,
+    expected.holder_kind,
+    expected.holder_id,
+    expected.holder_name_key,
+    case when expected.prefecture ~ '^[0-9]{4}$' then expected.prefecture || '00' end as prefecture_code,
+    expected.issue_date,
+    expected.certificate_number,
+    upper(regexp_replace(expected.certificate_number, '\s', '', 'g')) as number_key,
+    coalesce(expected.in_force, true) as in_force,
+    catalogue.department,
+    expected.reference
+from expected
+left join {{ ref('dataset_catalogue') }} as catalogue on catalogue.dataset = expected.business_dataset
