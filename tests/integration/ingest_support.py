@@ -86,15 +86,20 @@ def build_world(  # type: ignore[no-untyped-def]
     seed: int,
     defects: bool = False,
     rates=None,
+    days: int = 3,
+    outbox: Path | None = None,
 ):
-    """Generate, ingest everything, resolve and build the repositories; return the summary."""
+    """Generate, ingest everything, resolve and build the repositories; return the summary.
+    ``outbox``: the platform's correction requests the generator answers (``jcfk``)."""
     from mdm import build, db
     from mdm.ingest.frontend import pull_frontend
     from mdm.registry import dataset
     from mdm_tools.generate import GenerateConfig, generate, write_all, write_frontend
 
     reset_world(settings, warehouse_url)
-    config = GenerateConfig(persons=persons, orgs=persons // 10, days=3, seed=seed, defects=defects)
+    config = GenerateConfig(
+        persons=persons, orgs=persons // 10, days=days, seed=seed, defects=defects, outbox=outbox
+    )
     if rates is not None:
         config.rates = rates
     summary = generate(config)
@@ -112,16 +117,25 @@ def build_world(  # type: ignore[no-untyped-def]
 
 
 def resolve_day(  # type: ignore[no-untyped-def]
-    settings, warehouse_url: str, folder: Path, persons: int, seed: int, days: int
+    settings,
+    warehouse_url: str,
+    folder: Path,
+    persons: int,
+    seed: int,
+    days: int,
+    outbox: Path | None = None,
 ):
     """Deliver day ``days`` of a generated world (the landing zone keeps earlier days), ingest
-    what is new, build the observations and resolve: the daily run up to resolution."""
+    what is new, build the observations and resolve: the daily run up to resolution.
+    ``outbox``: the platform's correction requests the generator answers (``jcfk``)."""
     from mdm import build, db
     from mdm.ingest.frontend import pull_frontend
     from mdm.registry import dataset
     from mdm_tools.generate import GenerateConfig, generate, write_all, write_frontend
 
-    summary = generate(GenerateConfig(persons=persons, orgs=persons // 10, days=days, seed=seed))
+    summary = generate(
+        GenerateConfig(persons=persons, orgs=persons // 10, days=days, seed=seed, outbox=outbox)
+    )
     write_all(summary, folder / "landing", folder / f"truth-{days}")
     write_frontend(db.frontend_url(settings), summary.frontend_rows)
     warehouse = params_from_url(warehouse_url)
@@ -158,6 +172,9 @@ def reset_world(settings, warehouse_url: str) -> None:  # type: ignore[no-untype
         # each model applied): a new deployment starts them from nothing as well.
         conn.execute("drop schema if exists staging, intermediate cascade")
         conn.execute("truncate ops.model_delivery")
+        # Nor any correction request (issue 21): a new deployment has raised none.
+        conn.execute("truncate correction.request_event, correction.request")
+        conn.execute("alter sequence correction.request_number restart")
         ensure_roles(conn)  # the schemas again, with their grants and default privileges
     drop_frontend_tables(db.frontend_url(settings))
 

@@ -16,7 +16,17 @@ import sys
 from collections.abc import Callable, Sequence
 
 from mdm import db
-from mdm.cli import access, airflow_dbt, database, demo, pipeline, report, resolution, tools
+from mdm.cli import (
+    access,
+    airflow_dbt,
+    correction,
+    database,
+    demo,
+    pipeline,
+    report,
+    resolution,
+    tools,
+)
 from mdm.db import embedded
 from mdm.settings import InsecureConfigurationError, Settings, load_settings
 
@@ -47,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_report(commands)
     resolution.add_explain(commands)
     resolution.add_steward(commands)
+    correction.add_correction(commands)
     tools.add_evaluate(commands)
     access.add_share(commands)
     access.add_access(commands)

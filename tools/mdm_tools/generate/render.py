@@ -63,7 +63,9 @@ class Truth:
         kind = "person" if entity_id.startswith("P") else "organisation"
         self.links[(dataset, key)] = (kind, entity_id, basis)
 
-    def defect(self, where: tuple[str, str], column: str, delivered: str, kind: str, true: str) -> None:
+    def defect(
+        self, where: tuple[str, str], column: str, delivered: str, kind: str, true: str
+    ) -> None:
         self.defects[(*where, column)] = (delivered, kind, true)
 
     def tag(self, dataset: str, key: str, case: str) -> None:
@@ -167,7 +169,7 @@ class Renderer:
             number[:17] == person.id_number[:17] and number[17:] != person.id_number[17:]
         ):
             self.truth.tag(*where, TYPED_WRONG_ID)
-            if column:
+            if column and (typed is not None or number[17:].upper() != person.id_number[17:]):
                 self.truth.defect(where, column, number, ID_CHECK, person.id_number)
         return number
 
