@@ -27,6 +27,9 @@ def reset_ingestion(warehouse_url: str) -> None:
         conn.execute("drop schema if exists raw cascade")
         conn.execute("create schema raw")
         conn.execute(f"truncate {', '.join(INGEST_TABLES)}")
+        # the correction requests are about delivered values (issue 21): none without them
+        conn.execute("truncate correction.request_event, correction.request")
+        conn.execute("alter sequence correction.request_number restart")
 
 
 def ingest_all_files(warehouse_url: str, landing: Path, run_id: str) -> list[IngestReport]:
@@ -172,9 +175,6 @@ def reset_world(settings, warehouse_url: str) -> None:  # type: ignore[no-untype
         # each model applied): a new deployment starts them from nothing as well.
         conn.execute("drop schema if exists staging, intermediate cascade")
         conn.execute("truncate ops.model_delivery")
-        # Nor any correction request (issue 21): a new deployment has raised none.
-        conn.execute("truncate correction.request_event, correction.request")
-        conn.execute("alter sequence correction.request_number restart")
         ensure_roles(conn)  # the schemas again, with their grants and default privileges
     drop_frontend_tables(db.frontend_url(settings))
 

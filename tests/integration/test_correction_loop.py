@@ -11,6 +11,7 @@ corrected are confirmed. Judged against the generator's truth: the planted value
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -66,6 +67,7 @@ def loop(settings, warehouse_url, airflow_metadata, tmp_path_factory):
         "defects": _read_csv(folder / "truth" / "value_defects.csv"),
         "answers": _read_csv(folder / "truth-5" / "correction_answers.csv"),
         "final": _requests(warehouse_url),
+        "folder": folder,
     }
 
 
@@ -153,8 +155,9 @@ def test_data_users_report_and_list_by_department_and_state(loop, warehouse_url)
     from mdm.cli import main
 
     raised = loop["raised"][0]
-    args = ["correction", "report", f"{raised['dataset']}/{raised['record_key']}", "--column",
-            raised["column_name"].lower(), "--value", "某某", "--problem", "not this value"]  # fmt: skip
+    record, column = f"{raised['dataset']}/{raised['record_key']}", raised["column_name"].lower()
+    args = ["correction", "report", record, "--column", column, "--value", "某某",
+            "--problem", "not this value"]  # fmt: skip
     assert main(args) == 0 and main(args) == 0  # the second is the same request
     with psycopg.connect(warehouse_url) as conn:
         reports = corrections.list_requests(conn, raised["department"], "open")
@@ -163,3 +166,84 @@ def test_data_users_report_and_list_by_department_and_state(loop, warehouse_url)
     assert main(["correction", "list", "--state", "confirmed"]) == 0
     assert main(["correction", "report", "gat_czrk/R1", "--column", "NOPE", "--value", "x",
                  "--problem", "p"]) == 2  # fmt: skip
+
+
+def test_one_history_holds_requests_and_steward_decisions(loop, warehouse_url, restore_resolution):
+    from mdm.resolve import steward
+
+    confirmed = [r["request_id"] for r in loop["final"] if r["state"] == "confirmed"]
+    with psycopg.connect(warehouse_url) as conn:
+        dataset, key, other = conn.execute(
+            """select r.dataset, r.record_key, (
+                   select min(o.record_key) from resolve.person_record o
+                   where o.dataset = r.dataset and o.record_key <> r.record_key)
+               from correction.request r
+               join resolve.person_record p using (dataset, record_key)
+               where r.request_id = any(%s) order by r.request_id limit 1""",
+            (confirmed,),
+        ).fetchone()
+    record = (dataset, key)
+    steward.decide(
+        params_from_url(warehouse_url), "cannot_link", record, (record[0], other), "test", "t"
+    )
+    with psycopg.connect(warehouse_url) as conn:
+        history = conn.execute(
+            "select kind, what from correction.record_history "
+            "where dataset = %s and record_key = %s order by happened_at",
+            record,
+        ).fetchall()
+    assert [w for k, w in history if k == "request"][:2] == ["->open", "open->reported"]
+    assert history[-2][1].endswith("->confirmed") and history[-1] == ("steward", "cannot_link")
+
+
+def test_a_problem_back_in_a_later_delivery_reopens_its_request(loop, settings, warehouse_url):
+    """A delta carries a confirmed request's old value again: the request is reopened and sent
+    again under its JCBH."""
+    from ingest_support import ingest_all_files
+
+    from mdm.registry import dataset
+    from mdm_tools.generate.deliver import make_delivery, write_delivery
+
+    request = next(
+        r for r in loop["final"]
+        if r["state"] == "confirmed" and "CZBS" in dataset(r["dataset"]).column_names
+        and dataset(r["dataset"]).channel == "file" and "#" not in r["record_key"]
+    )  # fmt: skip
+    spec = dataset(request["dataset"])
+    key_column = spec.record_key[0].lower()
+    with psycopg.connect(warehouse_url) as conn:
+        cursor = conn.execute(
+            f"select * from raw.{spec.code} where btrim({key_column}) = %s "  # noqa: S608
+            "order by _delivery_id desc, _line desc limit 1",
+            (request["record_key"],),
+        )
+        current = dict(zip([c.name for c in cursor.description], cursor.fetchone(), strict=True))
+    row = {c: current.get(c.lower()) for c in spec.file_columns("delta")}
+    row |= {request["column_name"]: request["delivered_value"], "CZBS": "U",
+            "GXSJ": "20261106090000"}  # fmt: skip
+    delivery = make_delivery(spec, dt.date(2026, 11, 6), 1, "delta", {"all": [row]})
+    write_delivery(loop["folder"] / "landing", delivery, spec.provider)
+    ingest_all_files(warehouse_url, loop["folder"] / "landing", "reopen")
+    warehouse = params_from_url(warehouse_url)
+    build.build_observations(settings, warehouse, "reopen")
+    build.resolve_entities(warehouse, "reopen")
+    build.build_repositories(settings, warehouse, "reopen")
+    detail = corrections.run_corrections(settings, warehouse, "corrections-reopen")
+    assert detail["reopened"] == 1 and detail["raised"] == 0, detail
+    with psycopg.connect(warehouse_url) as conn:
+        changes = [
+            row[0]
+            for row in conn.execute(
+                "select state_to from correction.request_event where request_id = %s "
+                "order by event_id",
+                (request["request_id"],),
+            )
+        ]
+        (sent_in,) = conn.execute(
+            "select sent_in from correction.request where request_id = %s",
+            (request["request_id"],),
+        ).fetchone()
+    assert changes[-3:] == ["confirmed", "reopened", "reported"], changes
+    assert sent_in.startswith("20261106-"), (sent_in, detail)
+    resent = _read_csv(settings.outbox_dir / spec.code / sent_in / "corrections.csv")
+    assert request["request_id"] in [r["JCBH"] for r in resent]
