@@ -21,14 +21,18 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# The correction loop's problem models: built by DAG mdm_corrections (mdm.corrections), after
+# the repositories they read are published.
+CORRECTIONS = "path:models/corrections"
 BEFORE_RESOLUTION = [
-    "--exclude", "source:resolve+", "source:published+", "path:models/quality",
+    "--exclude", "source:resolve+", "source:published+", "path:models/quality", CORRECTIONS,
 ]  # fmt: skip
 QUALITY = ["--select", "path:models/quality", "dataset_catalogue"]
 # The quality models that read resolution's outcome (the certificates' rate) belong to the
-# scorecard (mdm_quality), not to the build.
+# scorecard (mdm_quality), not to the build; the correction models to DAG mdm_corrections.
 AFTER_RESOLUTION = [
-    "--select", "source:resolve+", "survivorship_rules", "--exclude", "path:models/quality",
+    "--select", "source:resolve+", "survivorship_rules",
+    "--exclude", "path:models/quality", CORRECTIONS,
 ]  # fmt: skip
 # What the daily build of an unchanged dbt project leaves out: the unit tests (they test the
 # SQL, which changes only with the project: dbt's advice is to run them in development and
@@ -36,7 +40,7 @@ AFTER_RESOLUTION = [
 # project), and the seeds and std functions (built from the project's files, unchanged).
 STEADY_EXCLUDES = ["resource_type:unit_test", "resource_type:seed", "resource_type:function"]
 # What reads the published repositories: the analysts' views (history is the publish's own).
-AFTER_PUBLISH = ["--select", "source:published+"]
+AFTER_PUBLISH = ["--select", "source:published+", "--exclude", CORRECTIONS]
 ANALYST_VIEWS = DBT_PROJECT_DIR / "models" / "marts" / "analyst"
 
 

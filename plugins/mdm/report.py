@@ -188,6 +188,11 @@ def summarise(warehouse: ConnParams) -> dict[str, Any]:
             ).fetchone(),
             "quarter": quarter,
             "departments": department_scores(cur, quarter) if quarter else [],
+            # the correction loop (issue 21): requests per department and state
+            "corrections": cur.execute(
+                "select department, state, count(*) as requests from correction.request "
+                "group by 1, 2 order by 1, 2"
+            ).fetchall(),
         }
 
 
@@ -278,6 +283,7 @@ Generated {now.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC.</p>
                 ("completeness", "完整性 Completeness"),
                 ("availability", "可用性 Availability"),
                 ("timeliness", "时效性 Timeliness"),
+                ("corrections", "纠错整改 Corrections"),
                 ("quality_index", "Index"),
                 ("stars", "Stars"),
             ],
@@ -298,7 +304,12 @@ Generated {now.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC.</p>
                 ("normativity", "Normativity"),
                 ("completeness", "Completeness"),
                 ("availability", "Availability"),
+                ("expected_deliveries", "Deliveries expected"),
                 ("timeliness", "Timeliness"),
+                ("requests_raised", "Corrections requested"),
+                ("requests_answered_30d", "answered in 30 days"),
+                ("requests_confirmed", "confirmed"),
+                ("corrections", "Corrections"),
                 ("quality_index", "Index"),
                 ("stars", "Stars"),
             ],
@@ -333,8 +344,8 @@ Generated {now.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC.</p>
         )
     }
 {certificates_section}
-<p class="note">Formula: index = 25 × (normativity + completeness + availability +
-timeliness); ★★★★★ ≥ 90, ★★★★ ≥ 80, ★★★ ≥ 70, ★★ ≥ 60. Details: docs/quality-scorecard.md.</p>
+<p class="note">Formula: index = 20 × (normativity + completeness + availability +
+timeliness + corrections); ★★★★★ ≥ 90, ★★★★ ≥ 80, ★★★ ≥ 70, ★★ ≥ 60. Details: docs/quality-scorecard.md.</p>
 </body></html>
 """  # noqa: E501
     folder.mkdir(parents=True, exist_ok=True)

@@ -112,6 +112,11 @@ class Settings:
         return self.shared_dir / "reports"
 
     @property
+    def outbox_dir(self) -> Path:
+        """The platform's outbound file drops (standard 6): correction requests."""
+        return self.home / "outbox"
+
+    @property
     def spark_checkpoint_dir(self) -> Path:
         return self.shared_dir / "spark-checkpoints"
 

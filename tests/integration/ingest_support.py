@@ -27,6 +27,9 @@ def reset_ingestion(warehouse_url: str) -> None:
         conn.execute("drop schema if exists raw cascade")
         conn.execute("create schema raw")
         conn.execute(f"truncate {', '.join(INGEST_TABLES)}")
+        # the correction requests are about delivered values (issue 21): none without them
+        conn.execute("truncate correction.request_event, correction.request")
+        conn.execute("alter sequence correction.request_number restart")
 
 
 def ingest_all_files(warehouse_url: str, landing: Path, run_id: str) -> list[IngestReport]:
@@ -86,15 +89,20 @@ def build_world(  # type: ignore[no-untyped-def]
     seed: int,
     defects: bool = False,
     rates=None,
+    days: int = 3,
+    outbox: Path | None = None,
 ):
-    """Generate, ingest everything, resolve and build the repositories; return the summary."""
+    """Generate, ingest everything, resolve and build the repositories; return the summary.
+    ``outbox``: the platform's correction requests the generator answers (``jcfk``)."""
     from mdm import build, db
     from mdm.ingest.frontend import pull_frontend
     from mdm.registry import dataset
     from mdm_tools.generate import GenerateConfig, generate, write_all, write_frontend
 
     reset_world(settings, warehouse_url)
-    config = GenerateConfig(persons=persons, orgs=persons // 10, days=3, seed=seed, defects=defects)
+    config = GenerateConfig(
+        persons=persons, orgs=persons // 10, days=days, seed=seed, defects=defects, outbox=outbox
+    )
     if rates is not None:
         config.rates = rates
     summary = generate(config)
@@ -112,16 +120,25 @@ def build_world(  # type: ignore[no-untyped-def]
 
 
 def resolve_day(  # type: ignore[no-untyped-def]
-    settings, warehouse_url: str, folder: Path, persons: int, seed: int, days: int
+    settings,
+    warehouse_url: str,
+    folder: Path,
+    persons: int,
+    seed: int,
+    days: int,
+    outbox: Path | None = None,
 ):
     """Deliver day ``days`` of a generated world (the landing zone keeps earlier days), ingest
-    what is new, build the observations and resolve: the daily run up to resolution."""
+    what is new, build the observations and resolve: the daily run up to resolution.
+    ``outbox``: the platform's correction requests the generator answers (``jcfk``)."""
     from mdm import build, db
     from mdm.ingest.frontend import pull_frontend
     from mdm.registry import dataset
     from mdm_tools.generate import GenerateConfig, generate, write_all, write_frontend
 
-    summary = generate(GenerateConfig(persons=persons, orgs=persons // 10, days=days, seed=seed))
+    summary = generate(
+        GenerateConfig(persons=persons, orgs=persons // 10, days=days, seed=seed, outbox=outbox)
+    )
     write_all(summary, folder / "landing", folder / f"truth-{days}")
     write_frontend(db.frontend_url(settings), summary.frontend_rows)
     warehouse = params_from_url(warehouse_url)

@@ -169,8 +169,10 @@ def test_scorecard_figures_are_the_documented_formulas(tmp_path, settings, wareh
         - 0.02 * 1
     )  # fmt: skip
     completeness = (completeness_a + completeness_b) / 2 * (1 + loaded_b / ROWS) / 2
-    availability, timeliness = 1.0, 0.5
-    index = 25 * (normativity + completeness + availability + timeliness)
+    # two daily deliveries expected (11-01, 11-02), both came, one on time; no correction
+    # request raised, so none is due: corrections 1
+    availability, timeliness, corrections = 1.0, 0.5, 1.0
+    index = 20 * (normativity + completeness + availability + timeliness + corrections)
     stars = next((s for s, bar in ((5, 90), (4, 80), (3, 70), (2, 60)) if index >= bar), 1)
     assert card[:4] == (2, 2, 0, 1)
     assert [float(v) for v in card[4:8]] == exact(
@@ -182,3 +184,48 @@ def test_scorecard_figures_are_the_documented_formulas(tmp_path, settings, wareh
     assert department[0] == 1
     assert [float(v) for v in department[1:6]] == [float(v) for v in card[4:9]]
     assert department[6] == stars
+
+
+def test_timeliness_counts_the_deliveries_the_cycle_expects_and_corrections_count(
+    tmp_path, settings, warehouse_url
+):
+    """A daily source that delivered on three of the five days up to the business date scores
+    3/5 on timeliness, not 3/3; of its correction requests, those due (answered, or raised more
+    than 30 days ago) count, answered within 30 days or not."""
+    reset_ingestion(warehouse_url)
+    landing = tmp_path / "landing"
+    warehouse = params_from_url(warehouse_url)
+    for day in (1, 2, 5):  # 11-03 and 11-04 never came
+        extract = dt.datetime(2026, 11, day, 2, 0, tzinfo=BEIJING)
+        _deliver(landing, f"202611{day:02d}-01", _rows(f"D{day}"), extract, extract)
+    report = ingest_file_drops(warehouse, landing, dataset(CODE), "expected")
+    profile_deliveries(CODE, warehouse, loaded_ids(report))
+    with psycopg.connect(warehouse_url) as conn:
+        for request_id, raised, state in (
+            ("JC1", "2026-10-01", "confirmed"),  # answered on day 19: within 30 days
+            ("JC2", "2026-10-01", "reported"),  # never answered, due since 10-31
+            ("JC3", "2026-11-04", "reported"),  # raised yesterday: not due yet
+        ):
+            conn.execute(
+                "insert into correction.request (request_id, dataset, record_key, column_name, "
+                "delivered_value, problem, request_type, department, state, raised_on) "
+                "values (%s, %s, %s, 'XM', 'x', 'p', 'ID_CHECK', '公安厅', %s, %s)",
+                (request_id, CODE, request_id, state, raised),
+            )
+        conn.execute(
+            "insert into correction.request_event (request_id, state_to, reason, "
+            "answer_sequence, detail) values ('JC1', 'answered', 'a', 1, %s)",
+            (json.dumps({"handled_date": "2026-10-20"}),),
+        )
+    build.build_scorecard(settings, warehouse, "expected")
+    with psycopg.connect(warehouse_url) as conn:
+        card = conn.execute(
+            "select deliveries, expected_deliveries, timeliness, requests_raised, "
+            "requests_answered_30d, requests_confirmed, corrections "
+            "from quality.quality_dataset_scorecard where dataset = %s and quarter = '2026Q4'",
+            (CODE,),
+        ).fetchone()
+    assert card[:2] == (3, 5)
+    assert float(card[2]) == pytest.approx(3 / 5)
+    assert card[3:6] == (3, 1, 1)
+    assert float(card[6]) == pytest.approx(1 / 2)

@@ -4,9 +4,46 @@
 --                  + 0.25 * catalogue fields filled, minus header deviations
 --   completeness = required fields filled * rows loaded of rows delivered
 --   availability = deliveries or pulls that loaded / all of them
---   timeliness   = deliveries that arrived within the promised cycle
---   index = 25 * (sum of the four), stars: >= 90 five, 80 four, 70 three, 60 two, else one.
-with per_quarter as (
+--   timeliness   = deliveries that arrived within the promised cycle / the deliveries the
+--                  cycle expects from the dataset's first delivery (or the quarter's start) to
+--                  the business date (newest delivery of any dataset), or those that came
+--   corrections  = requests answered within 30 days / requests due (answered, or raised more
+--                  than 30 days before the business date); 1 with none due
+--   index = 20 * (sum of the five), stars: >= 90 five, 80 four, 70 three, 60 two, else one.
+with business as (
+    select max(extract_date) as business_date from {{ ref('quality_delivery_metrics') }}
+),
+
+first_delivery as (
+    select dataset, min(extract_date) as first_date
+    from {{ ref('quality_delivery_metrics') }}
+    group by dataset
+),
+
+answered as (
+    select request_id, min(nullif(detail ->> 'handled_date', '')::date) as first_answer
+    from {{ source('correction', 'request_event') }}
+    where answer_sequence is not null
+    group by request_id
+),
+
+corrections as (
+    select
+        request.dataset,
+        to_char(request.raised_on, 'YYYY"Q"Q') as quarter,
+        count(*) as requests_raised,
+        count(*) filter (where answered.first_answer - request.raised_on <= 30)
+            as requests_answered_30d,
+        count(*) filter (where request.state = 'confirmed') as requests_confirmed,
+        count(*) filter (where answered.first_answer is not null
+                         or (select business_date from business) - request.raised_on > 30)
+            as requests_due
+    from {{ source('correction', 'request') }} as request
+    left join answered on answered.request_id = request.request_id
+    group by 1, 2
+),
+
+per_quarter as (
     select
         metrics.dataset,
         metrics.department,
@@ -17,12 +54,27 @@ with per_quarter as (
         avg(metrics.completeness) filter (where metrics.loadable = 1) as completeness,
         avg(metrics.rows_loaded_share) filter (where metrics.loadable = 1) as rows_loaded_share,
         avg(metrics.loadable) as availability,
-        avg(metrics.timely) as timeliness,
+        sum(coalesce(metrics.timely, 0)) as on_time,
         sum(metrics.header_deviations) as header_deviations,
         sum(metrics.rows_quarantined) as rows_quarantined,
         count(*) filter (where metrics.status = 'rejected') as rejected
     from {{ ref('quality_delivery_metrics') }} as metrics
     group by metrics.dataset, metrics.department, metrics.quarter
+),
+
+expected as (
+    select
+        per_quarter.dataset,
+        per_quarter.quarter,
+        greatest(1, ceil(
+            (least(to_date(per_quarter.quarter, 'YYYY"Q"Q') + interval '3 months' - interval '1 day',
+                   business.business_date)::date
+             - greatest(to_date(per_quarter.quarter, 'YYYY"Q"Q'), first_delivery.first_date) + 1)
+            / catalogue.promised_days::numeric))::int as expected_deliveries
+    from per_quarter
+    cross join business
+    join first_delivery on first_delivery.dataset = per_quarter.dataset
+    join {{ ref('dataset_catalogue') }} as catalogue on catalogue.dataset = per_quarter.dataset
 ),
 
 scored as (
@@ -34,9 +86,20 @@ scored as (
             - 0.02 * per_quarter.header_deviations) as normativity,
         coalesce(per_quarter.completeness, 0) * coalesce(per_quarter.rows_loaded_share, 0)
             as completeness_score,
-        coalesce(per_quarter.timeliness, 0) as timeliness_score
+        per_quarter.on_time::numeric / greatest(expected.expected_deliveries, per_quarter.deliveries)
+            as timeliness_score,
+        expected.expected_deliveries,
+        coalesce(corrections.requests_raised, 0) as requests_raised,
+        coalesce(corrections.requests_answered_30d, 0) as requests_answered_30d,
+        coalesce(corrections.requests_confirmed, 0) as requests_confirmed,
+        case when coalesce(corrections.requests_due, 0) = 0 then 1
+             else corrections.requests_answered_30d::numeric / corrections.requests_due
+        end as corrections_score
     from per_quarter
     join {{ ref('dataset_catalogue') }} as catalogue on catalogue.dataset = per_quarter.dataset
+    join expected on expected.dataset = per_quarter.dataset and expected.quarter = per_quarter.quarter
+    left join corrections
+        on corrections.dataset = per_quarter.dataset and corrections.quarter = per_quarter.quarter
 )
 
 select
@@ -44,20 +107,29 @@ select
     department,
     quarter,
     deliveries,
+    expected_deliveries,
     loaded,
     rejected,
     rows_quarantined,
+    requests_raised,
+    requests_answered_30d,
+    requests_confirmed,
     round(normativity, 4) as normativity,
     round(completeness_score, 4) as completeness,
     round(availability, 4) as availability,
     round(timeliness_score, 4) as timeliness,
-    round(25 * (normativity + completeness_score + availability + timeliness_score), 1)
-        as quality_index,
+    round(corrections_score, 4) as corrections,
+    round(20 * (normativity + completeness_score + availability + timeliness_score
+                + corrections_score), 1) as quality_index,
     case
-        when 25 * (normativity + completeness_score + availability + timeliness_score) >= 90 then 5
-        when 25 * (normativity + completeness_score + availability + timeliness_score) >= 80 then 4
-        when 25 * (normativity + completeness_score + availability + timeliness_score) >= 70 then 3
-        when 25 * (normativity + completeness_score + availability + timeliness_score) >= 60 then 2
+        when 20 * (normativity + completeness_score + availability + timeliness_score
+                   + corrections_score) >= 90 then 5
+        when 20 * (normativity + completeness_score + availability + timeliness_score
+                   + corrections_score) >= 80 then 4
+        when 20 * (normativity + completeness_score + availability + timeliness_score
+                   + corrections_score) >= 70 then 3
+        when 20 * (normativity + completeness_score + availability + timeliness_score
+                   + corrections_score) >= 60 then 2
         else 1
     end as stars
 from scored

@@ -36,6 +36,8 @@ select
     delivery.mode,
     delivery.status,
     to_char(coalesce(delivery.extract_time, delivery.first_seen_at), 'YYYY"Q"Q') as quarter,
+    -- the day the delivery stands for (timeliness counts the days its cycle expects)
+    coalesce(delivery.extract_time, delivery.first_seen_at)::date as extract_date,
     delivery.rows_declared,
     delivery.rows_loaded,
     delivery.rows_quarantined,

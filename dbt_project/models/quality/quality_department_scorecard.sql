@@ -9,6 +9,9 @@ select
     round(avg(completeness), 4) as completeness,
     round(avg(availability), 4) as availability,
     round(avg(timeliness), 4) as timeliness,
+    round(avg(corrections), 4) as corrections,
+    sum(requests_raised) as requests_raised,
+    sum(requests_confirmed) as requests_confirmed,
     round(avg(quality_index), 1) as quality_index,
     case
         when avg(quality_index) >= 90 then 5 when avg(quality_index) >= 80 then 4

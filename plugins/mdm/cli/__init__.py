@@ -20,6 +20,7 @@ from mdm.cli import (
     access,
     airflow_dbt,
     certificates,
+    correction,
     database,
     demo,
     pipeline,
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     certificates.add_certificates(commands)
     resolution.add_explain(commands)
     resolution.add_steward(commands)
+    correction.add_correction(commands)
     tools.add_evaluate(commands)
     access.add_share(commands)
     access.add_access(commands)

@@ -1,9 +1,11 @@
-"""``mdm demo``: set everything up, run the daily chain twice, show what it produced."""
+"""``mdm demo``: set everything up, run the daily chain for four days, show what it produced."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
+import shutil
 
 from mdm import db
 from mdm.cli.common import out, warehouse
@@ -11,7 +13,10 @@ from mdm.cli.pipeline import run_daily_chain
 from mdm.cli.tools import evaluate_against_truth, generate_world, show_generated
 from mdm.settings import Settings
 
-DAYS = ("2026-11-01", "2026-11-02")
+DAYS = ("2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04")
+# Days 3 and 4 are generated after day 2 ran: the departments answer (jcfk) the correction
+# requests the platform wrote to its outbox on days 1 and 2, and deliver corrected values.
+ANSWERED_FROM = 3
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
@@ -23,12 +28,19 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     out("   " + db.prepare_database(settings))
     persons = int(os.environ.get("MDM_DEMO_PERSONS", "50000"))
     out(f"-- 2/4 department deliveries: {persons:,} persons, 2 days, with delivery defects")
+    shutil.rmtree(settings.outbox_dir, ignore_errors=True)  # requests of an earlier demo
     config = GenerateConfig(
         persons=persons, orgs=max(1, persons // 10), days=2, seed=1, defects=True
     )
     show_generated(generate_world(settings, config, None, frontend=True))
     unexpected: list[str] = []
-    for day in DAYS:
+    for number, day in enumerate(DAYS, start=1):
+        if number == ANSWERED_FROM:
+            out(f"-- 2/4 days {number}-{len(DAYS)}: the departments answer the correction requests")
+            later = dataclasses.replace(
+                config, days=len(DAYS), defects=False, outbox=settings.outbox_dir
+            )
+            show_generated(generate_world(settings, later, None, frontend=True))
         out(
             f"-- 3/4 the daily chain for {day} through Airflow (dag.test), as the scheduler runs it"
         )
@@ -116,6 +128,16 @@ def _show_summary(summary: dict) -> None:
             f"born {sample['birth_date']} (from {sample['birth_date_source']}), mobile from "
             f"{sample['mobile_source']}, {sample['source_count']} source records"
         )
+    out("   correction requests to the departments (correction.request), by state:")
+    by_state: dict[str, int] = {}
+    for row in summary["corrections"]:
+        by_state[row["state"]] = by_state.get(row["state"], 0) + row["requests"]
+    out("     " + (", ".join(f"{s} {n}" for s, n in sorted(by_state.items())) or "none"))
+    per_department: dict[str, list[str]] = {}
+    for row in summary["corrections"]:
+        per_department.setdefault(row["department"], []).append(f"{row['state']} {row['requests']}")
+    for department, states in sorted(per_department.items()):
+        out(f"     {department:<8} {', '.join(states)}")
     out("   data quality (schema quality), stars per department (goal: four):")
     for row in summary["departments"]:
         stars = row["stars"]

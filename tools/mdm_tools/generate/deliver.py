@@ -27,9 +27,9 @@ from typing import Any
 from mdm.registry import Dataset
 from mdm_tools.generate import certificates as certs
 from mdm_tools.generate import corrections, credit, justice, noise
-from mdm_tools.generate.corrections import ANSWER_COLUMNS, Answer
+from mdm_tools.generate.corrections import ANSWER_COLUMNS, Answer, Request
 from mdm_tools.generate.events import DayChanges, simulate_day
-from mdm_tools.generate.render import Renderer, Row, Truth, relations
+from mdm_tools.generate.render import DEFECT_COLUMNS, Renderer, Row, Truth, relations
 from mdm_tools.generate.specs import spec as dataset
 from mdm_tools.generate.world import World, build_world, stream
 
@@ -381,7 +381,10 @@ def _corrected_delivery(
 ) -> Delivery | None:
     """The corrected values of ``due`` as the department delivers them: an update in a delta
     of a dataset that has ``CZBS`` (or sends inserts only), else a new full of its last full."""
-    fixes = {a.request.record_key.split("#", 1)[0]: a.request for a in due}
+    # every request of a record applies (two columns, or both spouses of one registration)
+    fixes: dict[str, list[Request]] = {}
+    for answer in due:
+        fixes.setdefault(answer.request.record_key.split("#", 1)[0], []).append(answer.request)
     regular = [d for d in deliveries if d.dataset == spec.code and d.defect is None]
     if not regular:
         return None
@@ -393,11 +396,11 @@ def _corrected_delivery(
     stamp = dt.datetime.combine(world.day_date(day) - dt.timedelta(days=1), dt.time(17))
 
     def fix(row: Row) -> Row:
-        request = fixes[spec.record_key_separator.join(str(row[k]) for k in spec.record_key)]
+        requests = fixes[spec.record_key_separator.join(str(row[k]) for k in spec.record_key)]
         time_column = "gxsj" if "gxsj" in row else "GXSJ"
         old = str(row.get(time_column) or "")
         fmt = "%Y%m%d%H%M%S" if old.isdigit() else "%Y-%m-%d %H:%M:%S"
-        row = row | {request.column: request.suggested, time_column: stamp.strftime(fmt)}
+        row = row | {r.column: r.suggested for r in requests} | {time_column: stamp.strftime(fmt)}
         if as_delta and ("CZBS" in row or "czbs" in row or "CZBS" in spec.column_names):
             row["czbs" if "czbs" in row else "CZBS"] = "U"
         return row
@@ -772,6 +775,10 @@ def _write_v2_truth(truth: Truth, folder: Path) -> None:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(certs.CERTIFICATE_COLUMNS)
         writer.writerows(sorted(truth.certificates))
+    with open(folder / "value_defects.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(DEFECT_COLUMNS)
+        writer.writerows(sorted((*where, *defect) for where, defect in truth.defects.items()))
     with open(folder / "correction_answers.csv", "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(ANSWER_COLUMNS)

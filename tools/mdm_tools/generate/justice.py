@@ -156,7 +156,7 @@ def sft_jgdj(r: Renderer, justice: Justice, org: Organisation, day: int) -> Row:
     jglx = justice.jglx[org.oid]
     return {
         "JGID": key,
-        "TYSHXYDM": noise.noisy_uscc(rng, r.rates, org.uscc) if org.uscc else None,
+        "TYSHXYDM": r._uscc(rng, org.uscc, ("sft_jgdj", key), "TYSHXYDM"),
         "JGMC": org.name,
         "JGLX": jglx,
         "ZZXS": justice.form.get(org.oid),
@@ -182,9 +182,9 @@ def sft_zyry(r: Renderer, justice: Justice, practitioner: Practitioner, day: int
     by_name = stream(r.world.seed, "practitioner-institution", key).random() < 0.4
     return {
         "RYID": key,
-        "XM": r._name(rng, person.name, where),
+        "XM": r._name(rng, person.name, where, "XM"),
         "XB": person.sex,
-        "SFZJHM": r._id(rng, person, where),
+        "SFZJHM": r._id(rng, person, where, "SFZJHM"),
         "ZYLB": practitioner.zylb,
         "ZYZH": practitioner.zyzh,
         "ZYJGMC": noise.noisy_org_name(rng, r.rates, institution.name),

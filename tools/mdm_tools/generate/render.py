@@ -48,6 +48,10 @@ class Truth:
     certificates: list[tuple[str, ...]] = field(default_factory=list)
     answers: list[tuple[str, ...]] = field(default_factory=list)
     frontend_defects: list[dict[str, Any]] = field(default_factory=list)
+    # Value defects planted in the checked columns (truth/value_defects.csv, DEFECT_COLUMNS):
+    # (dataset, record key, column as delivered) -> (delivered value, kind, true value). A
+    # format variant (lower-case x, full-width digits, another date format) is no defect.
+    defects: dict[tuple[str, str, str], tuple[str, str, str]] = field(default_factory=dict)
 
     def record(self, dataset: str, key: str, entity_id: str) -> None:
         self.records[(dataset, key)] = (
@@ -59,6 +63,11 @@ class Truth:
         kind = "person" if entity_id.startswith("P") else "organisation"
         self.links[(dataset, key)] = (kind, entity_id, basis)
 
+    def defect(
+        self, where: tuple[str, str], column: str, delivered: str, kind: str, true: str
+    ) -> None:
+        self.defects[(*where, column)] = (delivered, kind, true)
+
     def tag(self, dataset: str, key: str, case: str) -> None:
         self.cases.setdefault((dataset, key), set()).add(case)
 
@@ -69,6 +78,8 @@ class Truth:
         for record in gone:
             del self.records[record]
             self.cases.pop(record, None)
+        for defect in [d for d in self.defects if (d[0], d[1]) in gone]:
+            del self.defects[defect]
         self.links.pop((dataset, key), None)
         for records in self.rep_records.values():
             for record in gone & records.keys():
@@ -95,6 +106,16 @@ EMPLOYER_BY_NAME = "employer_by_name"  # the employer without a valid credit cod
 HARD_CASES = (
     NAME_ONLY, NAME_ONLY_DECIDED, TYPED_WRONG_ID, SAME_SOUND_NAME, RELATIVE_ID, EMPLOYER_BY_NAME
 )  # fmt: skip
+# Value defects (truth/value_defects.csv): what the platform's correction requests should find.
+DEFECT_COLUMNS = ("dataset", "record_key", "column", "delivered", "kind", "true_value")
+ID_CHECK, ID_OTHER_PERSON, CODE_CHECK = "id_check", "id_other_person", "code_check"
+DATE_INVALID, NAME_SOUND = "date_invalid", "name_sound"
+# A representative's (or person in charge's) name and ID number columns per dataset.
+REP_COLUMNS = {
+    "scjgj_qydj": ("LEREP", "LEREP_CERNO"), "bb_sydwdj": ("FDDBR", "FDDBRZJHM"),
+    "mzt_shzz": ("FDDBR", "FDDBRSFZH"), "swj_dwnsr": ("fddbrxm", "fddbrsfzjhm"),
+    "sft_jgdj": ("FZR", "FZRZJHM"),
+}  # fmt: skip
 
 
 def _beijing_naive(text: str) -> dt.datetime:
@@ -114,8 +135,11 @@ class Renderer:
         offset = stream(self.world.seed, "gxsj", day, key).randint(0, 14 * 3600)
         return (base + dt.timedelta(seconds=offset)).strftime(fmt)
 
-    def _id(self, rng: Any, person: Person, where: tuple[str, str]) -> str | None:
-        """The person's ID number as the record ``where`` (dataset, key) carries it."""
+    def _id(
+        self, rng: Any, person: Person, where: tuple[str, str], column: str | None = None
+    ) -> str | None:
+        """The person's ID number as the record ``where`` (dataset, key) carries it; a value
+        defect in ``column`` goes to the truth."""
         if person.id_number is None:
             return person.passport
         if rng.random() < self.rates.id_other_person:
@@ -129,6 +153,11 @@ class Renderer:
             )
             if relative is not None:
                 self.truth.tag(*where, RELATIVE_ID)
+                if column and relative.id_number != person.id_number:
+                    self.truth.defect(
+                        where, column, relative.id_number or "", ID_OTHER_PERSON,
+                        person.id_number,
+                    )  # fmt: skip
                 return relative.id_number
         number = noise.noisy_id(rng, self.rates, person.id_number)
         typed = noise.typed_wrong_id(
@@ -140,16 +169,39 @@ class Renderer:
             number[:17] == person.id_number[:17] and number[17:] != person.id_number[17:]
         ):
             self.truth.tag(*where, TYPED_WRONG_ID)
+            if column and (typed is not None or number[17:].upper() != person.id_number[17:]):
+                self.truth.defect(where, column, number, ID_CHECK, person.id_number)
         return number
 
-    def _name(self, rng: Any, name: str, where: tuple[str, str]) -> str:
+    def _name(self, rng: Any, name: str, where: tuple[str, str], column: str | None = None) -> str:
         """A person's name as the record ``where`` carries it."""
         written = noise.homophone_name(
             stream(self.world.seed, "homophone", *where), self.rates, name
         )
+        delivered = noise.noisy_name(rng, self.rates, written)
         if written != name:
             self.truth.tag(*where, SAME_SOUND_NAME)
-        return noise.noisy_name(rng, self.rates, written)
+            if column:
+                self.truth.defect(where, column, delivered, NAME_SOUND, name)
+        return delivered
+
+    def _date(
+        self, rng: Any, value: dt.date, declared: str, where: tuple[str, str], column: str
+    ) -> str:
+        """A date as the record carries it; an impossible or future one is a value defect."""
+        delivered = noise.noisy_date(rng, self.rates, value, declared)
+        if delivered.startswith("2099") or (delivered[-2:] == "30" and "02" in delivered[4:8]):
+            self.truth.defect(where, column, delivered, DATE_INVALID, value.strftime(declared))
+        return delivered
+
+    def _uscc(self, rng: Any, code: str | None, where: tuple[str, str], column: str) -> str | None:
+        """A credit code as the record carries it: a wrong check character is a defect."""
+        if not code:
+            return None
+        delivered = noise.noisy_uscc(rng, self.rates, code)
+        if delivered != code:
+            self.truth.defect(where, column, delivered, CODE_CHECK, code)
+        return delivered
 
     def _by_name_only(self, rate: float, where: tuple[str, str]) -> bool:
         return stream(self.world.seed, "name-only", *where).random() < rate
@@ -169,12 +221,12 @@ class Renderer:
         self.truth.record("gat_czrk", key, person.pid)
         row = {
             "RYBH": key,
-            "GMSFHM": self._id(rng, person, ("gat_czrk", key)),
-            "XM": self._name(rng, person.name, ("gat_czrk", key)),
+            "GMSFHM": self._id(rng, person, ("gat_czrk", key), "GMSFHM"),
+            "XM": self._name(rng, person.name, ("gat_czrk", key), "XM"),
             "CYM": person.former_names[-1] if person.former_names else None,
             "XB": person.sex,
             "MZ": person.ethnicity,
-            "CSRQ": noise.noisy_date(rng, self.rates, person.birth, "%Y%m%d"),
+            "CSRQ": self._date(rng, person.birth, "%Y%m%d", ("gat_czrk", key), "CSRQ"),
             "HJDZ_XZQHDM": person.hukou.code,
             "HJDZ_QHNXXDZ": person.address_detail,
             "RYZT": person.status,
@@ -200,10 +252,12 @@ class Renderer:
             foreign = person.id_number is None
             where = ("mzt_hydj", f"{marriage.ywlsh}#{prefix}")
             row |= {
-                f"{prefix}_XM": self._name(rng, person.name, where),
+                f"{prefix}_XM": self._name(rng, person.name, where, f"{prefix}_XM"),
                 f"{prefix}_ZJLX": "414" if foreign else "111",
-                f"{prefix}_ZJHM": self._id(rng, person, where),
-                f"{prefix}_CSRQ": noise.noisy_date(rng, self.rates, person.birth, "%Y-%m-%d"),
+                f"{prefix}_ZJHM": self._id(rng, person, where, f"{prefix}_ZJHM"),
+                f"{prefix}_CSRQ": self._date(
+                    rng, person.birth, "%Y-%m-%d", where, f"{prefix}_CSRQ"
+                ),
                 f"{prefix}_GJ": person.nationality,
             }
         return row | {"GXSJ": self._gxsj(day, marriage.ywlsh, "%Y-%m-%d %H:%M:%S"), "CZBS": "I"}
@@ -215,9 +269,9 @@ class Renderer:
         phone = noise.noisy_phone(rng, self.rates, person.phone) if person.phone else None
         return {
             "djxh": key,
-            "xm": self._name(rng, person.name, ("swj_grnsr", key)),
+            "xm": self._name(rng, person.name, ("swj_grnsr", key), "xm"),
             "sfzjlx": "208" if person.passport else "201",
-            "sfzjhm": self._id(rng, person, ("swj_grnsr", key)),
+            "sfzjhm": self._id(rng, person, ("swj_grnsr", key), "sfzjhm"),
             "xb": "男" if person.sex == "1" else "女",
             "csrq": person.birth,
             "lxdh": phone,
@@ -252,6 +306,10 @@ class Renderer:
             self.truth.record("rst_cbry", key, person.pid)
             if employer is not None and employer_code != employer.uscc:
                 self.truth.tag("rst_cbry", key, EMPLOYER_BY_NAME)
+            if employer is not None and employer_code and employer_code != employer.uscc:
+                self.truth.defect(
+                    ("rst_cbry", key), "DWTYXYDM", employer_code, CODE_CHECK, employer.uscc or ""
+                )
             employer_name = None
             if employer is not None:
                 employer_name = noise.noisy_org_name(rng, self.rates, employer.name)
@@ -260,10 +318,10 @@ class Renderer:
             rows.append(
                 {
                     "GRBH": person.grbh,
-                    "SHBZHM": self._id(rng, person, ("rst_cbry", key)),
-                    "XM": self._name(rng, person.name, ("rst_cbry", key)),
+                    "SHBZHM": self._id(rng, person, ("rst_cbry", key), "SHBZHM"),
+                    "XM": self._name(rng, person.name, ("rst_cbry", key), "XM"),
                     "XB": person.sex,
-                    "CSRQ": noise.noisy_date(rng, self.rates, person.birth, "%Y-%m-%d"),
+                    "CSRQ": self._date(rng, person.birth, "%Y-%m-%d", ("rst_cbry", key), "CSRQ"),
                     "SJHM": noise.noisy_phone(rng, self.rates, person.phone)
                     if person.phone
                     else None,
@@ -301,12 +359,12 @@ class Renderer:
                 continue  # father may be missing
             where = ("wjw_csyxzm", f"{key}#{role}")
             self.truth.record(*where, parent.pid)
-            number = self._id(rng, parent, where)
+            number = self._id(rng, parent, where, f"{prefix}sfzjhm")
             if number is not None and self._by_name_only(self.rates.parent_id_missing, where):
                 number = None
             by_name_only[role] = number is None
             row |= {
-                f"{prefix}xm": self._name(rng, parent.name, where),
+                f"{prefix}xm": self._name(rng, parent.name, where, f"{prefix}xm"),
                 f"{prefix}sfzjhm": number,
                 f"{prefix}nl": (child.birth - parent.birth).days // 365,
             }
@@ -328,14 +386,14 @@ class Renderer:
         self.truth.record("jyt_xsxj", f"{key}#XS", student.pid)
         guardian_pid = student.mother if rng.random() < 0.5 else student.father
         guardian = self.world.persons.get(guardian_pid or "") or None
-        number = self._id(rng, student, ("jyt_xsxj", f"{key}#XS"))
+        number = self._id(rng, student, ("jyt_xsxj", f"{key}#XS"), "SFZJH")
         school = "小学" if (self.world.start - student.birth).days < 12 * 365 else "中学"
         row: Row = {
             "XSID": key,
             "QGXJH": ("G" + student.id_number) if student.id_number else None,
-            "XM": self._name(rng, student.name, ("jyt_xsxj", f"{key}#XS")),
+            "XM": self._name(rng, student.name, ("jyt_xsxj", f"{key}#XS"), "XM"),
             "XB": "男" if student.sex == "1" else "女",
-            "CSRQ": noise.noisy_date(rng, self.rates, student.birth, "%Y%m%d"),
+            "CSRQ": self._date(rng, student.birth, "%Y%m%d", ("jyt_xsxj", f"{key}#XS"), "CSRQ"),
             "MZ": ETHNICITY_NAMES.get(student.ethnicity, "其他"),
             "SFZJLX": "居民身份证",
             "SFZJH": number,
@@ -347,8 +405,10 @@ class Renderer:
             self.truth.relations.add(("guardian", guardian.pid, student.pid, "", ""))
             where = ("jyt_xsxj", f"{key}#JHR")
             row |= {
-                "JHRXM": self._name(rng, guardian.name, where),
-                "JHRSFZJH": self._id(rng, guardian, where) if rng.random() > 0.05 else None,
+                "JHRXM": self._name(rng, guardian.name, where, "JHRXM"),
+                "JHRSFZJH": self._id(rng, guardian, where, "JHRSFZJH")
+                if rng.random() > 0.05
+                else None,
             }
             if row["JHRSFZJH"] is None:
                 self.truth.tag(*where, NAME_ONLY)
@@ -371,7 +431,8 @@ class Renderer:
         rep = self.world.persons[org.legal_rep]
         where = (dataset, f"{key}#{role}")
         self.truth.record(*where, rep.pid)
-        number = None if rng.random() < id_missing else self._id(rng, rep, where)
+        name_column, id_column = REP_COLUMNS[dataset]
+        number = None if rng.random() < id_missing else self._id(rng, rep, where, id_column)
         if number is not None and self._by_name_only(self.rates.rep_id_missing, where):
             number = None
         if number is None:
@@ -379,7 +440,7 @@ class Renderer:
         self.truth.rep_records.setdefault(org.oid, {})[where] = number is not None and (
             number in (rep.id_number, rep.passport)
         )
-        return self._name(rng, rep.name, where), number
+        return self._name(rng, rep.name, where, name_column), number
 
     def scjgj_qydj(self, org: Organisation, day: int, op: str | None) -> Row:
         key = org.source_key
@@ -390,7 +451,7 @@ class Renderer:
         )
         row: Row = {
             "PRIPID": key,
-            "UNISCID": noise.noisy_uscc(rng, self.rates, org.uscc) if org.uscc else None,
+            "UNISCID": self._uscc(rng, org.uscc, ("scjgj_qydj", key), "UNISCID"),
             "REGNO": org.regno,
             "ENTNAME": noise.noisy_org_name(rng, self.rates, org.name),
             "ENTTYPE": org.enttype,
@@ -421,7 +482,7 @@ class Renderer:
         rep_name, rep_id = self._rep("bb_sydwdj", key, org, rng, 0.4)
         return {
             "SYDWID": key,
-            "TYSHXYDM": noise.noisy_uscc(rng, self.rates, org.uscc) if org.uscc else None,
+            "TYSHXYDM": self._uscc(rng, org.uscc, ("bb_sydwdj", key), "TYSHXYDM"),
             "DWMC": org.name,
             "FDDBR": rep_name,
             "FDDBRZJHM": rep_id,
@@ -446,7 +507,7 @@ class Renderer:
         }
         return {
             "SHZZID": key,
-            "TYSHXYDM": noise.noisy_uscc(rng, self.rates, org.uscc) if org.uscc else None,
+            "TYSHXYDM": self._uscc(rng, org.uscc, ("mzt_shzz", key), "TYSHXYDM"),
             "ZZMC": org.name,
             "ZZLX": kind[org.kind],
             "FDDBR": rep_name,
