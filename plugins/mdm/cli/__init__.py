@@ -16,7 +16,17 @@ import sys
 from collections.abc import Callable, Sequence
 
 from mdm import db
-from mdm.cli import access, airflow_dbt, database, demo, pipeline, report, resolution, tools
+from mdm.cli import (
+    access,
+    airflow_dbt,
+    credit,
+    database,
+    demo,
+    pipeline,
+    report,
+    resolution,
+    tools,
+)
 from mdm.db import embedded
 from mdm.settings import InsecureConfigurationError, Settings, load_settings
 
@@ -50,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     tools.add_evaluate(commands)
     access.add_share(commands)
     access.add_access(commands)
+    credit.add_credit(commands)
     return parser
 
 

@@ -257,7 +257,9 @@ class Renderer:
         short_name = employer_rng.random() < self.rates.employer_name_short
         if employer is not None:
             self.truth.employment[person.pid] = (
-                employer.oid, person.status == "0", employer_code == employer.uscc
+                employer.oid,
+                person.status == "0",
+                employer_code == employer.uscc,
             )
         rows = []
         for xzlx in types:
