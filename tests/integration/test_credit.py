@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import re
 import secrets
 import time
 
@@ -142,17 +143,45 @@ def test_every_grade_is_explained_line_by_line(world, warehouse_url, settings, t
     again = push.monthly_push(params_from_url(warehouse_url), tmp_path, "t2", month)
     forced = push.monthly_push(params_from_url(warehouse_url), tmp_path, "t3", month, force=True)
     assert first["pushed"] and not again["pushed"] and forced["sha256"] == first["sha256"]
-    data = (tmp_path / "credit" / push.push_file_name(month)).read_bytes()
+    data = (push.push_folder(tmp_path, month) / push.FILE_NAME).read_bytes()
     assert hashlib.sha256(data).hexdigest() == first["sha256"]
-    manifest = json.loads(
-        (tmp_path / "credit" / "credit-evaluation-202612.manifest.json").read_text()
-    )
+    manifest = json.loads((push.push_folder(tmp_path, month) / "_manifest.json").read_text())
     with psycopg.connect(warehouse_url) as conn:
         pushed = conn.execute(
             "select count(*) from credit.monthly_result where month = %s", (month,)
         ).fetchone()[0]
         evaluated = conn.execute("select count(*) from credit.evaluation").fetchone()[0]
     assert manifest["rows"] == pushed == evaluated == len(data.splitlines()) - 1
+
+
+def test_the_cli_the_demo_and_the_dag(world, warehouse_url, settings, airflow_metadata, capsys):
+    """`mdm credit explain` prints every rule line; the demo's block shows a profile; the
+    DAG (dag.test) builds the profile and pushes this month once."""
+    from mdm.cli import main
+    from mdm.cli.demo import _show_credit_profile
+    from mdm.orchestration import run_dag
+
+    with psycopg.connect(warehouse_url) as conn:
+        (uscc,) = conn.execute(
+            "select min(uscc) from credit.evaluation where uscc is not null"
+        ).fetchone()
+        rules = conn.execute("select count(*) from credit.credit_score_rules").fetchone()[0]
+    capsys.readouterr()
+    assert main(["credit", "explain", uscc]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert uscc in printed[0] and sum(1 for x in printed if re.search(r" R\d\d ", x)) == rules
+    assert main(["credit", "explain", "91450000NOSUCHCODE"]) == 1
+    _show_credit_profile(settings)
+    assert "mdm credit explain" in capsys.readouterr().out
+    outcome = run_dag(settings, "mdm_credit", {"force_push": True})  # pushed above already
+    assert outcome.state == "success", outcome
+    month = push.current_month()
+    with psycopg.connect(warehouse_url) as conn:
+        (pushed,) = conn.execute(
+            "select count(*) from credit.monthly_push where month = %s", (month,)
+        ).fetchone()
+    assert pushed == 1
+    assert (push.push_folder(settings.home / "outbox", month) / "_manifest.json").exists()
 
 
 def test_a_bank_reads_exactly_its_authorised_enterprises_and_scopes(world, warehouse_url, bank):
@@ -235,10 +264,22 @@ def test_an_authorisation_ends_by_the_clock(world, warehouse_url, bank):
     assert before - after == {entity}
 
 
-def test_credit_banks_lists_banks_authorisations_and_reads(world, warehouse_url, bank):
+def test_credit_banks_lists_banks_authorisations_and_reads(world, warehouse_url, bank, capsys):
+    from mdm.cli import main
+
+    assert main(["credit", "banks"]) == 0
+    assert "share.testbank__credit_profile" in capsys.readouterr().out
     with psycopg.connect(warehouse_url) as conn:
         listed = {b["consumer"]: b for b in banks.list_banks(conn)}
     testbank = listed["testbank"]
     assert testbank["live_authorisations"] >= 2
     assert testbank["grants"][0]["view"] == "share.testbank__credit_profile"
     assert testbank["grants"][0]["reads"] >= 1
+
+
+def test_a_rebuild_keeps_the_banks_view(world, warehouse_url, settings, bank):
+    """dbt recreates the profile (dropping the filtered views that read it); the build makes
+    them again, and the bank reads as before."""
+    profile.build_credit(settings, params_from_url(warehouse_url), "credit-again")
+    rows = bank["conn"].execute("select legal_person_id from share.testbank__credit_profile")
+    assert set(_authorised(warehouse_url, bank["uscc"])) == {r[0] for r in rows.fetchall()}

@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import yaml
@@ -107,7 +108,7 @@ def test_the_push_file_and_month():
     assert data[1] == "L1,9145,甲公司,80,B,2026.12,2026-12-02,gjj_dwjc"
     late_utc = dt.datetime(2026, 11, 30, 17, 0, tzinfo=dt.UTC)  # 01:00 on 1 December in Beijing
     assert push.current_month(late_utc) == dt.date(2026, 12, 1)
-    assert push.push_file_name(dt.date(2026, 12, 1)) == "credit-evaluation-202612.csv"
+    assert push.push_folder(Path("/o"), dt.date(2026, 12, 1)) == Path("/o/credit/202612")
 
 
 def test_the_explanation_shows_every_rule_and_marks_stale_sources():

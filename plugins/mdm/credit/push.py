@@ -35,8 +35,13 @@ def current_month(now: dt.datetime | None = None) -> dt.date:
     return today.replace(day=1)
 
 
-def push_file_name(month: dt.date) -> str:
-    return f"credit-evaluation-{month:%Y%m}.csv"
+FILE_NAME = "credit_evaluation.csv"
+
+
+def push_folder(outbox: Path, month: dt.date) -> Path:
+    """A month's drop, as the platform's other outbound drops: a folder per delivery whose
+    ``_manifest.json`` is written last (a reader takes a folder only once it is there)."""
+    return outbox / "credit" / f"{month:%Y%m}"
 
 
 def render_csv(rows: list[tuple[Any, ...]]) -> bytes:
@@ -92,13 +97,13 @@ def monthly_push(
             ).fetchall()
             data = render_csv(rows)
             digest = hashlib.sha256(data).hexdigest()
-            folder = outbox / "credit"
-            path = folder / push_file_name(month)
+            folder = push_folder(outbox, month)
+            path = folder / FILE_NAME
             _write_atomically(path, data)
             manifest = {"month": f"{month:%Y-%m}", "file": path.name, "rows": len(rows),
                         "sha256": digest, "columns": COLUMNS}  # fmt: skip
             _write_atomically(
-                folder / f"{path.stem}.manifest.json",
+                folder / "_manifest.json",
                 (json.dumps(manifest, ensure_ascii=False, indent=1) + "\n").encode("utf-8"),
             )
             conn.execute(
