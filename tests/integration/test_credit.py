@@ -173,6 +173,8 @@ def test_the_cli_the_demo_and_the_dag(world, warehouse_url, settings, airflow_me
     assert main(["credit", "explain", "91450000NOSUCHCODE"]) == 1
     _show_credit_profile(settings)
     assert "mdm credit explain" in capsys.readouterr().out
+    assert main(["evaluate", "--truth", str(world / "truth")]) == 0
+    assert "credit profile, all_coded" in capsys.readouterr().out
     outcome = run_dag(settings, "mdm_credit", {"force_push": True})  # pushed above already
     assert outcome.state == "success", outcome
     month = push.current_month()
