@@ -39,8 +39,12 @@ AFTER_RESOLUTION = [
 # CI, not on every production run; here they also run on the first build of a changed
 # project), and the seeds and std functions (built from the project's files, unchanged).
 STEADY_EXCLUDES = ["resource_type:unit_test", "resource_type:seed", "resource_type:function"]
-# What reads the published repositories: the analysts' views (history is the publish's own).
-AFTER_PUBLISH = ["--select", "source:published+", "--exclude", CORRECTIONS]
+# What reads the published repositories: the analysts' views (history is the publish's own;
+# the credit profile is its own step, mdm.credit.profile, which remakes the banks' views; the
+# correction models are DAG mdm_corrections'.
+AFTER_PUBLISH = [
+    "--select", "source:published+", "--exclude", CORRECTIONS, "path:models/credit",
+]  # fmt: skip
 ANALYST_VIEWS = DBT_PROJECT_DIR / "models" / "marts" / "analyst"
 
 

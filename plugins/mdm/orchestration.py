@@ -29,6 +29,7 @@ def _ingestion_dags() -> tuple[str, ...]:
 # The DAGs `mdm run` executes, in order. Later stages append theirs.
 DAILY_CHAIN = (
     "mdm_platform_check", *_ingestion_dags(), "mdm_build", "mdm_corrections", "mdm_quality",
+    "mdm_credit",
 )  # fmt: skip
 
 

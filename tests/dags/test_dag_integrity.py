@@ -38,6 +38,7 @@ EXPECTED_DAG_IDS = {
     "mdm_build",
     "mdm_quality",
     "mdm_corrections",
+    "mdm_credit",
     *(
         f"mdm_ingest_{code}"
         for code in (

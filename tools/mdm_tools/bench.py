@@ -753,6 +753,51 @@ def _count(url: str, query: str) -> int:
     return int(row[0]) if row else 0
 
 
+def bench_credit(settings: Settings, lookups: int = 20) -> dict[str, Any]:
+    """On the published world: the credit build, one enterprise's profile and explanation
+    by credit code (issue 22's target: under 100 ms at 1M persons), the monthly push."""
+    import statistics
+    import tempfile
+
+    from mdm.credit.explain import explain
+    from mdm.credit.profile import build_credit
+    from mdm.credit.push import monthly_push
+
+    url = db.warehouse_url(settings)
+    warehouse = params_from_url(url)
+    build_s, detail = _timed(lambda: build_credit(settings, warehouse, "bench-credit"))
+    with psycopg.connect(url) as conn:
+        codes = [
+            r[0]
+            for r in conn.execute(
+                "select uscc from credit.enterprise_profile where uscc is not null "
+                "order by md5(uscc) limit %s",
+                (lookups,),
+            ).fetchall()
+        ]
+        profile_ms, explain_ms = [], []
+        for code in codes:
+            started = time.perf_counter()
+            conn.execute("select * from credit.enterprise_profile where uscc = %s", (code,))
+            profile_ms.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            explain(conn, code)
+            explain_ms.append((time.perf_counter() - started) * 1000)
+    with tempfile.TemporaryDirectory() as tmp:
+        push_s, pushed = _timed(
+            lambda: monthly_push(warehouse, Path(tmp), "bench-credit", force=True)
+        )
+    return {
+        "build_s": round(build_s, 2),
+        "profiles": detail.get("profiles"),
+        "profile_lookup_ms_median": round(statistics.median(profile_ms), 2) if codes else None,
+        "profile_lookup_ms_max": round(max(profile_ms), 2) if codes else None,
+        "explain_ms_median": round(statistics.median(explain_ms), 2) if codes else None,
+        "monthly_push_s": round(push_s, 2),
+        "monthly_push_rows": pushed["rows"],
+    }
+
+
 def _size_label(persons: int) -> str:
     return f"{persons // 1_000_000}m" if persons % 1_000_000 == 0 else f"{persons // 1000}k"
 
@@ -799,6 +844,8 @@ def run_benchmarks(
         results[f"certificate_list_{_size_label(persons)}_persons"] = bench_certificate_list(
             settings
         )
+        # On the world just built: the credit profile (issue 22), then Splink on two engines.
+        results[f"credit_{_size_label(persons)}_persons"] = bench_credit(settings)
         # On the world just built: the same scoring on DuckDB and on Spark.
         results[f"splink_backends_{_size_label(persons)}_persons"] = bench_splink_backends(settings)
         write_results(results, name=name)

@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 ENGINEER, STEWARD, ANALYST = "mdm_engineer", "mdm_steward", "mdm_analyst"
 PLATFORM_SCHEMAS = (
     "raw", "ops", "quarantine", "staging", "intermediate", "resolve", "mdm", "mdm_history",
-    "analyst", "quality", "access", "share", "std",
+    "analyst", "quality", "access", "share", "std", "credit",
 )  # fmt: skip
 STEWARD_READS = ("raw", "staging", "intermediate", "resolve", "mdm", "mdm_history", "quality")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,40}$")

@@ -104,10 +104,12 @@ def grant(
     columns: list[str],
     purpose: str,
     expires: dt.datetime,
+    target: Shareable | None = None,
 ) -> int:
     """Record the grant and create its view (as ``mdm_access_owner``); return the grant id.
-    The grant is recorded with the connection's ``session_user``."""
-    target = shareable(dataset)
+    The grant is recorded with the connection's ``session_user``. ``target``: what the view
+    reads, when not the registry's dataset (a bank's credit profile, mdm.credit.banks)."""
+    target = target or shareable(dataset)
     if target.share_type == NOT_SHAREABLE:
         raise ShareRefusedError(f"{dataset} is {NOT_SHAREABLE} in the resource catalogue")
     if expires <= dt.datetime.now(dt.UTC):

@@ -21,6 +21,7 @@ from mdm.cli import (
     airflow_dbt,
     certificates,
     correction,
+    credit,
     database,
     demo,
     pipeline,
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     tools.add_evaluate(commands)
     access.add_share(commands)
     access.add_access(commands)
+    credit.add_credit(commands)
     return parser
 
 

@@ -67,6 +67,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
             f"   record links vs truth, {group:<28} precision {r['precision']:.4f} "
             f"recall {r['recall']:.4f} ({r['records']} records)"
         )
+    _show_credit_profile(settings)
     reports = sorted((settings.reports_dir).glob("quality-*.html"))
     if reports:
         out(f"Report:     {reports[-1]}")
@@ -143,3 +144,24 @@ def _show_summary(summary: dict) -> None:
         stars = row["stars"]
         score = row["quality_index"]
         out(f"     {row['department']:<8} {'★' * stars}{'☆' * (5 - stars)} {score:>6}")
+
+
+def _show_credit_profile(settings: Settings) -> None:
+    """信易贷: one enterprise's credit profile and its grade line by line (mdm credit explain)."""
+    from mdm.credit.explain import explain, format_explanation
+
+    with db.connect(db.warehouse_url(settings)) as conn:
+        if conn.execute("select to_regclass('credit.evaluation')").fetchone() == (None,):
+            return
+        row = conn.execute(
+            "select uscc from credit.evaluation join credit.enterprise_profile using "
+            "(legal_person_id, uscc) where uscc is not null and penalties_36m_count > 0 "
+            "order by score, uscc limit 1"
+        ).fetchone()
+        if row is None:
+            return
+        explained = explain(conn, row[0])
+    if explained:
+        out(f"   credit profile (schema credit; `mdm credit explain {row[0]}`):")
+        for line in format_explanation(explained):
+            out(f"     {line}")

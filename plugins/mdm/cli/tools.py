@@ -175,6 +175,7 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
             f"credit code {legal['uscc_right']:.2%}, status {legal['status_right']:.2%}, "
             f"legal representative {legal['legal_rep_right']:.2%}"
         )
+    results["credit"] = _credit_section(settings, args.truth or settings.home / "truth")
     churn = results["id_churn"]
     out(
         f"id churn in the latest run ({churn['run_id']}): {churn['records_moved']} records "
@@ -184,6 +185,22 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
         out(f"written {args.json}")
     return 0
+
+
+def _credit_section(settings: Settings, truth_dir: Path) -> dict[str, Any]:
+    """The credit profile's facts against the truth (issue 22), when both are there."""
+    from mdm_tools.credit_eval import FACTS, credit_accuracy
+
+    with db.connect(db.warehouse_url(settings)) as conn:
+        built = conn.execute("select to_regclass('credit.enterprise_profile')").fetchone()
+    if not (built and built[0]) or not (truth_dir / "credit_profile.csv").exists():
+        return {}
+    found = credit_accuracy(warehouse(settings), truth_dir)
+    for group in ("enterprises", "all_coded"):
+        shares = ", ".join(f"{f} {found[group][f]['share']}" for f in FACTS)
+        out(f"credit profile, {group} ({found[group]['all']['checked']}): all facts right "
+            f"{found[group]['all']['share']}; {shares}")  # fmt: skip
+    return found
 
 
 def add_generate(commands: argparse._SubParsersAction) -> None:

@@ -13,6 +13,7 @@ import functools
 import logging
 import random
 from dataclasses import dataclass, field
+from typing import Any
 
 from mdm.standardize.identifiers import org_code_check_char
 from mdm_tools.generate import noise
@@ -344,6 +345,8 @@ def gjj_dwjc(r: Renderer, dwzh: str, oid: str, day: int) -> Row:
     opened = max(org.established, r.world.start - dt.timedelta(days=rng.randint(60, 20 * 365)))
     arrears = rng.choice((0, 0, 0, 0, 1, 2, 6))
     paid_to = r.world.day_date(day).replace(day=1) - dt.timedelta(days=1 + 28 * arrears)
+    due = r.world.day_date(day).replace(day=1) - dt.timedelta(days=1)  # the month before
+    r.truth.housing_fund[dwzh] = (oid, 12 * (due.year - paid_to.year) + due.month - paid_to.month)
     return {
         "DWZH": dwzh,
         "DWMC": name,
@@ -372,6 +375,7 @@ def sdq_jfxx(r: Renderer, hh: str, nylx: str, oid: str, day: int) -> list[Row]:
         (first_of_month - dt.timedelta(days=1)).replace(day=1),
     ]
     owed = 0.0
+    owing = 0
     rows = []
     for month in months:
         key = f"{hh}_{month:%Y%m}"
@@ -379,6 +383,8 @@ def sdq_jfxx(r: Renderer, hh: str, nylx: str, oid: str, day: int) -> list[Row]:
         billed = round(rng.uniform(50, 20000), 2)
         paid = billed if rng.random() < 0.85 else round(billed * rng.uniform(0, 0.9), 2)
         owed = round(owed + billed - paid, 2)
+        owing += owed > 0
+        r.truth.utilities[hh] = (oid, owed, owing)
         rows.append(
             {
                 "HH": hh,
@@ -439,6 +445,9 @@ def xyb_xzcf(r: Renderer, penalty: Penalty, day: int, op: str) -> Row:
         }
     short_term = set(penalty.types) <= {"警告", "通报批评"}
     publish = penalty.decided + dt.timedelta(days=90 if short_term else rng.choice((365, 1095)))
+    fine = f"{penalty.fine_wan * 10000:.2f}" if penalty.fine_wan is not None else ""
+    types = ";".join(penalty.types)
+    r.truth.penalty_terms[key] = (penalty.decided.isoformat(), publish.isoformat(), fine, types)
     return row | {
         "CFJDSWH": f"{city[:1]}{word}〔{penalty.decided.year}〕{penalty.number}号",
         "CFLB": ";".join(penalty.types),
@@ -514,3 +523,55 @@ def xyd_sq(r: Renderer, authorisation: Authorisation, day: int, op: str) -> Row:
         "GXSJ": r._gxsj(day, key, "%Y-%m-%d %H:%M:%S"),
         "CZBS": op,
     }
+
+
+# --- the profile's truth ------------------------------------------------------------------
+
+PROFILE_TRUTH_COLUMNS = [
+    "organisation_id", "paying_employees", "housing_fund_arrears_months", "utility_arrears_yuan",
+    "utility_arrears_months", "dishonest_enterprise", "dishonest_legal_rep", "all_coded",
+]  # fmt: skip
+PENALTY_TRUTH_COLUMNS = [
+    "record_key", "organisation_id", "decided", "publish_until", "fine_yuan", "types",
+]  # fmt: skip
+
+
+def profile_truth(world: World, truth: Any) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The credit profile's facts per organisation as delivered (truth/credit_profile.csv)
+    and the live penalties of organisations (truth/credit_penalties.csv: which are in their
+    publication period depends on the day the profile is computed). ``all_coded``: every
+    record behind the facts names the organisation by a code, no hard case in it."""
+    linked: dict[str, list[tuple[str, str, str]]] = {}
+    for (ds, key), (_, entity, basis) in truth.links.items():
+        linked.setdefault(entity, []).append((ds, key, basis))
+    employees: dict[str, list[tuple[bool, bool]]] = {}
+    for _pid, (oid, paying, coded) in truth.employment.items():
+        employees.setdefault(oid, []).append((paying, coded))
+    housing: dict[str, int] = {}
+    for dwzh, (oid, months) in truth.housing_fund.items():
+        if ("gjj_dwjc", dwzh) in truth.links:
+            housing[oid] = max(housing.get(oid, 0), months)
+    owed: dict[str, tuple[float, int]] = {}
+    for _hh, (oid, arrears, months) in truth.utilities.items():
+        total, most = owed.get(oid, (0.0, 0))
+        owed[oid] = (round(total + arrears, 2), max(most, months))
+    listed = {entity for (ds, _), (_, entity, _) in truth.links.items() if ds == "fy_sxbzxr"}
+    profiles, penalties = [], []
+    for oid, org in sorted(world.organisations.items()):
+        records = linked.get(oid, [])
+        coded = all(
+            not basis.startswith("name_address") and (ds, key) not in truth.cases
+            for ds, key, basis in records
+        ) and all(c for _, c in employees.get(oid, []))
+        arrears, months = owed.get(oid, (0.0, 0))
+        profiles.append(
+            (
+                oid, sum(p for p, _ in employees.get(oid, [])), housing.get(oid, ""),
+                f"{arrears:.2f}" if oid in owed else "", months if oid in owed else "",
+                int(oid in listed), int(org.legal_rep in listed), int(coded),
+            )
+        )  # fmt: skip
+        penalties += [
+            (key, oid, *truth.penalty_terms[key]) for ds, key, _ in records if ds == "xyb_xzcf"
+        ]
+    return profiles, sorted(penalties)

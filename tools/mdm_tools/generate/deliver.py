@@ -745,6 +745,15 @@ def write_truth(summary: GenerateSummary, folder: Path) -> None:
             )
         )
     _write_v2_truth(summary.truth, folder)
+    profiles, penalties = credit.profile_truth(summary.world, summary.truth)
+    for name, columns, rows in (
+        ("credit_profile.csv", credit.PROFILE_TRUTH_COLUMNS, profiles),
+        ("credit_penalties.csv", credit.PENALTY_TRUTH_COLUMNS, penalties),
+    ):
+        with open(folder / name, "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f, lineterminator="\n")
+            writer.writerow(columns)
+            writer.writerows(rows)
     deliveries = [
         {
             "dataset": d.dataset,

@@ -52,6 +52,15 @@ class Truth:
     # (dataset, record key, column as delivered) -> (delivered value, kind, true value). A
     # format variant (lower-case x, full-width digits, another date format) is no defect.
     defects: dict[tuple[str, str, str], tuple[str, str, str]] = field(default_factory=dict)
+    # v2 credit facts as delivered (truth/credit_profile.csv, credit_penalties.csv; the last
+    # rendering wins, as the last delivery does): housing-fund account -> (organisation,
+    # months in arrears by the standard's rule); utility account -> (organisation, arrears
+    # after its last bill, bills with arrears); penalty -> (decided, publish until, fine in
+    # yuan, types); insured person -> (employer, paying pension, employer named by its code).
+    housing_fund: dict[str, tuple[str, int]] = field(default_factory=dict)
+    utilities: dict[str, tuple[str, float, int]] = field(default_factory=dict)
+    penalty_terms: dict[str, tuple[str, str, str, str]] = field(default_factory=dict)
+    employment: dict[str, tuple[str, bool, bool]] = field(default_factory=dict)
 
     def record(self, dataset: str, key: str, entity_id: str) -> None:
         self.records[(dataset, key)] = (
@@ -300,6 +309,12 @@ class Renderer:
                 employer_rng, self.rates, employer_code, self.rates.employer_code_wrong_check
             )
         short_name = employer_rng.random() < self.rates.employer_name_short
+        if employer is not None:
+            self.truth.employment[person.pid] = (
+                employer.oid,
+                person.status == "0",
+                employer_code == employer.uscc,
+            )
         rows = []
         for xzlx in types:
             key = f"{person.grbh}_{xzlx}"

@@ -40,7 +40,8 @@ select
     {{ function('date_value') }}(cfrq) as decision_date,
     cfjg as authority_name,
     {{ function('clean_code') }}(cfjgdm) as authority_uscc,
-    {{ function('date_value') }}(gsjzq) as publish_until,
+    -- a date in the future is the point here (date_value refuses future dates as typos)
+    {{ function('valid_until') }}(gsjzq) as publish_until,
     {{ function('gxsj') }}(gxsj) as updated_at,
     _delivery_id as delivery_id
 from penalty
