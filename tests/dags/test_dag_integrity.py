@@ -57,7 +57,7 @@ def test_no_import_errors(dag_bag):
 
 def test_exactly_the_dags_the_readme_lists(dag_bag):
     assert set(dag_bag.dags) == EXPECTED_DAG_IDS
-    assert len(EXPECTED_DAG_IDS) == 23
+    assert len(EXPECTED_DAG_IDS) == 24
 
 
 def test_dags_follow_conventions(dag_bag):
