@@ -279,12 +279,46 @@ def test_credit_banks_lists_banks_authorisations_and_reads(world, warehouse_url,
     assert testbank["grants"][0]["reads"] >= 1
 
 
-def test_a_rebuild_keeps_the_banks_view(world, warehouse_url, settings, bank):
+def test_a_rebuild_keeps_the_history_and_the_banks_view(world, warehouse_url, settings, bank):
     """dbt recreates the profile (dropping the filtered views that read it); the build makes
-    them again, and the bank reads as before."""
+    them again, and the bank reads as before. The employment history survives the rebuild,
+    and the profile compares its employees with the last build 12 months back."""
+    with psycopg.connect(warehouse_url) as conn:
+        assert conn.execute(
+            "select count(*) filter (where employees_compared_with is not null) "
+            "from credit.enterprise_profile"
+        ).fetchone() == (0,)  # no build a year ago: no change to report
+        employer, now = conn.execute(
+            "select legal_person_id, employees_paying_pension from credit.enterprise_profile "
+            "where employees_paying_pension > 3 order by 1 limit 1"
+        ).fetchone()
+        conn.execute(
+            "insert into credit.employment_history values "
+            "(current_date - interval '13 months', %s, %s), "
+            "(current_date - interval '14 months', %s, 1)",
+            (employer, now - 3, employer),
+        )
+        days = conn.execute("select count(distinct as_of_date) from credit.employment_history")
+        assert days.fetchone() == (3,)
     profile.build_credit(settings, params_from_url(warehouse_url), "credit-again")
     rows = bank["conn"].execute("select legal_person_id from share.testbank__credit_profile")
     assert set(_authorised(warehouse_url, bank["uscc"])) == {r[0] for r in rows.fetchall()}
+    with psycopg.connect(warehouse_url) as conn:
+        changes = dict(
+            conn.execute(
+                "select legal_person_id, employees_change_12m from credit.enterprise_profile "
+                "where employees_compared_with = (current_date - interval '13 months')::date"
+            ).fetchall()
+        )
+        employees = dict(
+            conn.execute(
+                "select legal_person_id, employees_paying_pension from credit.enterprise_profile"
+            ).fetchall()
+        )
+    assert changes[employer] == 3
+    # an employer absent from that day's history had none then
+    assert all(c == employees[e] for e, c in changes.items() if e != employer)
+    assert len(changes) == len(employees)
 
 
 def test_the_bench_entry_times_a_lookup_and_the_push(world, settings):
