@@ -20,6 +20,7 @@ from ingest_support import build_world, drop_login_users
 from psycopg import errors
 
 from mdm.access.roles import add_user
+from mdm.cli import main
 from mdm.connections import conninfo, params_from_url
 from mdm.credit import banks, explain, profile, push
 from mdm.credit.scopes import IDENTITY, SCOPES
@@ -33,8 +34,7 @@ logger = logging.getLogger(__name__)
 def world(settings, warehouse_url, tmp_path_factory):
     folder = tmp_path_factory.mktemp("credit")
     build_world(settings, warehouse_url, folder, 2000, 23)
-    detail = profile.build_credit(settings, params_from_url(warehouse_url), "credit")
-    logger.info("credit build: %s profiles, stale %s", detail["profiles"], detail["stale_sources"])
+    assert main(["credit", "build"]) == 0
     return folder
 
 
@@ -47,10 +47,13 @@ def bank(world, warehouse_url):
                where status = 'granted' and expires_at > now()
                group by bank_uscc order by count(*) desc, bank_uscc limit 1"""
         ).fetchone()
-        grant_id = banks.register_bank(
-            conn, "testbank", bank_uscc, bank_name, dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
-        )
-        conn.commit()
+    until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).date().isoformat()
+    command = ["credit", "bank-add", "--consumer", "testbank", "--uscc", bank_uscc]
+    assert main([*command, "--name", bank_name, "--expires", until]) == 0
+    with psycopg.connect(warehouse_url) as conn:
+        (grant_id,) = conn.execute(
+            "select grant_id from access.share_grant where consumer = 'testbank'"
+        ).fetchone()
         user, password = f"t_bank_{secrets.token_hex(3)}", secrets.token_urlsafe(16)
         add_user(conn, user, "mdm_share_testbank", password)
     params = {**params_from_url(warehouse_url), "user": user, "password": password}
@@ -157,7 +160,6 @@ def test_every_grade_is_explained_line_by_line(world, warehouse_url, settings, t
 def test_the_cli_the_demo_and_the_dag(world, warehouse_url, settings, airflow_metadata, capsys):
     """`mdm credit explain` prints every rule line; the demo's block shows a profile; the
     DAG (dag.test) builds the profile and pushes this month once."""
-    from mdm.cli import main
     from mdm.cli.demo import _show_credit_profile
     from mdm.orchestration import run_dag
 
@@ -267,8 +269,6 @@ def test_an_authorisation_ends_by_the_clock(world, warehouse_url, bank):
 
 
 def test_credit_banks_lists_banks_authorisations_and_reads(world, warehouse_url, bank, capsys):
-    from mdm.cli import main
-
     assert main(["credit", "banks"]) == 0
     assert "share.testbank__credit_profile" in capsys.readouterr().out
     with psycopg.connect(warehouse_url) as conn:
@@ -279,9 +279,51 @@ def test_credit_banks_lists_banks_authorisations_and_reads(world, warehouse_url,
     assert testbank["grants"][0]["reads"] >= 1
 
 
-def test_a_rebuild_keeps_the_banks_view(world, warehouse_url, settings, bank):
+def test_a_rebuild_keeps_the_history_and_the_banks_view(world, warehouse_url, settings, bank):
     """dbt recreates the profile (dropping the filtered views that read it); the build makes
-    them again, and the bank reads as before."""
+    them again, and the bank reads as before. The employment history survives the rebuild,
+    and the profile compares its employees with the last build 12 months back."""
+    with psycopg.connect(warehouse_url) as conn:
+        assert conn.execute(
+            "select count(*) filter (where employees_compared_with is not null) "
+            "from credit.enterprise_profile"
+        ).fetchone() == (0,)  # no build a year ago: no change to report
+        employer, now = conn.execute(
+            "select legal_person_id, employees_paying_pension from credit.enterprise_profile "
+            "where employees_paying_pension > 3 order by 1 limit 1"
+        ).fetchone()
+        conn.execute(
+            "insert into credit.employment_history values "
+            "(current_date - interval '13 months', %s, %s), "
+            "(current_date - interval '14 months', %s, 1)",
+            (employer, now - 3, employer),
+        )
+        days = conn.execute("select count(distinct as_of_date) from credit.employment_history")
+        assert days.fetchone() == (3,)
     profile.build_credit(settings, params_from_url(warehouse_url), "credit-again")
     rows = bank["conn"].execute("select legal_person_id from share.testbank__credit_profile")
     assert set(_authorised(warehouse_url, bank["uscc"])) == {r[0] for r in rows.fetchall()}
+    with psycopg.connect(warehouse_url) as conn:
+        changes = dict(
+            conn.execute(
+                "select legal_person_id, employees_change_12m from credit.enterprise_profile "
+                "where employees_compared_with = (current_date - interval '13 months')::date"
+            ).fetchall()
+        )
+        employees = dict(
+            conn.execute(
+                "select legal_person_id, employees_paying_pension from credit.enterprise_profile"
+            ).fetchall()
+        )
+    assert changes[employer] == 3
+    # an employer absent from that day's history had none then
+    assert all(c == employees[e] for e, c in changes.items() if e != employer)
+    assert len(changes) == len(employees)
+
+
+def test_the_bench_entry_times_a_lookup_and_the_push(world, settings):
+    from mdm_tools.bench import bench_credit
+
+    timed = bench_credit(settings, lookups=5)
+    assert timed["profiles"] > 150 and timed["monthly_push_rows"] == timed["profiles"]
+    assert 0 < timed["profile_lookup_ms_median"] < 1000, timed

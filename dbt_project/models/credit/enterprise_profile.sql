@@ -28,16 +28,25 @@ tax as (
 
 employment as (
     -- employees paying pension insurance (relation employee: the insured person's paying
-    -- pension record naming the employer); enrolled within the last 12 months
-    select
-        relation.to_id as legal_person_id,
-        count(distinct relation.from_id) as employees,
-        count(distinct relation.from_id) filter (
-            where relation.valid_from > as_of.as_of_date - interval '12 months') as enrolled_12m
+    -- pension record naming the employer)
+    select relation.to_id as legal_person_id, count(distinct relation.from_id) as employees
     from {{ source('published', 'relation') }} as relation
-    cross join as_of
     where relation.relation_type = 'employee'
     group by relation.to_id
+),
+
+history_day as (
+    -- the last build at least 12 months ago (none yet: no change to report)
+    select max(history.as_of_date) as day
+    from {{ ref('employment_history') }} as history
+    cross join as_of
+    where history.as_of_date <= as_of.as_of_date - interval '12 months'
+),
+
+employment_then as (
+    select history.legal_person_id, history.employees_paying_pension as employees
+    from {{ ref('employment_history') }} as history
+    join history_day on history.as_of_date = history_day.day
 ),
 
 link as (
@@ -162,7 +171,10 @@ select
     tax_freshness.as_of_date::date as tax_as_of,
     -- SBXX social insurance
     coalesce(employment.employees, 0)::int as employees_paying_pension,
-    coalesce(employment.enrolled_12m, 0)::int as employees_enrolled_12m,
+    (coalesce(employment.employees, 0)
+     - case when history_day.day is not null then coalesce(employment_then.employees, 0) end
+    )::int as employees_change_12m,
+    history_day.day::date as employees_compared_with,
     'rst_cbry'::text as social_insurance_source,
     social_freshness.as_of_date::date as social_insurance_as_of,
     -- GJJ housing fund
@@ -213,6 +225,8 @@ from legal_person
 cross join as_of
 left join tax using (legal_person_id)
 left join employment using (legal_person_id)
+cross join history_day
+left join employment_then using (legal_person_id)
 left join housing_fund using (legal_person_id)
 left join utilities using (legal_person_id)
 left join utility_arrears using (legal_person_id)

@@ -18,6 +18,9 @@ def cmd_credit(settings: Settings, args: argparse.Namespace) -> int:
     db.ensure_server(settings)
     if args.credit_command == "build":
         detail = profile.build_credit(settings, warehouse(settings), run_id("cli_credit"))
+        if "skipped" in detail:
+            out(f"nothing built: {detail['skipped']}")
+            return 1
         out(f"{detail['profiles']} profiles; stale sources: {detail['stale_sources'] or 'none'}")
         return 0
     if args.credit_command == "push":

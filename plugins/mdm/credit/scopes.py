@@ -19,8 +19,8 @@ SCOPES: dict[str, tuple[str, ...]] = {
         "tax_as_of",
     ),
     "SBXX": (
-        "employees_paying_pension", "employees_enrolled_12m", "social_insurance_source",
-        "social_insurance_as_of",
+        "employees_paying_pension", "employees_change_12m", "employees_compared_with",
+        "social_insurance_source", "social_insurance_as_of",
     ),
     "GJJ": (
         "housing_fund_contributors", "housing_fund_monthly_contribution_yuan",
