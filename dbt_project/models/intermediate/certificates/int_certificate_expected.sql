@@ -72,8 +72,10 @@ marriage as (
         'person' as holder_kind,
         case role.role when 'NAN' then husband.person_id else wife.person_id end as holder_id,
         case role.role when 'NAN' then m.nan_name_key else m.nv_name_key end as holder_name_key,
-        -- the office of the husband's registered residence registers (the certificate says so)
-        coalesce(left(husband.hukou_division_code, 4), left(m.nan_id_number, 4)) as prefecture,
+        -- the registering office: the county it is named after (田东县民政局婚姻登记处), else
+        -- the husband's registered residence (the office of his residence registers)
+        coalesce(office_county.prefecture, left(husband.hukou_division_code, 4),
+                 left(m.nan_id_number, 4)) as prefecture,
         m.registration_date as issue_date,
         null::text as certificate_number,
         true as in_force,
@@ -89,6 +91,8 @@ marriage as (
     cross join (values ('NAN'), ('NV')) as role (role)
     left join person_of as husband on husband.dataset = 'mzt_hydj' and husband.record_key = m.record_key || '#NAN'
     left join person_of as wife on wife.dataset = 'mzt_hydj' and wife.record_key = m.record_key || '#NV'
+    left join county as office_county
+        on office_county.name = substring(m.registering_office from '^\s*(.+?[县区市])')
     where m.registration_type is not null
 ),
 
