@@ -6,11 +6,18 @@
 {% macro certificate_value(kind, value) -%}
     {%- if kind == 'name' -%} {{ function('name_key') }}({{ value }})
     {%- elif kind == 'id' -%}
-        case when {{ function('normalize_id_number') }}({{ value }}) ~ '^[0-9]{17}[0-9X]$'
+        {#- the common case first: an 18-character number as the standard writes it -#}
+        case when ({{ value }}) ~ '^[0-9]{17}[0-9X]$' then {{ value }}
+             when {{ function('normalize_id_number') }}({{ value }}) ~ '^[0-9]{17}[0-9X]$'
              then {{ function('normalize_id_number') }}({{ value }})
              else {{ function('clean_code') }}({{ value }}) end
     {%- elif kind == 'code' -%} {{ function('clean_code') }}({{ value }})
-    {%- elif kind == 'date' -%} {{ function('date_value') }}(left(btrim(({{ value }})::text), 10))::text
+    {%- elif kind == 'date' -%}
+        {#- an ISO date as is (std.parse_date is the slowest rule), any other form parsed -#}
+        case when left(btrim(({{ value }})::text), 10) ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'
+                  and pg_input_is_valid(left(btrim(({{ value }})::text), 10), 'date')
+             then left(btrim(({{ value }})::text), 10)
+             else {{ function('date_value') }}(left(btrim(({{ value }})::text), 10))::text end
     {%- elif kind == 'amount' -%}
         case when btrim(({{ value }})::text) ~ '^[0-9]+(\.[0-9]+)?$'
              then round(btrim(({{ value }})::text)::numeric, 2)::text end
@@ -23,29 +30,33 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- A surface value that is filled but not well formed for its kind: an ID number or credit
-    code with a wrong check character, a date that is no date, an amount that is no number. -#}
-{% macro certificate_value_malformed(kind, value) -%}
-    {%- set std = certificate_value(kind, value) -%}
+{#- A surface value that is filled but not well formed for its kind, from its key (the
+    value as certificate_value gives it, computed once): an ID number or credit code with a
+    wrong check character, a date that is no date, an amount that is no number. -#}
+{% macro certificate_key_malformed(kind, key) -%}
     {%- if kind == 'id' -%}
-        coalesce(({{ std }}) ~ '^[0-9]' and not {{ function('is_valid_id_number') }}({{ std }}), false)
+        coalesce(({{ key }}) ~ '^[0-9]' and not {{ function('is_valid_id_number') }}({{ key }}), false)
     {%- elif kind == 'code' -%}
-        coalesce(case length({{ std }})
-            when 18 then not {{ function('is_valid_uscc') }}({{ std }})
-            when 9 then not {{ function('is_valid_org_code') }}({{ std }})
+        coalesce(case length({{ key }})
+            when 18 then not {{ function('is_valid_uscc') }}({{ key }})
+            when 9 then not {{ function('is_valid_org_code') }}({{ key }})
             else false end, false)
-    {%- elif kind == 'sex' -%} coalesce(({{ std }}) not in ('0', '1', '2', '9'), true)
-    {%- elif kind in ('date', 'amount', 'division', 'licence', 'name', 'address') -%} ({{ std }}) is null
-    {%- else -%} false
+    {%- elif kind == 'sex' -%} coalesce(({{ key }}) not in ('0', '1', '2', '9'), true)
+    {%- else -%} ({{ key }}) is null
     {%- endif -%}
 {%- endmacro %}
 
 {#- The values a surface field may agree with (business record, golden record), as a JSON
-    array of the kind's form without nulls; ``arrays``: text arrays whose every element may
-    (a golden record's former names: a certificate issued before a rename). -#}
+    array of the kind's form without nulls. A value written "=column" is in that form already
+    (a staged name_key, a normalised ID number, a date): no std function is called for it,
+    they are most of the cost. ``arrays``: text arrays whose every element may agree (a golden
+    record's former names: a certificate issued before a rename). -#}
 {% macro certificate_reference(kind, values, arrays=[]) -%}
     to_jsonb(array_remove(array[
-        {%- for value in values %}{{ certificate_value(kind, value) }}{{ ", " if not loop.last }}{% endfor -%}
+        {%- for value in values -%}
+        {%- if value.startswith('=') %}({{ value[1:] }})::text{% else %}{{ certificate_value(kind, value) }}{% endif %}
+        {{- ", " if not loop.last }}
+        {%- endfor -%}
     ]::text[]
     {%- for names in arrays %}
         || array(select {{ certificate_value(kind, 'former.value') }} from unnest({{ names }}) as former (value))

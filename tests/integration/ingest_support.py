@@ -153,7 +153,7 @@ def resolve_day(  # type: ignore[no-untyped-def]
 
 def reset_world(settings, warehouse_url: str) -> None:  # type: ignore[no-untyped-def]
     """An empty deployment: nothing ingested, resolved or published, no front-end tables."""
-    from mdm import db
+    from mdm import db, publish
     from mdm.access.roles import ensure_roles
 
     reset_ingestion(warehouse_url)
@@ -165,8 +165,7 @@ def reset_world(settings, warehouse_url: str) -> None:  # type: ignore[no-untype
         # A new world is a new deployment: nothing published yet (the publish gate compares
         # row counts with the previous publish).
         conn.execute(
-            "drop table if exists mdm.natural_person, mdm.legal_person, mdm.natural_person_xref, "
-            "mdm.legal_person_xref, mdm.relation, mdm.record_link cascade"
+            f"drop table if exists {', '.join(f'mdm.{t}' for t in publish.TABLES)} cascade"
         )
         # Nor built: the first build of the world is a full one (the repositories are
         # incremental, and a test may have edited mdm_build by hand).

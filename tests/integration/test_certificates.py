@@ -162,3 +162,23 @@ def test_the_rate_table_and_the_report_section(world, warehouse_url, settings, t
     assert "Types below target" in page
     for row in below:
         assert row["certificate_type"] in page and row["main_reasons"].split(" (")[0] in page
+
+
+def test_the_command_prints_the_rate_table_and_a_holders_list(world, warehouse_url, capsys):
+    from mdm.cli import main
+
+    quarter, rows = rates(params_from_url(warehouse_url))
+    assert main(["certificates", "--quarter", quarter, "--province"]) == 0
+    printed = capsys.readouterr().out
+    assert f"{quarter} (target 80%)" in printed
+    for row in rows:
+        if row["prefecture_code"] == "450000":
+            assert row["certificate_type"] in printed
+    with psycopg.connect(warehouse_url) as conn:
+        (credit_code,) = conn.execute(
+            "select holder_code from mdm.certificate where certificate_type = 'YYZZ' "
+            "and status = 'valid' order by 1 desc limit 1"
+        ).fetchone()
+    assert main(["certificates", "--holder", credit_code, "--asked-by", "window 2"]) == 0
+    assert "YYZZ" in capsys.readouterr().out
+    assert main(["certificates", "--holder", "张三"]) == 1

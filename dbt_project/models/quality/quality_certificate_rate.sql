@@ -6,7 +6,13 @@
 -- certificate is not structured, with counts. The quarter is the one of the latest library
 -- delivery (Beijing time); each build rewrites its quarter and keeps the earlier ones.
 {{ config(materialized='incremental', unique_key='quarter', incremental_strategy='delete+insert') }}
+-- depends_on: {{ ref('int_certificate_outcome') }}
+-- depends_on: {{ ref('int_certificate_matches') }}
 {%- set target = 0.8 %}
+{#- Before the first build of the repositories (a scorecard of deliveries alone) there is no
+    certificate to count: no rows, not a failed scorecard. -#}
+{%- set built = execute and load_relation(ref('int_certificate_outcome')) is not none
+                and load_relation(ref('int_certificate_matches')) is not none %}
 
 with as_of as (
     select coalesce(max(quarter), to_char(now() at time zone 'Asia/Shanghai', 'YYYY"Q"Q')) as quarter
@@ -15,12 +21,18 @@ with as_of as (
 ),
 
 outcome as (
+    {% if built %}
     select certificate_type, coalesce(prefecture_code, 'unknown') as prefecture_code, in_library,
            is_valid, is_structured, reason
     from {{ ref('int_certificate_outcome') }}
     union all
     select certificate_type, '450000', in_library, is_valid, is_structured, reason
     from {{ ref('int_certificate_outcome') }}
+    {% else %}
+    select null::text as certificate_type, null::text as prefecture_code, null::boolean as in_library,
+           null::boolean as is_valid, null::boolean as is_structured, null::text as reason
+    where false
+    {% endif %}
 ),
 
 reason_count as (
@@ -46,8 +58,12 @@ rate as (
 
 orphan as (
     select certificate_type, count(*) as orphans
+    {% if built %}
     from {{ ref('int_certificate_matches') }}
     where match_method = 'orphan'
+    {% else %}
+    from (select null::text as certificate_type where false) as nothing
+    {% endif %}
     group by certificate_type
 )
 

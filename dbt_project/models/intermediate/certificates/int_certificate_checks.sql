@@ -40,18 +40,36 @@ surface_value as (
       and (field.required or jsonb_array_length(certificate.reference -> field.field) > 0)
 ),
 
-judged as (
+{%- set kinds = ['name', 'id', 'code', 'date', 'amount', 'address', 'sex', 'division', 'licence'] %}
+-- each value's key computed once (the std functions are the cost of this model)
+standardised as (
     select
         surface_value.*,
-        case
-            when nullif(btrim(delivered_value), '') is null then 'missing'
-            {% for kind in ['name', 'id', 'code', 'date', 'amount', 'address', 'sex', 'division', 'licence'] %}
-            when kind = '{{ kind }}' and {{ certificate_value_malformed(kind, 'delivered_value') }} then 'malformed'
-            when kind = '{{ kind }}' and jsonb_array_length(reference) > 0
-                 and not reference ? ({{ certificate_value(kind, 'delivered_value') }}) then 'disagrees'
-            {% endfor %}
-        end as problem
+        case surface_value.kind
+            {%- for kind in kinds %}
+            when '{{ kind }}' then {{ certificate_value(kind, 'surface_value.delivered_value') }}
+            {%- endfor %}
+        end as value_key
     from surface_value
+    where nullif(btrim(surface_value.delivered_value), '') is not null
+),
+
+judged as (
+    select
+        record_key, field, delivered_value, reference, 'missing' as problem
+    from surface_value
+    where nullif(btrim(delivered_value), '') is null
+
+    union all
+    select
+        record_key, field, delivered_value, reference,
+        case
+            {%- for kind in kinds %}
+            when kind = '{{ kind }}' and {{ certificate_key_malformed(kind, 'value_key') }} then 'malformed'
+            {%- endfor %}
+            when jsonb_array_length(reference) > 0 and not reference ? value_key then 'disagrees'
+        end
+    from standardised
 ),
 
 problem as (

@@ -49,12 +49,12 @@ enterprise as (
         coalesce(e.uscc, e.registration_number) as certificate_number,
         e.status = 'active' as in_force,
         jsonb_build_object(
-            'tyshxydm', {{ certificate_reference('code', ['e.uscc', 'e.registration_number', 'g.uscc', 'g.registration_number']) }},
-            'mc', {{ certificate_reference(n, ['e.name_raw', 'g.name'], ['g.former_names']) }},
+            'tyshxydm', {{ certificate_reference('code', ['=e.uscc', '=e.registration_number', '=g.uscc', '=g.registration_number']) }},
+            'mc', {{ certificate_reference(n, ['=e.name_key', 'g.name'], ['g.former_names']) }},
             'lx', {{ certificate_reference(n, ['enterprise_type.name']) }},
-            'fddbr', {{ certificate_reference(n, ['e.legal_rep_name_raw', 'rep.name'], ['rep.former_names']) }},
+            'fddbr', {{ certificate_reference(n, ['=e.legal_rep_name_key', 'rep.name'], ['rep.former_names']) }},
             'zczb', {{ certificate_reference('amount', ['e.registered_capital_cny / 10000']) }},
-            'clrq', {{ certificate_reference('date', ['e.establishment_date', 'g.establishment_date']) }},
+            'clrq', {{ certificate_reference('date', ['=e.establishment_date', '=g.establishment_date']) }},
             'zs', {{ certificate_reference('address', ['e.address', 'g.address']) }}
         ) as reference
     from {{ ref('stg_scjgj_qydj__enterprises') }} as e
@@ -72,23 +72,27 @@ marriage as (
         'person' as holder_kind,
         case role.role when 'NAN' then husband.person_id else wife.person_id end as holder_id,
         case role.role when 'NAN' then m.nan_name_key else m.nv_name_key end as holder_name_key,
-        -- the office of the husband's registered residence registers (the certificate says so)
-        coalesce(left(husband.hukou_division_code, 4), left(m.nan_id_number, 4)) as prefecture,
+        -- the registering office: the county it is named after (田东县民政局婚姻登记处), else
+        -- the husband's registered residence (the office of his residence registers)
+        coalesce(office_county.prefecture, left(husband.hukou_division_code, 4),
+                 left(m.nan_id_number, 4)) as prefecture,
         m.registration_date as issue_date,
         null::text as certificate_number,
         true as in_force,
         jsonb_build_object(
-            'nfxm', {{ certificate_reference(n, ['m.nan_name_raw', 'husband.name'], ['husband.former_names']) }},
-            'nfzjhm', {{ certificate_reference('id', ['m.nan_id_number', 'husband.id_number']) }},
-            'nvxm', {{ certificate_reference(n, ['m.nv_name_raw', 'wife.name'], ['wife.former_names']) }},
-            'nvzjhm', {{ certificate_reference('id', ['m.nv_id_number', 'wife.id_number']) }},
-            'djrq', {{ certificate_reference('date', ['m.registration_date']) }},
+            'nfxm', {{ certificate_reference(n, ['=m.nan_name_key', 'husband.name'], ['husband.former_names']) }},
+            'nfzjhm', {{ certificate_reference('id', ['=m.nan_id_number', '=husband.id_number']) }},
+            'nvxm', {{ certificate_reference(n, ['=m.nv_name_key', 'wife.name'], ['wife.former_names']) }},
+            'nvzjhm', {{ certificate_reference('id', ['=m.nv_id_number', '=wife.id_number']) }},
+            'djrq', {{ certificate_reference('date', ['=m.registration_date']) }},
             'djjg', {{ certificate_reference(n, ['m.registering_office']) }}
         ) as reference
     from {{ ref('stg_mzt_hydj__marriages') }} as m
     cross join (values ('NAN'), ('NV')) as role (role)
     left join person_of as husband on husband.dataset = 'mzt_hydj' and husband.record_key = m.record_key || '#NAN'
     left join person_of as wife on wife.dataset = 'mzt_hydj' and wife.record_key = m.record_key || '#NV'
+    left join county as office_county
+        on office_county.name = substring(m.registering_office from '^\s*(.+?[县区市])')
     where m.registration_type is not null
 ),
 
@@ -106,14 +110,14 @@ birth as (
         b.record_key as certificate_number,
         true as in_force,
         jsonb_build_object(
-            'xsexm', {{ certificate_reference(n, ['b.xse_name_raw', 'child.name'], ['child.former_names']) }},
-            'xsexb', {{ certificate_reference('sex', ['b.xse_sex_code', 'child.sex_code']) }},
-            'cssj', {{ certificate_reference('date', ['b.xse_birth_date', 'child.birth_date']) }},
-            'csdd', {{ certificate_reference('division', ['b.birth_division_code']) }},
-            'mqxm', {{ certificate_reference(n, ['b.mq_name_raw', 'mother.name'], ['mother.former_names']) }},
-            'mqzjhm', {{ certificate_reference('id', ['b.mq_id_number', 'mother.id_number']) }},
-            'fqxm', {{ certificate_reference(n, ['b.fq_name_raw', 'father.name'], ['father.former_names']) }},
-            'fqzjhm', {{ certificate_reference('id', ['b.fq_id_number', 'father.id_number']) }}
+            'xsexm', {{ certificate_reference(n, ['=b.xse_name_key', 'child.name'], ['child.former_names']) }},
+            'xsexb', {{ certificate_reference('sex', ['=b.xse_sex_code', '=child.sex_code']) }},
+            'cssj', {{ certificate_reference('date', ['=b.xse_birth_date', '=child.birth_date']) }},
+            'csdd', {{ certificate_reference('division', ['=b.birth_division_code']) }},
+            'mqxm', {{ certificate_reference(n, ['=b.mq_name_key', 'mother.name'], ['mother.former_names']) }},
+            'mqzjhm', {{ certificate_reference('id', ['=b.mq_id_number', '=mother.id_number']) }},
+            'fqxm', {{ certificate_reference(n, ['=b.fq_name_key', 'father.name'], ['father.former_names']) }},
+            'fqzjhm', {{ certificate_reference('id', ['=b.fq_id_number', '=father.id_number']) }}
         ) as reference
     from {{ ref('stg_wjw_csyxzm__birth_certificates') }} as b
     left join person_of as child on child.dataset = 'wjw_csyxzm' and child.record_key = b.record_key || '#XSE'
@@ -142,9 +146,9 @@ birth as (
             as certificate_number,
         i.status = 'active' as in_force,
         jsonb_build_object(
-            'tyshxydm', {{ certificate_reference('code', ['i.uscc', 'i.organization_code', 'g.uscc']) }},
-            'mc', {{ certificate_reference(n, ['i.name_raw', 'g.name'], ['g.former_names']) }},
-            'fddbr', {{ certificate_reference(n, ['i.legal_rep_name_raw', 'rep.name'], ['rep.former_names']) }},
+            'tyshxydm', {{ certificate_reference('code', ['=i.uscc', '=i.organization_code', '=g.uscc']) }},
+            'mc', {{ certificate_reference(n, ['=i.name_key', 'g.name'], ['g.former_names']) }},
+            'fddbr', {{ certificate_reference(n, ['=i.legal_rep_name_key', 'rep.name'], ['rep.former_names']) }},
             '{{ amount }}', {{ certificate_reference('amount', ['i.registered_capital_cny / 10000']) }},
             '{{ extra[0] }}', {{ certificate_reference(n, [extra[1]]) }},
             'zs', {{ certificate_reference('address', ['i.address', 'g.address']) }}
@@ -169,9 +173,9 @@ law_firm as (
         j.licence_number as certificate_number,
         j.status = 'active' as in_force,
         jsonb_build_object(
-            'tyshxydm', {{ certificate_reference('code', ['j.uscc', 'j.organization_code', 'g.uscc']) }},
-            'mc', {{ certificate_reference(n, ['j.name_raw', 'g.name'], ['g.former_names']) }},
-            'fzr', {{ certificate_reference(n, ['j.legal_rep_name_raw', 'head.name'], ['head.former_names']) }},
+            'tyshxydm', {{ certificate_reference('code', ['=j.uscc', '=j.organization_code', '=g.uscc']) }},
+            'mc', {{ certificate_reference(n, ['=j.name_key', 'g.name'], ['g.former_names']) }},
+            'fzr', {{ certificate_reference(n, ['=j.legal_rep_name_key', 'head.name'], ['head.former_names']) }},
             'zzxs', {{ certificate_reference(n, ['j.organisation_form']) }},
             'zs', {{ certificate_reference('address', ['j.address', 'g.address']) }}
         ) as reference
@@ -208,10 +212,10 @@ lawyer as (
         z.licence_number as certificate_number,
         z.status <> 'deregistered' as in_force,
         jsonb_build_object(
-            'xm', {{ certificate_reference(n, ['z.name_raw', 'p.name'], ['p.former_names']) }},
-            'zjhm', {{ certificate_reference('id', ['z.id_number', 'p.id_number']) }},
-            'zyzh', {{ certificate_reference('licence', ['z.licence_number']) }},
-            'zyjg', {{ certificate_reference(n, ['z.institution_name_raw', 'institution.name']) }}
+            'xm', {{ certificate_reference(n, ['=z.name_key', 'p.name'], ['p.former_names']) }},
+            'zjhm', {{ certificate_reference('id', ['=z.id_number', '=p.id_number']) }},
+            'zyzh', {{ certificate_reference('licence', ['=z.licence_number']) }},
+            'zyjg', {{ certificate_reference(n, ['=z.institution_name_key', 'institution.name']) }}
         ) as reference
     from {{ ref('stg_sft_zyry__practitioners') }} as z
     left join person_of as p on p.dataset = 'sft_zyry' and p.record_key = z.record_key
