@@ -62,17 +62,28 @@ per_quarter as (
     group by metrics.dataset, metrics.department, metrics.quarter
 ),
 
+quarter_span as (
+    select
+        per_quarter.dataset,
+        per_quarter.quarter,
+        make_date(left(per_quarter.quarter, 4)::int, right(per_quarter.quarter, 1)::int * 3 - 2, 1)
+            as quarter_start
+    from per_quarter
+),
+
 expected as (
     select
         per_quarter.dataset,
         per_quarter.quarter,
         greatest(1, ceil(
-            (least(to_date(per_quarter.quarter, 'YYYY"Q"Q') + interval '3 months' - interval '1 day',
-                   business.business_date)::date
-             - greatest(to_date(per_quarter.quarter, 'YYYY"Q"Q'), first_delivery.first_date) + 1)
+            (least((quarter_span.quarter_start + interval '3 months' - interval '1 day')::date,
+                   business.business_date)
+             - greatest(quarter_span.quarter_start, first_delivery.first_date) + 1)
             / catalogue.promised_days::numeric))::int as expected_deliveries
     from per_quarter
     cross join business
+    join quarter_span
+        on quarter_span.dataset = per_quarter.dataset and quarter_span.quarter = per_quarter.quarter
     join first_delivery on first_delivery.dataset = per_quarter.dataset
     join {{ ref('dataset_catalogue') }} as catalogue on catalogue.dataset = per_quarter.dataset
 ),
