@@ -12,29 +12,13 @@ outbox. Logic: ``mdm.corrections``; every state change is in ``correction.reques
 
 from __future__ import annotations
 
-import pendulum
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import dag, task
 
-from mdm.assets import mart_asset_uri
+from mdm.assets import after_publish
 from mdm.settings import WAREHOUSE_CONN_ID
 
-DEFAULT_ARGS = {
-    "owner": "mdm-platform",
-    "retries": 1,
-    "retry_delay": pendulum.duration(minutes=5),
-}
 
-
-@dag(
-    dag_id="mdm_corrections",
-    schedule=[Asset(name="mdm.natural_person", uri=mart_asset_uri("natural_person"))],
-    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    tags=["mdm", "quality", "report"],
-    doc_md=__doc__,
-)
+@dag(**after_publish("mdm_corrections", ["mdm", "quality", "report"], __doc__))
 def mdm_corrections() -> None:
     @task
     def correction_loop(**context: object) -> dict:

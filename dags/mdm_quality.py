@@ -2,36 +2,20 @@
 
 Scheduled on the repositories' Assets (emitted by ``mdm_build`` when a build
 passed the publish gate): dbt builds schema ``quality`` (per delivery, per
-dataset and quarter on the four dimensions 规范性 / 完整性 / 可用性 / 时效性 with a
+dataset and quarter on the five dimensions 规范性 / 完整性 / 可用性 / 时效性 / 纠错整改 with a
 0-100 index and 1-5 stars, per department), then the HTML report of the
 current quarter is written to ``$MDM_SHARED_DIR/reports/`` (default ``$MDM_HOME/shared/reports``).
 """
 
 from __future__ import annotations
 
-import pendulum
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import dag, task
 
-from mdm.assets import mart_asset_uri
+from mdm.assets import after_publish
 from mdm.settings import WAREHOUSE_CONN_ID
 
-DEFAULT_ARGS = {
-    "owner": "mdm-platform",
-    "retries": 1,
-    "retry_delay": pendulum.duration(minutes=5),
-}
 
-
-@dag(
-    dag_id="mdm_quality",
-    schedule=[Asset(name="mdm.natural_person", uri=mart_asset_uri("natural_person"))],
-    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    tags=["mdm", "quality", "report"],
-    doc_md=__doc__,
-)
+@dag(**after_publish("mdm_quality", ["mdm", "quality", "report"], __doc__))
 def mdm_quality() -> None:
     @task
     def build_scorecard(**context: object) -> dict:

@@ -72,3 +72,15 @@
      and (select count(*) from generate_series(2, length({{ a }})) as position
           where substr({{ a }}, position, 1) <> substr({{ b }}, position, 1)) = 1)
 {%- endmacro %}
+
+{% macro person_records(kind) -%}
+    {#- Person observations (as obs) with their delivered `kind` column (person_column) and
+        the golden record of the person each resolved to (golden), for the problem models. -#}
+    {{ ref('int_person_observations') }} as obs
+    inner join {{ person_column_values(kind) }}
+        on person_column.dataset = obs.dataset
+        and person_column.role = coalesce(substring(obs.record_key from '#([A-Z]+)$'), '')
+    left join {{ source('resolve', 'person_record') }} as resolved
+        on resolved.dataset = obs.dataset and resolved.record_key = obs.record_key
+    left join {{ ref('natural_person') }} as golden on golden.person_id = resolved.person_id
+{%- endmacro %}

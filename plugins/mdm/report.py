@@ -260,6 +260,13 @@ def write_report(
                 problem["reason"] = mask_identifiers(problem["reason"])
         totals = repository_totals(cur)
         certificates_section = _certificates_section(cur, quarter)
+        # the corrections dimension's worst: requests the departments have not answered
+        waiting = cur.execute(
+            """select department, dataset, request_type, count(*) as requests,
+                      min(raised_on) as oldest
+               from correction.request where state in ('open', 'reported', 'reopened')
+               group by 1, 2, 3 order by requests desc, oldest limit 20"""
+        ).fetchall()
     goal = sum(1 for d in datasets if d["stars"] >= 4)
     document = f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <title>数据质量报告 Data quality report {html.escape(quarter)}</title><style>{
@@ -344,6 +351,19 @@ Generated {now.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC.</p>
         )
     }
 {certificates_section}
+<h3>Correction requests awaiting an answer (纠错)</h3>
+{
+        _table(
+            waiting,
+            [
+                ("department", "Department"),
+                ("dataset", "Dataset"),
+                ("request_type", "Problem"),
+                ("requests", "Requests"),
+                ("oldest", "Oldest raised"),
+            ],
+        )
+    }
 <p class="note">Formula: index = 20 × (normativity + completeness + availability +
 timeliness + corrections); ★★★★★ ≥ 90, ★★★★ ≥ 80, ★★★ ≥ 70, ★★ ≥ 60. Details: docs/quality-scorecard.md.</p>
 </body></html>

@@ -113,8 +113,9 @@ class Settings:
 
     @property
     def outbox_dir(self) -> Path:
-        """The platform's outbound file drops (standard 6): correction requests."""
-        return self.home / "outbox"
+        """The platform's outbound file drops (standard 6): correction requests. Shared: the
+        task that writes them may run on any worker."""
+        return self.shared_dir / "outbox"
 
     @property
     def spark_checkpoint_dir(self) -> Path:

@@ -164,9 +164,10 @@ def test_scorecard_figures_are_the_documented_formulas(tmp_path, settings, wareh
     assert (a_row[6], b_row[6]) == ("2026Q4", "2026Q4")
 
     # The quarter: each figure the mean over its deliveries (loaded ones for the shares).
+    identifiers = 1.0  # no identifier problem raised (no correction request)
     normativity = (
-        0.5 * (codes_a + codes_b) / 2 + 0.25 * NAMES_CONFORMING + 0.25 * CATALOGUE_FILLED
-        - 0.02 * 1
+        0.4 * (codes_a + codes_b) / 2 + 0.2 * identifiers + 0.2 * NAMES_CONFORMING
+        + 0.2 * CATALOGUE_FILLED - 0.02 * 1
     )  # fmt: skip
     completeness = (completeness_a + completeness_b) / 2 * (1 + loaded_b / ROWS) / 2
     # two daily deliveries expected (11-01, 11-02), both came, one on time; no correction
@@ -191,7 +192,8 @@ def test_timeliness_counts_the_deliveries_the_cycle_expects_and_corrections_coun
 ):
     """A daily source that delivered on three of the five days up to the business date scores
     3/5 on timeliness, not 3/3; of its correction requests, those due (answered, or raised more
-    than 30 days ago) count, answered within 30 days or not."""
+    than 30 days ago) count, answered within 30 days or not; the identifier problems found
+    lower normativity's identifier validity."""
     reset_ingestion(warehouse_url)
     landing = tmp_path / "landing"
     warehouse = params_from_url(warehouse_url)
@@ -221,7 +223,7 @@ def test_timeliness_counts_the_deliveries_the_cycle_expects_and_corrections_coun
     with psycopg.connect(warehouse_url) as conn:
         card = conn.execute(
             "select deliveries, expected_deliveries, timeliness, requests_raised, "
-            "requests_answered_30d, requests_confirmed, corrections "
+            "requests_answered_30d, requests_confirmed, corrections, identifier_validity "
             "from quality.quality_dataset_scorecard where dataset = %s and quarter = '2026Q4'",
             (CODE,),
         ).fetchone()
@@ -229,3 +231,5 @@ def test_timeliness_counts_the_deliveries_the_cycle_expects_and_corrections_coun
     assert float(card[2]) == pytest.approx(3 / 5)
     assert card[3:6] == (3, 1, 1)
     assert float(card[6]) == pytest.approx(1 / 2)
+    # three identifier problems among the 20 records of the largest full delivered
+    assert float(card[7]) == pytest.approx(1 - 3 / 20)

@@ -10,13 +10,7 @@ with found as (
         obs.delivery_id,
         person_column.date_format,
         golden.birth_date as golden_birth_date
-    from {{ ref('int_person_observations') }} as obs
-    inner join {{ person_column_values('birth') }}
-        on person_column.dataset = obs.dataset
-        and person_column.role = coalesce(substring(obs.record_key from '#([A-Z]+)$'), '')
-    left join {{ source('resolve', 'person_record') }} as resolved
-        on resolved.dataset = obs.dataset and resolved.record_key = obs.record_key
-    left join {{ ref('natural_person') }} as golden on golden.person_id = resolved.person_id
+    from {{ person_records('birth') }}
     where obs.birth_date is null
 ),
 

@@ -16,13 +16,7 @@ with observation as (
         obs.birth_date,
         person_column.column_name,
         golden.id_number as golden_id_number
-    from {{ ref('int_person_observations') }} as obs
-    inner join {{ person_column_values('id') }}
-        on person_column.dataset = obs.dataset
-        and person_column.role = coalesce(substring(obs.record_key from '#([A-Z]+)$'), '')
-    left join {{ source('resolve', 'person_record') }} as resolved
-        on resolved.dataset = obs.dataset and resolved.record_key = obs.record_key
-    left join {{ ref('natural_person') }} as golden on golden.person_id = resolved.person_id
+    from {{ person_records('id') }}
     where obs.id_number is not null and coalesce(obs.id_type, '111') = '111'
 ),
 

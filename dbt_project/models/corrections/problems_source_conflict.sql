@@ -15,10 +15,7 @@ with named as (
         obs.name,
         obs.name_key,
         person_column.column_name
-    from {{ ref('int_person_observations') }} as obs
-    inner join {{ person_column_values('name') }}
-        on person_column.dataset = obs.dataset
-        and person_column.role = coalesce(substring(obs.record_key from '#([A-Z]+)$'), '')
+    from {{ person_records('name') }}
     where obs.id_number_valid and obs.id_agrees_with_record and obs.name_key is not null
 ),
 

@@ -1,7 +1,10 @@
 -- The province's four dimensions per dataset and quarter, a 0-100 index and 1-5 stars.
 -- Formula (docs/quality-scorecard.md):
---   normativity  = 0.5 * value normativity + 0.25 * conforming field names
---                  + 0.25 * catalogue fields filled, minus header deviations
+--   normativity  = 0.4 * value normativity + 0.2 * identifier validity
+--                  + 0.2 * conforming field names + 0.2 * catalogue fields filled, minus
+--                  header deviations; identifier validity = 1 - identifier problems found
+--                  (ID numbers, credit codes, dates: correction requests raised in the
+--                  quarter) / records delivered in the quarter
 --   completeness = required fields filled * rows loaded of rows delivered
 --   availability = deliveries or pulls that loaded / all of them
 --   timeliness   = deliveries that arrived within the promised cycle / the deliveries the
@@ -43,6 +46,15 @@ corrections as (
     group by 1, 2
 ),
 
+identifier_problems as (
+    select dataset, to_char(raised_on, 'YYYY"Q"Q') as quarter, count(*) as problems
+    from {{ source('correction', 'request') }}
+    where origin = 'platform'
+      and request_type in ('ID_CHECK', 'ID_RECORD_MISMATCH', 'ID_OTHER_PERSON', 'CODE_CHECK',
+                           'DATE_INVALID')
+    group by 1, 2
+),
+
 per_quarter as (
     select
         metrics.dataset,
@@ -55,6 +67,11 @@ per_quarter as (
         avg(metrics.rows_loaded_share) filter (where metrics.loadable = 1) as rows_loaded_share,
         avg(metrics.loadable) as availability,
         sum(coalesce(metrics.timely, 0)) as on_time,
+        -- records delivered: the largest full, or the deltas' rows when more
+        greatest(
+            coalesce(max(metrics.rows_loaded) filter (where metrics.mode = 'full'), 0),
+            coalesce(sum(metrics.rows_loaded) filter (where metrics.mode <> 'full'), 0)
+        ) as records_delivered,
         sum(metrics.header_deviations) as header_deviations,
         sum(metrics.rows_quarantined) as rows_quarantined,
         count(*) filter (where metrics.status = 'rejected') as rejected
@@ -62,17 +79,28 @@ per_quarter as (
     group by metrics.dataset, metrics.department, metrics.quarter
 ),
 
+quarter_span as (
+    select
+        per_quarter.dataset,
+        per_quarter.quarter,
+        make_date(left(per_quarter.quarter, 4)::int, right(per_quarter.quarter, 1)::int * 3 - 2, 1)
+            as quarter_start
+    from per_quarter
+),
+
 expected as (
     select
         per_quarter.dataset,
         per_quarter.quarter,
         greatest(1, ceil(
-            (least(to_date(per_quarter.quarter, 'YYYY"Q"Q') + interval '3 months' - interval '1 day',
-                   business.business_date)::date
-             - greatest(to_date(per_quarter.quarter, 'YYYY"Q"Q'), first_delivery.first_date) + 1)
+            (least((quarter_span.quarter_start + interval '3 months' - interval '1 day')::date,
+                   business.business_date)
+             - greatest(quarter_span.quarter_start, first_delivery.first_date) + 1)
             / catalogue.promised_days::numeric))::int as expected_deliveries
     from per_quarter
     cross join business
+    join quarter_span
+        on quarter_span.dataset = per_quarter.dataset and quarter_span.quarter = per_quarter.quarter
     join first_delivery on first_delivery.dataset = per_quarter.dataset
     join {{ ref('dataset_catalogue') }} as catalogue on catalogue.dataset = per_quarter.dataset
 ),
@@ -80,10 +108,14 @@ expected as (
 scored as (
     select
         per_quarter.*,
-        greatest(0, 0.5 * coalesce(per_quarter.value_normativity, 0)
-            + 0.25 * catalogue.columns_conforming::numeric / catalogue.columns_total
-            + 0.25 * catalogue.catalogue_fields_filled::numeric / catalogue.catalogue_fields_total
+        greatest(0, 0.4 * coalesce(per_quarter.value_normativity, 0)
+            + 0.2 * (1 - least(1, coalesce(identifier_problems.problems, 0)::numeric
+                                  / greatest(per_quarter.records_delivered, 1)))
+            + 0.2 * catalogue.columns_conforming::numeric / catalogue.columns_total
+            + 0.2 * catalogue.catalogue_fields_filled::numeric / catalogue.catalogue_fields_total
             - 0.02 * per_quarter.header_deviations) as normativity,
+        1 - least(1, coalesce(identifier_problems.problems, 0)::numeric
+                     / greatest(per_quarter.records_delivered, 1)) as identifier_validity,
         coalesce(per_quarter.completeness, 0) * coalesce(per_quarter.rows_loaded_share, 0)
             as completeness_score,
         per_quarter.on_time::numeric / greatest(expected.expected_deliveries, per_quarter.deliveries)
@@ -100,6 +132,9 @@ scored as (
     join expected on expected.dataset = per_quarter.dataset and expected.quarter = per_quarter.quarter
     left join corrections
         on corrections.dataset = per_quarter.dataset and corrections.quarter = per_quarter.quarter
+    left join identifier_problems
+        on identifier_problems.dataset = per_quarter.dataset
+        and identifier_problems.quarter = per_quarter.quarter
 )
 
 select
@@ -115,6 +150,7 @@ select
     requests_answered_30d,
     requests_confirmed,
     round(normativity, 4) as normativity,
+    round(identifier_validity, 4) as identifier_validity,
     round(completeness_score, 4) as completeness,
     round(availability, 4) as availability,
     round(timeliness_score, 4) as timeliness,

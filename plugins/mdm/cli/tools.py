@@ -79,7 +79,7 @@ def cmd_generate(settings: Settings, args: argparse.Namespace) -> int:
         seed=args.seed,
         defects=args.defects,
         rates=NoiseRates() if not args.clean else NoiseRates.none(),
-        outbox=args.outbox if args.outbox is not None else settings.home / "outbox",
+        outbox=args.outbox if args.outbox is not None else settings.outbox_dir,
     )
     show_generated(generate_world(settings, config, args.out, frontend=not args.no_frontend))
     return 0
@@ -226,7 +226,7 @@ def add_generate(commands: argparse._SubParsersAction) -> None:
         "--outbox",
         type=Path,
         help="the platform's outbox whose correction requests (standard 6.1) the departments "
-        "answer in jcfk on later days (default $MDM_HOME/outbox; none there, no answers)",
+        "answer in jcfk on later days (default $MDM_SHARED_DIR/outbox; none there, no answers)",
     )
     gen.add_argument("--no-frontend", action="store_true", help="do not write the front-end tables")
     gen.set_defaults(handler=cmd_generate)
