@@ -6,7 +6,7 @@
     where they belong. Files of one delivery apply in the natural order of their
     names (part-2 before part-10); `_line` restarts in each file. A record
     deleted by its last operation (CZBS = D, SCBZ = 1) or absent from the last
-    full is not live (a CZBS = D row of a full is quarantined at ingestion). Front-end pulls have no full: all
+    full loaded whole (no quarantined row) is not live (a CZBS = D row of a full is quarantined at ingestion). Front-end pulls have no full: all
     pulls apply.
     The model is incremental (macros/incremental_batch.sql): a run recomputes only the
     records the deliveries it has not applied yet touch.
@@ -17,15 +17,17 @@
 {{ incremental_by_delivery([dataset]) }}
 (
     with loaded_delivery as (
-        select delivery_id, mode
+        select delivery_id, mode, status
         from {{ ref('stg_ops__delivery') }}
         where dataset = '{{ dataset }}' and status in ('loaded', 'partially_quarantined')
     ),
 
+    -- the full whose absent records end: a full with quarantined rows ends none (a record
+    -- whose line was malformed still exists at the source); its rows apply as a delta's
     last_full as (
         select coalesce(max(delivery_id), '') as delivery_id
         from loaded_delivery
-        where mode = 'full'
+        where mode = 'full' and status = 'loaded'
     ),
 
     ranked as (

@@ -87,8 +87,7 @@
     where exists (select 1 from mdm_batch_rebuild where dataset = '{{ dataset }}')
       and raw_row._delivery_id >= coalesce((
           select max(delivery_id) from {{ source('ops', 'delivery') }}
-          where dataset = '{{ dataset }}' and mode = 'full'
-            and status in ('loaded', 'partially_quarantined')), '')
+          where dataset = '{{ dataset }}' and mode = 'full' and status = 'loaded'), '')
     {{ "union" if not loop.last }}
     {%- endfor %};
     analyze mdm_batch_key;

@@ -138,6 +138,23 @@ def test_incremental_builds_equal_a_full_refresh(tmp_path, settings, warehouse_u
         ).fetchone()[0]
     assert applied > 3
 
+    # A full with a malformed line (quarantined) ends nothing: the record of that line and a
+    # record it leaves out stay as they were (the source still holds them); its rows apply.
+    with psycopg.connect(warehouse_url) as conn:
+        names = dict(conn.execute("select record_key, name from staging.stg_gat_czrk__residents"))
+    bad_full = [register_row(key, "再全量" if key == kept[2] else names[key] or "")
+                for key in kept[2:]]  # fmt: skip
+    bad_full.append(register_row(kept[0], "坏行") + ["多余字段"])
+    deliver(landing, "gat_czrk", f"{next_day + dt.timedelta(days=2):%Y%m%d}-01",
+            {"part-1.csv": register_csv(bad_full)})  # fmt: skip
+    assert {o.status for o in ingest(warehouse_url, landing).values()} == {"partially_quarantined"}
+    build(settings, warehouse_url)
+    with psycopg.connect(warehouse_url) as conn:
+        now = dict(conn.execute("select record_key, name from staging.stg_gat_czrk__residents"))
+    assert set(now) == {*kept, "FULL1"}
+    assert (now[kept[0]], now[kept[1]], now[kept[2]]) == (names[kept[0]], names[kept[1]], "再全量")
+    incremental = table_rows(warehouse_url)
+
     # A rerun of the same build changes nothing.
     build(settings, warehouse_url)
     assert table_rows(warehouse_url) == incremental
