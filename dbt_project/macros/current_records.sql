@@ -22,12 +22,13 @@
         where dataset = '{{ dataset }}' and status in ('loaded', 'partially_quarantined')
     ),
 
-    -- the full whose absent records end: a full with quarantined rows ends none (a record
-    -- whose line was malformed still exists at the source); its rows apply as a delta's
+    -- the full whose absent records end: one loaded whole. A full with a malformed line
+    -- quarantined ends none (that record still exists at the source): its rows apply as a
+    -- delta's. A D row of a full (delete_in_full) is no malformed line: it says not live.
     last_full as (
         select coalesce(max(delivery_id), '') as delivery_id
         from loaded_delivery
-        where mode = 'full' and status = 'loaded'
+        where mode = 'full' and {{ loaded_whole('loaded_delivery', dataset) }}
     ),
 
     ranked as (

@@ -86,8 +86,10 @@
     from {{ source('raw', dataset) }} as raw_row
     where exists (select 1 from mdm_batch_rebuild where dataset = '{{ dataset }}')
       and raw_row._delivery_id >= coalesce((
-          select max(delivery_id) from {{ source('ops', 'delivery') }}
-          where dataset = '{{ dataset }}' and mode = 'full' and status = 'loaded'), '')
+          select max(full_delivery.delivery_id)
+          from {{ source('ops', 'delivery') }} as full_delivery
+          where full_delivery.dataset = '{{ dataset }}' and full_delivery.mode = 'full'
+            and {{ loaded_whole('full_delivery', dataset) }}), '')
     {{ "union" if not loop.last }}
     {%- endfor %};
     analyze mdm_batch_key;
@@ -138,4 +140,15 @@
     {%- else -%}
     true
     {%- endif -%}
+{%- endmacro %}
+
+{% macro loaded_whole(delivery, dataset) -%}
+    {#- A loaded delivery (alias `delivery`, with status and delivery_id) with no row
+        quarantined but a full's D rows (delete_in_full): a full whose absent records end. -#}
+    ({{ delivery }}.status = 'loaded' or ({{ delivery }}.status = 'partially_quarantined'
+     and not exists (
+        select 1 from quarantine.delivery_row as quarantined
+        where quarantined.dataset = '{{ dataset }}'
+          and quarantined.delivery_id = {{ delivery }}.delivery_id
+          and quarantined.reason_code <> 'delete_in_full')))
 {%- endmacro %}
