@@ -33,19 +33,34 @@ DEFAULT_ARGS = {
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
-    params={"force_push": Param(False, type="boolean", description="push this month again")},
+    params={
+        "force_push": Param(False, type="boolean", description="push this month again"),
+        "as_of": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="YYYY-MM-DD: compute the profile for the end of this business day "
+            "(a replay); empty: now",
+        ),
+    },
     tags=["mdm", "build", "report"],
     doc_md=__doc__,
 )
 def mdm_credit() -> None:
     @task
-    def build_profile(**context: object) -> dict:
+    def build_profile(**context: Any) -> dict:
+        import datetime as dt
+
         from mdm.connections import params_from_airflow
         from mdm.credit.profile import build_credit
         from mdm.settings import load_settings
 
+        as_of = context["params"].get("as_of")
         return build_credit(
-            load_settings(), params_from_airflow(WAREHOUSE_CONN_ID), str(context["run_id"])
+            load_settings(),
+            params_from_airflow(WAREHOUSE_CONN_ID),
+            str(context["run_id"]),
+            dt.date.fromisoformat(as_of) if as_of else None,
         )
 
     @task

@@ -121,11 +121,14 @@ class ChainStep:
 
 def dag_conf(dag_id: str, until: str | None = None, force: bool = False) -> dict | None:
     """The run conf a DAG of the chain gets: ``until`` (YYYY-MM-DD) for ingestion DAGs,
-    ``force`` for the build (build even when nothing arrived since the last build)."""
+    ``force`` for the build (build even when nothing arrived since the last build), ``until``
+    as the credit profile's ``as_of`` day."""
     if until and dag_id.startswith("mdm_ingest_"):
         return {"until": until.replace("-", "")}
     if force and dag_id == "mdm_build":
         return {"force": True}
+    if until and dag_id == "mdm_credit":
+        return {"as_of": until}  # a replayed day's profile is computed for that day
     return None
 
 

@@ -6,6 +6,7 @@ ends an authorisation.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import json
@@ -24,6 +25,7 @@ from mdm.cli import main
 from mdm.connections import conninfo, params_from_url
 from mdm.credit import banks, explain, profile, push
 from mdm.credit.scopes import IDENTITY, SCOPES
+from mdm.settings import DBT_PROJECT_DIR
 from mdm_tools.credit_eval import FACTS, credit_accuracy
 
 pytestmark = pytest.mark.integration
@@ -327,3 +329,43 @@ def test_the_bench_entry_times_a_lookup_and_the_push(world, settings):
     timed = bench_credit(settings, lookups=5)
     assert timed["profiles"] > 150 and timed["monthly_push_rows"] == timed["profiles"]
     assert 0 < timed["profile_lookup_ms_median"] < 1000, timed
+
+
+def test_a_replayed_day_is_judged_on_that_day(world, warehouse_url, capsys):
+    """``--as-of`` (``mdm run --date`` passes the replayed day): periods and freshness count
+    from the end of that business day, not from the clock, so a replay gives the same
+    profile again and a past day's sources are fresh if they were fresh then."""
+    with psycopg.connect(warehouse_url) as conn:
+        (last_day,) = conn.execute(
+            "select max((coalesce(extract_time, finished_at) at time zone 'Asia/Shanghai')::date)"
+            " from ops.delivery where status in ('loaded', 'partially_quarantined')"
+        ).fetchone()
+
+    def freshness() -> dict[str, bool]:
+        with psycopg.connect(warehouse_url) as conn:
+            days = conn.execute("select distinct as_of_date from credit.enterprise_profile")
+            assert days.fetchall() == [(day,)]
+            return dict(
+                conn.execute(
+                    "select dataset, is_stale from credit.source_freshness "
+                    "where last_delivery_at is not null"
+                ).fetchall()
+            )
+
+    day = last_day
+    assert main(["credit", "build", "--as-of", day.isoformat()]) == 0
+    on_the_day = freshness()
+    # independently: stale when older than the promised cycle at the end of that day
+    end_of_day = dt.datetime.combine(day, dt.time(23, 59, 59), dt.timezone(dt.timedelta(hours=8)))
+    with open(DBT_PROJECT_DIR / "seeds" / "dataset_catalogue.csv", encoding="utf-8") as f:
+        promised = {r["dataset"]: int(r["promised_days"]) for r in csv.DictReader(f)}
+    with psycopg.connect(warehouse_url) as conn:
+        last = dict(conn.execute("select dataset, last_delivery_at from credit.source_freshness"))
+    expected = {d: end_of_day - last[d] > dt.timedelta(days=promised[d]) for d in on_the_day}
+    assert on_the_day == expected
+    assert not all(on_the_day.values()), on_the_day  # some sources were fresh that day
+    day = last_day + dt.timedelta(days=40)  # past every daily, weekly and monthly cycle
+    assert main(["credit", "build", "--as-of", day.isoformat()]) == 0
+    later = freshness()
+    assert all(later.values()), later
+    assert "stale sources: " in capsys.readouterr().out

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from mdm.connections import ConnParams, conninfo
 from mdm.resolve.compare import pairwise, predicted
@@ -464,6 +465,36 @@ def unusable_codes(
     return unusable
 
 
+def never_loaded(
+    conn: psycopg.Connection, truth: dict[tuple[str, str], tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """The link-truth records no raw table holds: every delivery of them was quarantined (a
+    malformed line, a defect the gate refused), or the front-end row was deleted before a
+    pull saw it. The platform never had them, so they cannot be linked; counting them as
+    missed would measure the delivery, not the linking (reported apart as
+    ``links_never_loaded``)."""
+    from mdm.registry import datasets as registry_datasets
+
+    specs = registry_datasets()
+    loaded: set[tuple[str, str]] = set()
+    for dataset in sorted({d for d, _ in truth}):
+        spec = specs.get(dataset)
+        if spec is None:
+            continue
+        table = conn.execute("select to_regclass(%s)", (f"raw.{dataset}",)).fetchone()
+        if table is None or table[0] is None:
+            continue
+        separator = sql.SQL(" || {} || ").format(sql.Literal(spec.record_key_separator))
+        parts: list[sql.Composable] = []
+        for column in spec.record_key:
+            parts += [separator] if parts else []
+            parts.append(sql.SQL("btrim({})").format(sql.Identifier(column.lower())))
+        key = sql.Composed(parts)
+        query = sql.SQL("select distinct {} from raw.{}").format(key, sql.Identifier(dataset))
+        loaded.update((dataset, record_key) for (record_key,) in conn.execute(query))
+    return {record for record in truth if record not in loaded}
+
+
 def link_accuracy(
     links: dict[tuple[str, str], str],
     truth: dict[tuple[str, str], tuple[str, str]],
@@ -553,6 +584,8 @@ def evaluate(warehouse: ConnParams, truth_dir: Path) -> dict[str, Any]:
         churn = id_churn(conn)
         record_links = _record_links(conn)
         link_truth = read_links(truth_dir)
+        not_loaded = never_loaded(conn, link_truth)
+        link_truth = {r: v for r, v in link_truth.items() if r not in not_loaded}
         unusable = unusable_codes(conn, link_truth, read_true_organisations(truth_dir))
         certificates_found = predicted_certificates(conn)
         published = conn.execute("select to_regclass('mdm.natural_person')").fetchone()
@@ -584,6 +617,7 @@ def evaluate(warehouse: ConnParams, truth_dir: Path) -> dict[str, Any]:
         **results,
         "hard_cases": hard_cases,
         "links": links,
+        "links_never_loaded": {"records": len(not_loaded), "examples": sorted(not_loaded)[:5]},
         "certificates": certificate_accuracy(read_certificates(truth_dir), *certificates_found),
         "repository": repository,
         "id_churn": churn,

@@ -5,7 +5,7 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert',
           unique_key=['as_of_date', 'legal_person_id'], full_refresh=false) }}
 select
-    (now() at time zone 'Asia/Shanghai')::date as as_of_date,
+    ({{ credit_as_of() }} at time zone 'Asia/Shanghai')::date as as_of_date,
     relation.to_id::text as legal_person_id,
     count(distinct relation.from_id)::int as employees_paying_pension
 from {{ source('published', 'relation') }} as relation

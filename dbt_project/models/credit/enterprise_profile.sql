@@ -1,10 +1,11 @@
 -- 信易贷 enterprise credit profile: one row per published legal person, each fact with the
 -- dataset it comes from and that dataset's as-of date (its last delivery), and the sources
 -- past their promised cycle (stale_sources: flagged, the facts kept for the reader to judge).
--- as_of_date is the day the profile was computed (Beijing): periods count back from it.
+-- as_of_date is the day the profile was computed for (Beijing; macros/credit_as_of.sql):
+-- periods count back from it.
 {{ config(post_hook=["create index on {{ this }} (uscc)"]) }}  {#- unnamed: the swapped-out table holds the old name #}
 with as_of as (
-    select (now() at time zone 'Asia/Shanghai')::date as as_of_date
+    select ({{ credit_as_of() }} at time zone 'Asia/Shanghai')::date as as_of_date
 ),
 
 freshness as (

@@ -14,11 +14,11 @@ select
     catalogue.promised_days::int as promised_days,
     delivered.last_delivery_at::timestamptz as last_delivery_at,
     (delivered.last_delivery_at at time zone 'Asia/Shanghai')::date as as_of_date,
-    (extract(epoch from now() - delivered.last_delivery_at) / 86400)::numeric(10, 1) as age_days,
+    (extract(epoch from {{ credit_as_of() }} - delivered.last_delivery_at) / 86400)::numeric(10, 1) as age_days,
     (delivered.last_delivery_at is null
-     or now() - delivered.last_delivery_at > make_interval(days => catalogue.promised_days))
+     or {{ credit_as_of() }} - delivered.last_delivery_at > make_interval(days => catalogue.promised_days))
         as is_stale,
-    now()::timestamptz as checked_at
+    {{ credit_as_of() }}::timestamptz as checked_at
 from {{ ref('dataset_catalogue') }} as catalogue
 left join delivered using (dataset)
 where catalogue.dataset in ('scjgj_qydj', 'bb_sydwdj', 'mzt_shzz', 'swj_dwnsr', 'rst_cbry',

@@ -17,7 +17,8 @@ def cmd_credit(settings: Settings, args: argparse.Namespace) -> int:
 
     db.ensure_server(settings)
     if args.credit_command == "build":
-        detail = profile.build_credit(settings, warehouse(settings), run_id("cli_credit"))
+        as_of = dt.date.fromisoformat(args.as_of) if args.as_of else None
+        detail = profile.build_credit(settings, warehouse(settings), run_id("cli_credit"), as_of)
         if "skipped" in detail:
             out(f"nothing built: {detail['skipped']}")
             return 1
@@ -74,7 +75,14 @@ def add_credit(commands: argparse._SubParsersAction) -> None:
         "authorisations (xyd_sq), and the monthly push to the financing platform.",
     )
     actions = credit.add_subparsers(dest="credit_command", required=True, metavar="ACTION")
-    actions.add_parser("build", help="build the profile and evaluation from what is published")
+    build = actions.add_parser(
+        "build", help="build the profile and evaluation from what is published"
+    )
+    build.add_argument(
+        "--as-of",
+        metavar="YYYY-MM-DD",
+        help="compute for the end of this business day (a replay); default: now",
+    )
     explain = actions.add_parser("explain", help="an enterprise's profile and grade, line by line")
     explain.add_argument("code", help="credit code (or legal person id)")
     actions.add_parser("banks", help="banks, their authorisations, grants and reads")

@@ -156,7 +156,9 @@ def _show_credit_profile(settings: Settings) -> None:
         row = conn.execute(
             "select uscc from credit.evaluation join credit.enterprise_profile using "
             "(legal_person_id, uscc) where uscc is not null and penalties_36m_count > 0 "
-            "order by score, uscc limit 1"
+            "order by registration_status = 'active' desc, "
+            "enterprise_profile.stale_sources = '{}' desc, score, "
+            "uscc limit 1"
         ).fetchone()
         if row is None:
             return

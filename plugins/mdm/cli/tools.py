@@ -132,6 +132,12 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
             f"{group:<29} {r['records']:>8} {r['linked']:>7} {r['precision']:>9.4f} "
             f"{r['recall']:>8.4f}"
         )
+    never = results.get("links_never_loaded", {})
+    if never.get("records"):
+        out(
+            f"{'never loaded (left out)':<29} {never['records']:>8}  quarantined in every "
+            f"delivery or deleted before a pull, e.g. {never['examples'][0]}"
+        )
     certificates = results["certificates"]
     out(
         f"{'certificate matching':<29} {'records':>8} {'matched':>7} {'precision':>9} {'recall':>8}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 from typing import Any
 
@@ -17,9 +19,17 @@ logger = logging.getLogger(__name__)
 CREDIT = ["--select", "path:models/credit", "path:seeds/credit"]
 
 
-def build_credit(settings: Settings, warehouse: ConnParams, run_id: str) -> dict[str, Any]:
+def as_of_moment(day: dt.date) -> str:
+    """The end of a business day in Beijing, as dbt var ``credit_as_of`` takes it."""
+    return f"{day.isoformat()}T23:59:59+08:00"
+
+
+def build_credit(
+    settings: Settings, warehouse: ConnParams, run_id: str, as_of: dt.date | None = None
+) -> dict[str, Any]:
     """The profile, its freshness and evaluation from what is published now, then every
-    registered bank's filtered view (dbt recreates the tables they read)."""
+    registered bank's filtered view (dbt recreates the tables they read). ``as_of``: the
+    business day to compute for (a replay of that day); default the clock."""
     import psycopg
 
     from mdm.credit.banks import ensure_bank_views
@@ -33,7 +43,8 @@ def build_credit(settings: Settings, warehouse: ConnParams, run_id: str) -> dict
         logger.info("credit profile: nothing published yet, nothing to build")
         return {"skipped": "no published repositories yet"}
     with logged_step(conninfo(warehouse), run_id, "build_credit") as outcome:
-        nodes = run_dbt(settings, warehouse, ["build", *CREDIT])
+        as_of_vars = ["--vars", json.dumps({"credit_as_of": as_of_moment(as_of)})] if as_of else []
+        nodes = run_dbt(settings, warehouse, ["build", *CREDIT, *as_of_vars])
         with psycopg.connect(conninfo(warehouse)) as conn:
             banks = ensure_bank_views(conn)
             profiles, stale = conn.execute(
@@ -44,6 +55,7 @@ def build_credit(settings: Settings, warehouse: ConnParams, run_id: str) -> dict
         outcome.detail = {
             "nodes": node_summary(nodes),
             "profiles": int(profiles),
+            "as_of": as_of.isoformat() if as_of else "now",
             "stale_sources": stale or [],
             "bank_views": banks,
         }
