@@ -337,8 +337,9 @@ def test_a_replayed_day_is_judged_on_that_day(world, warehouse_url, capsys):
     profile again and a past day's sources are fresh if they were fresh then."""
     with psycopg.connect(warehouse_url) as conn:
         (last_day,) = conn.execute(
-            "select max((coalesce(extract_time, finished_at) at time zone 'Asia/Shanghai')::date)"
-            " from ops.delivery where status in ('loaded', 'partially_quarantined')"
+            "select max((coalesce(extract_time, high_water_mark at time zone 'Asia/Shanghai',"
+            " finished_at) at time zone 'Asia/Shanghai')::date) from ops.delivery"
+            " where status in ('loaded', 'partially_quarantined')"
         ).fetchone()
 
     def freshness() -> dict[str, bool]:

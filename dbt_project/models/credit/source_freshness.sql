@@ -1,8 +1,10 @@
 -- How old each source of the credit profile is: the extract time of its last loaded delivery
--- (a front-end pull: when it was pulled), against the cycle the department promised in the
--- resource catalogue. A source past its cycle is stale: the profile flags the facts it feeds.
+-- (a front-end pull: the newest GXSJ it stored, the last time the department changed the
+-- table; a pull finds a table as old as its newest change, not as new as the pull), against
+-- the cycle the department promised in the resource catalogue. A source past its cycle is
+-- stale: the profile flags the facts it feeds.
 with delivered as (
-    select dataset, max(coalesce(extract_time, finished_at)) as last_delivery_at
+    select dataset, max(coalesce(extract_time, newest_change_at, finished_at)) as last_delivery_at
     from {{ ref('stg_ops__delivery') }}
     where status in ('loaded', 'partially_quarantined')
     group by dataset

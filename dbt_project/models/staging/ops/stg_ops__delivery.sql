@@ -9,5 +9,7 @@ select
     rows_quarantined,
     out_of_order,
     extract_time,
+    -- a front-end pull: the newest GXSJ it stored (Beijing time), how current the source's data is
+    high_water_mark at time zone 'Asia/Shanghai' as newest_change_at,
     finished_at
 from {{ source('ops', 'delivery') }}
