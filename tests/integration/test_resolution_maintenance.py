@@ -4,6 +4,7 @@ result, and steward merges and splits are applied once, logged, and keep ids sta
 from __future__ import annotations
 
 import json
+import re
 
 import psycopg
 import pytest
@@ -383,3 +384,28 @@ def test_a_retrain_keeps_the_old_model_file_and_the_events_name_the_file_used(
             conn.execute(f"drop schema if exists {SCRATCH_SCHEMA} cascade")
     assert {kind for kind, _, _ in named} >= {PERSON.event_kind}
     assert all(file == in_use[kind] for kind, file, _ in named), (named, in_use)
+
+
+def test_training_writes_the_model_charts_and_the_threshold_justification(
+    two_days, tmp_path, monkeypatch
+):
+    """Beside each trained file: Splink's charts as HTML that needs no network, and an index
+    whose numbers at LINK_THRESHOLD come from the labels' truth table."""
+    from mdm.resolve import model_charts, splink_artefact
+    from mdm.resolve.entities import KINDS
+
+    monkeypatch.setattr(splink_artefact, "MODELS_DIR", tmp_path / "models")
+    assert mdm_main(["resolve", "train"]) == 0
+    for kind in KINDS:
+        folder = splink_artefact.model_path(kind.model).with_suffix("")
+        assert sorted(p.name for p in folder.iterdir()) == sorted(
+            [*model_charts.CHARTS, "index.html"]
+        )
+        for name in model_charts.CHARTS:
+            page = (folder / name).read_text(encoding="utf-8")
+            assert "vegaEmbed(" in page and "cdn.jsdelivr" not in page, name  # offline
+            assert len(page) > 100_000  # the chart libraries are inlined
+        index = (folder / "index.html").read_text(encoding="utf-8")
+        assert f"LINK_THRESHOLD in code ({kind.model.LINK_THRESHOLD})" in index
+        precision = re.search(r"LINK_THRESHOLD in code[^<]*</td><td>[^<]*</td><td>([0-9.]+)", index)
+        assert precision and 0.95 <= float(precision.group(1)) <= 1.0, index

@@ -36,7 +36,8 @@ def _train(settings: Settings, model: str) -> int:
         if table.num_rows == 0:
             out(f"no {kind.name} observations: run the pipeline first (mdm run)")
             return 2
-        out(f"written {splink_artefact.train(kind.model, table)} ({table.num_rows} records)")
+        path = splink_artefact.train(kind.model, table)
+        out(f"written {path} ({table.num_rows} records); charts: {path.with_suffix('')}/index.html")
     return 0
 
 

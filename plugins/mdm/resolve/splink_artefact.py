@@ -139,8 +139,11 @@ def train(model: ModuleType, table: Any, seed: int = 1, now: dt.datetime | None 
     """Estimate the prior and m from the ``id_label`` column (identifiers the deterministic
     step already trusts), u by random sampling; write a new file of the model, named by the
     time (``now``, UTC) and its content, which becomes the one in use. Older files stay.
-    Training to the content of the file in use writes nothing and returns that file."""
+    Training to the content of the file in use writes nothing and returns that file. Either
+    way the model's charts are written beside the file (``model_charts``)."""
     from splink import DuckDBAPI, Linker, block_on
+
+    from mdm.resolve.model_charts import write_charts
 
     table = with_derived_columns(model, table)
     linker = Linker(DuckDBAPI().register(table), model.settings())
@@ -157,6 +160,7 @@ def train(model: ModuleType, table: Any, seed: int = 1, now: dt.datetime | None 
     if in_use and in_use[-1].name.endswith(f"-{_content_hash(content)}.json"):
         draft.unlink()
         logger.info("trained %s: the same as %s", model.MODEL_VERSION, in_use[-1].name)
+        write_charts(linker, model, in_use[-1], table.num_rows)
         return in_use[-1]
     path = MODELS_DIR / file_name(model, content, now or dt.datetime.now(dt.UTC))
     if in_use and path.name <= in_use[-1].name:
@@ -166,4 +170,5 @@ def train(model: ModuleType, table: Any, seed: int = 1, now: dt.datetime | None 
         )
     draft.rename(path)
     logger.info("trained %s on %d records -> %s", model.MODEL_VERSION, table.num_rows, path)
+    write_charts(linker, model, path, table.num_rows)
     return path
