@@ -267,7 +267,7 @@ def test_a_must_link_that_would_join_a_cannot_link_pair_is_refused(
 
 
 def test_explain_names_the_records_and_the_match_weights_of_a_splink_link(
-    two_days, warehouse_url, capsys
+    two_days, warehouse_url, capsys, tmp_path
 ):
     with psycopg.connect(warehouse_url) as conn:
         found = conn.execute(
@@ -295,6 +295,12 @@ def test_explain_names_the_records_and_the_match_weights_of_a_splink_link(
     assert weights
     for name, value in weights.items():
         assert f"{name.removeprefix('mw_')}={value:+.1f}" in event_line
+    page = tmp_path / "explain.html"
+    assert mdm_main(["explain", entity_id, "--html", str(page)]) == 0
+    text = page.read_text(encoding="utf-8")
+    assert f"{dataset}/{record_key} linked" in text and "<script" not in text
+    assert text.count("<svg") >= 1  # a waterfall per Splink link of the entity
+    assert all(name.removeprefix("mw_") in text for name in weights)
     assert mdm_main(["explain", "P999999999"]) == 1
 
 

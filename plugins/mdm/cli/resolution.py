@@ -73,6 +73,13 @@ def cmd_explain(settings: Settings, args: argparse.Namespace) -> int:
     if not result["records"]:
         out(f"no source records for {args.entity_id}")
         return 1
+    if args.html:
+        from mdm.resolve.entities import kind_of_id
+        from mdm.resolve.waterfall import explain_page
+
+        threshold = kind_of_id(args.entity_id).model.LINK_THRESHOLD
+        args.html.write_text(explain_page(result, threshold), encoding="utf-8")
+        out(f"written {args.html} (a waterfall of match weights per Splink link)")
     out(f"{args.entity_id}: {len(result['records'])} source records")
     for r in result["records"]:
         probability = "" if r["match_probability"] is None else f" p={r['match_probability']:.4f}"
@@ -184,6 +191,12 @@ def add_explain(commands: argparse._SubParsersAction) -> None:
         "explain", help="the source records of an entity and how each was linked"
     )
     explain_parser.add_argument("entity_id", help="a person_id (P...) or legal_person_id (L...)")
+    explain_parser.add_argument(
+        "--html",
+        type=Path,
+        metavar="FILE",
+        help="also write a page with a waterfall chart of each Splink link (for stewards)",
+    )
     explain_parser.set_defaults(handler=cmd_explain)
 
 
