@@ -293,6 +293,29 @@ def _shape_statements(
     ]
 
 
+def _copy_comments(conn: psycopg.Connection, build: str, published: str) -> None:
+    """The build table's description and its columns' (dbt's persist_docs) onto the
+    published table, which ``like ... including all`` gives the columns' only: analysts read
+    them in psql (``\\d+``) and their SQL tools."""
+    comments = conn.execute(
+        """select a.attname, col_description(a.attrelid, a.attnum)
+           from pg_attribute a where a.attrelid = %s::regclass and a.attnum > 0
+             and not a.attisdropped
+           union all select null, obj_description(%s::regclass, 'pg_class')""",
+        (build, build),
+    ).fetchall()
+    target = sql.Identifier(*published.split("."))
+    for column, comment in comments:
+        if comment is None:
+            continue
+        what = (
+            sql.SQL("column {}.{}").format(target, sql.Identifier(column))
+            if column
+            else sql.SQL("table {}").format(target)
+        )
+        conn.execute(sql.SQL("comment on {} is {}").format(what, sql.Literal(comment)))
+
+
 def publish(warehouse: ConnParams, run_id: str) -> dict[str, int]:
     """The rows published per table (see :func:`publish_difference`)."""
     return publish_difference(warehouse, run_id)["rows"]
@@ -697,6 +720,8 @@ def _publish_once(warehouse: ConnParams, run_id: str, scoped: bool) -> dict[str,
             shape = _columns(conn, PUBLISHED_SCHEMA, table), build_columns
             for statement in _shape_statements(published, build_t, *shape):
                 conn.execute(statement)
+            if shape[0] != shape[1]:  # a new or reshaped table: the build's descriptions too
+                _copy_comments(conn, f"{BUILD_SCHEMA}.{table}", f"{PUBLISHED_SCHEMA}.{table}")
             if _recreates(*shape):
                 recreated.append(table)
             if table in MEASURED:  # the published counts less the rows it may change

@@ -244,6 +244,27 @@ def test_docs_generate_and_every_repository_column_is_described(built, settings,
         assert manifest["sources"][f"source.mdm.resolve.{table}"]["description"]
 
 
+def test_analysts_see_each_published_column_meaning_in_postgresql(built, warehouse_url):
+    """persist_docs: the published repositories (copied from mdm_build with their comments)
+    and the analyst views carry their description as a comment, as psql's \\d+ shows it."""
+    with psycopg.connect(warehouse_url) as conn:
+        rows = conn.execute(
+            """select n.nspname, c.relname, a.attname,
+                      col_description(c.oid, a.attnum), obj_description(c.oid, 'pg_class')
+               from pg_class c join pg_namespace n on n.oid = c.relnamespace
+               join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+               where n.nspname in ('mdm', 'analyst') and c.relkind in ('r', 'v', 'p')
+                 and c.relname in ('natural_person', 'legal_person', 'relation',
+                                   'natural_person_xref', 'legal_person_xref')"""
+        ).fetchall()
+    tables = {(schema, table) for schema, table, *_ in rows}
+    assert {("mdm", "natural_person"), ("analyst", "natural_person")} <= tables, tables
+    undescribed = sorted({f"{s}.{t}" for s, t, _, _, table_comment in rows if not table_comment})
+    assert undescribed == [], undescribed
+    bare = [f"{s}.{t}.{c}" for s, t, c, comment, _ in rows if not comment]
+    assert bare == [], bare
+
+
 def test_resolution_quality_against_the_truth(built, warehouse_url):
     from mdm_tools.evaluate import only_resolved, pairwise, predicted, split_truth
 

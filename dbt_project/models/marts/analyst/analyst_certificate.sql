@@ -2,7 +2,7 @@
 -- the person id, name or certificate number (a marriage certificate's number, a lawyer's
 -- licence number name the person); an organisation's with its legal_person_id, name and
 -- number (public registrations). Counting and rates by type, prefecture and office.
-{{ config(alias='certificate') }}
+{{ config(alias='certificate', post_hook="{{ comment_like_published('certificate') }}") }}
 
 select
     certificate.certificate_id,

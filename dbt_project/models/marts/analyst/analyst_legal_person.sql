@@ -1,6 +1,6 @@
 -- Organisations for analysts: everything but the legal representative's person id, which
 -- becomes the representative's pseudonymous key.
-{{ config(alias='legal_person') }}
+{{ config(alias='legal_person', post_hook="{{ comment_like_published('legal_person') }}") }}
 
 select
     organisation.legal_person_id,

@@ -1,6 +1,6 @@
 -- What analysts see of a person: a pseudonymous key instead of ids, the ID number and mobile
 -- masked (0011_analyst_reidentification.sql says how far), the birth date reduced to the year, no street address. Grants: dbt_project.yml.
-{{ config(alias='natural_person') }}
+{{ config(alias='natural_person', post_hook="{{ comment_like_published('natural_person') }}") }}
 
 select
     {{ analyst_person_key('pseudonym.pseudonym', 'person.person_id') }} as person_key,

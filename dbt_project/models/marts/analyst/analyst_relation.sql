@@ -2,7 +2,7 @@
 -- A person end is never shown by its person id: without a pseudonym yet it gets an interim
 -- key (macros/analyst_person_key.sql). from_id is always a person; to_id a person or an
 -- organisation.
-{{ config(alias='relation') }}
+{{ config(alias='relation', post_hook="{{ comment_like_published('relation') }}") }}
 
 select
     {{ analyst_person_key('from_key.pseudonym', 'relation.from_id') }} as from_key,
