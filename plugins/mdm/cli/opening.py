@@ -4,6 +4,7 @@ open resources, standard 6.2): docs/adr/0023."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 from pathlib import Path
 
 from mdm import db
@@ -58,8 +59,27 @@ def cmd_open(settings: Settings, args: argparse.Namespace) -> int:
     if not versions:
         out(f"no publication under {root}: run `mdm open publish` first")
         return 1
+    if args.open_command == "serve":
+        return _serve(root / (args.version or versions[-1]), args.port)
     for version in versions:
-        out(f"{version}  {root / version}")
+        out(f"{version}  {root / version}/index.html")
+    return 0
+
+
+def _serve(folder: Path, port: int) -> int:
+    """The publication's portal on http://127.0.0.1:<port>/ until interrupted (a plain
+    static server: the portal needs nothing else)."""
+    import functools
+    import http.server
+
+    if not (folder / "index.html").is_file():
+        out(f"no portal in {folder}")
+        return 1
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+        out(f"serving {folder} at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)")
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
     return 0
 
 
@@ -84,11 +104,14 @@ def add_catalogue(commands: argparse._SubParsersAction) -> None:
 def add_open(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "open",
-        help="public-data opening (公共数据开放): publish the open resources, list versions",
+        help="public-data opening (公共数据开放): publish, list, serve the portal",
     )
     actions = parser.add_subparsers(dest="open_command", required=True, metavar="ACTION")
     actions.add_parser(
         "publish", help="build, check and publish to $MDM_HOME/open/<version>/ (as DAG mdm_open)"
     )
-    actions.add_parser("list", help="the publications")
+    actions.add_parser("list", help="the publications and their portals")
+    serve = actions.add_parser("serve", help="serve a publication's portal on 127.0.0.1")
+    serve.add_argument("--version", help="YYYYMMDD-NN (default: the newest)")
+    serve.add_argument("--port", type=int, default=8000)
     parser.set_defaults(handler=cmd_open)

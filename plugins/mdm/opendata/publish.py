@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import decimal
 import hashlib
 import io
 import json
@@ -30,6 +29,7 @@ from psycopg.types.json import Jsonb
 
 from mdm.catalogue import Resource, openable, static_resources
 from mdm.connections import ConnParams, conninfo
+from mdm.opendata.publish_text import cell_text, json_value
 from mdm.opendata.suppression import THRESHOLD, suppress
 from mdm.runlog import logged_step
 from mdm.settings import TIMEZONE, Settings
@@ -105,30 +105,14 @@ def identifier_like(text: str) -> list[str]:
 # --- files ------------------------------------------------------------------------------------
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.date | decimal.Decimal):
-        return str(value)
-    return str(value)
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, dt.date | decimal.Decimal):
-        return str(value)
-    return value
-
-
 def data_files(resource: Resource, rows: Sequence[dict[str, Any]]) -> dict[str, bytes]:
     names = [f.name for f in resource.fields]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(names)
-    writer.writerows([_text(row[n]) for n in names] for row in rows)
+    writer.writerows([cell_text(row[n]) for n in names] for row in rows)
     jsonl = "".join(
-        json.dumps({n: _json_value(row[n]) for n in names}, ensure_ascii=False) + "\n"
+        json.dumps({n: json_value(row[n]) for n in names}, ensure_ascii=False) + "\n"
         for row in rows
     )
     return {"data.csv": buffer.getvalue().encode("utf-8"), "data.jsonl": jsonl.encode("utf-8")}
@@ -174,21 +158,14 @@ def _rows(conn: psycopg.Connection, resource: Resource) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def publish(
-    conn: psycopg.Connection, root: Path, run_id: str, day: dt.date | None = None,
-    catalogue: list[Resource] | None = None,
-) -> dict[str, Any]:  # fmt: skip
-    """Check, suppress, scan and write every open resource the catalogue allows; return the
-    version, its folder and per resource the rows (or why it was withheld)."""
-    day = day or dt.datetime.now(ZoneInfo(TIMEZONE)).date()
-    everything = catalogue or static_resources()
-    resources = [r for r in everything if r.kind == "open"]
-    version = _next_version(root, day)
-    folder = root / version
-    produced: dict[str, Any] = {}
+def release(
+    conn: psycopg.Connection, everything: list[Resource]
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[str]]]:
+    """The rows each open resource the catalogue allows releases (statistics suppressed,
+    every string scanned), and why the others are withheld."""
     withheld: dict[str, list[str]] = {}
     released: dict[str, list[dict[str, Any]]] = {}
-    for resource in resources:
+    for resource in (r for r in everything if r.kind == "open"):
         problems = openable(resource, everything)
         if problems:
             withheld[resource.code] = problems
@@ -197,43 +174,61 @@ def publish(
         rows = _rows(conn, resource)
         if resource.key in STATISTICS:
             rows = suppress_statistics(rows, STATISTICS[resource.key])
-            small = [r for r in rows if r["persons"] is not None and r["persons"] < THRESHOLD]
-            if small:
-                raise OpenDataLeakError(f"{resource.code}: released counts below {THRESHOLD}")
-        leaks = [
-            (name, found)
-            for row in rows
-            for name, value in row.items()
-            if isinstance(value, str) and (found := identifier_like(value))
-        ]
-        if leaks:
-            raise OpenDataLeakError(
-                f"{resource.code}: {len(leaks)} values look like a person's ID number or mobile "
-                f"(fields {sorted({n for n, _ in leaks})}): nothing published"
-            )
+        check_release(resource, rows)
         released[resource.key] = rows
-    files_written: list[dict[str, Any]] = []
+    return released, withheld
+
+
+def check_release(resource: Resource, rows: Sequence[dict[str, Any]]) -> None:
+    """Raise unless every count is at least 10 and no string looks like an identifier."""
+    small = [
+        r for r in rows if isinstance(r.get("persons"), int) and r["persons"] < THRESHOLD
+    ]  # fmt: skip
+    if small:
+        raise OpenDataLeakError(f"{resource.code}: released counts below {THRESHOLD}")
+    leaks = [
+        name
+        for row in rows
+        for name, value in row.items()
+        if isinstance(value, str) and identifier_like(value)
+    ]
+    if leaks:
+        raise OpenDataLeakError(
+            f"{resource.code}: {len(leaks)} values look like a person's ID number or mobile "
+            f"(fields {sorted(set(leaks))}): nothing published"
+        )
+
+
+def write_publication(
+    root: Path, day: dt.date, resources: list[Resource],
+    released: dict[str, list[dict[str, Any]]], withheld: dict[str, list[str]],
+) -> tuple[str, Path, dict[str, Any]]:  # fmt: skip
+    """The version's folder: per resource its data and metadata, the portal, and last the
+    manifest with every file's rows and sha256. Returns version, folder, rows per resource."""
+    from mdm.opendata.portal import portal_files
+
+    version = _next_version(root, day)
+    folder = root / version
     folder.mkdir(parents=True)
     by_key = {r.key: r for r in resources}
+    produced: dict[str, Any] = {}
+    files: dict[str, tuple[bytes, int]] = {}
     for key, rows in released.items():
         resource = by_key[key]
-        target = folder / resource.code
-        target.mkdir()
-        files = data_files(resource, rows)
-        files["metadata.json"] = (
-            json.dumps(metadata(resource, version, day, len(rows)), ensure_ascii=False, indent=2)
-            + "\n"
-        ).encode("utf-8")
-        for name, data in files.items():
-            (target / name).write_bytes(data)
-            files_written.append(
-                {
-                    "name": f"{resource.code}/{name}",
-                    "rows": len(rows) if name.startswith("data") else 1,
-                    "sha256": hashlib.sha256(data).hexdigest(),
-                }
-            )
+        for name, data in data_files(resource, rows).items():
+            files[f"{resource.code}/{name}"] = (data, len(rows))
+        meta = metadata(resource, version, day, len(rows))
+        files[f"{resource.code}/metadata.json"] = (
+            (json.dumps(meta, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
+            1,
+        )
         produced[resource.code] = {"key": key, "rows": len(rows)}
+    opened = [(by_key[k], rows) for k, rows in released.items()]
+    for name, data in portal_files(version, day, opened, withheld).items():
+        files[name] = (data, 1)
+    for name, (data, _) in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
     manifest = {
         "dataset": "open",
         "delivery_id": version,
@@ -241,12 +236,30 @@ def publish(
         "extract_time": dt.datetime.now(ZoneInfo(TIMEZONE)).isoformat(timespec="seconds"),
         "mode": "open",
         "encoding": "UTF-8",
-        "files": files_written,
+        "files": [
+            {"name": name, "rows": rows, "sha256": hashlib.sha256(data).hexdigest()}
+            for name, (data, rows) in sorted(files.items())
+        ],
         "withheld": withheld,
     }
     (folder / "_manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", "utf-8"
     )
+    return version, folder, produced
+
+
+def publish(
+    conn: psycopg.Connection, root: Path, run_id: str, day: dt.date | None = None,
+    catalogue: list[Resource] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Check, suppress, scan and write every open resource the catalogue allows, then schema
+    open; return the version, its folder and per resource the rows (or why withheld)."""
+    day = day or dt.datetime.now(ZoneInfo(TIMEZONE)).date()
+    everything = catalogue or static_resources()
+    resources = [r for r in everything if r.kind == "open"]
+    released, withheld = release(conn, everything)
+    version, folder, produced = write_publication(root, day, resources, released, withheld)
+    by_key = {r.key: r for r in resources}
     _publish_tables(conn, by_key, released, version, run_id, folder, produced, withheld)
     logger.info("open resources %s published to %s: %s", version, folder, produced)
     return {"version": version, "folder": str(folder), "resources": produced, "withheld": withheld}
