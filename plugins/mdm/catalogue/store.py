@@ -120,7 +120,11 @@ def current(conn: psycopg.Connection) -> list[Resource]:
                   share_type, open_type, update_cycle, relation, detail
            from catalogue.resource order by kind, resource_code"""
     ).fetchall():
-        by_code[row[0]] = Resource(*row[:11], fields=(), extra=row[11])
+        names = ("code", "key", "kind", "name", "provider", "maintainer", "summary",
+                 "share_type", "open_type", "update_cycle", "relation")  # fmt: skip
+        by_code[row[0]] = Resource(
+            **dict(zip(names, row[:11], strict=True)), fields=(), extra=row[11]
+        )
     fields: dict[str, list[Field]] = {}
     for code, name, meaning, kind, grade in conn.execute(
         "select resource_code, field_name, meaning, data_type, grade from catalogue.field "
