@@ -1,6 +1,6 @@
 """The catalogue in the warehouse (schema ``catalogue``, migration 0024) and its export
 (standard 6.3: ``<outbox>/catalogue/<YYYYMMDD-NN>/catalogue.json`` + ``catalogue.csv``,
-``_manifest.json`` last). The shares are the live grants (``catalogue.share_field``)."""
+``_manifest.json`` last). The shares are the share views there are (``catalogue.share_field``)."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ def load(conn: psycopg.Connection) -> dict[str, int]:
 
 
 def share_resources(conn: psycopg.Connection) -> list[Resource]:
-    """Each live grant as a resource of the catalogue (有条件共享), its columns graded as
+    """Each share view (its newest grant) as a resource of the catalogue (有条件共享), its columns graded as
     what they read."""
     from mdm.catalogue import document, maintainer_of
 

@@ -58,7 +58,8 @@ alter default privileges in schema open grant select on tables to public;
 
 -- Every publication of the open resources: its version, files and checksums.
 create table if not exists ops.open_publication (
-    version       text primary key,   -- YYYYMMDD-NN
+    publication_id bigint generated always as identity primary key,
+    version       text not null,      -- YYYYMMDD-NN, the folder's name under the open root
     published_at  timestamptz not null default now(),
     run_id        text not null,
     folder        text not null,
@@ -126,7 +127,7 @@ begin
 end
 $$;
 
--- The shares in the catalogue: each live grant with its columns, graded as what they read.
+-- The shares in the catalogue: each share view with its columns, graded as what they read.
 create or replace view catalogue.share_field as
 select g.grant_id, g.view_name, g.consumer, g.dataset, g.relation, g.expires_at, g.approval,
        c.position::integer as position, c.column_name as field_name,
@@ -141,4 +142,8 @@ select g.grant_id, g.view_name, g.consumer, g.dataset, g.relation, g.expires_at,
        coalesce(catalogue.column_grade(g.relation, c.column_name), 3)::smallint as grade
 from access.share_grant g
 cross join lateral unnest(g.columns) with ordinality as c (column_name, position)
-where g.revoked_at is null and g.expires_at > now();
+-- every share view that exists (an expired grant's view refuses reads until `mdm share
+-- expire` drops it: it is still published), described by the newest grant of that name
+where to_regclass(g.view_name) is not null
+  and not exists (select 1 from access.share_grant later
+                   where later.view_name = g.view_name and later.grant_id > g.grant_id);
