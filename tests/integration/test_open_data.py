@@ -22,7 +22,8 @@ from ingest_support import build_world
 
 from mdm.catalogue import NOT_OPEN, static_resources
 from mdm.catalogue.store import current, export
-from mdm.opendata.publish import AGE_BANDS, TOTAL, build_open, publish
+from mdm.opendata.publish import AGE_BANDS, TOTAL, open_root, publish
+from mdm.orchestration import run_dag
 from mdm_tools.disclosure import recoverable
 
 pytestmark = pytest.mark.integration
@@ -30,17 +31,20 @@ MARKET_KINDS = {"enterprise", "branch", "individual_business", "cooperative"}
 
 
 @pytest.fixture(scope="module")
-def world(settings, warehouse_url, tmp_path_factory):
+def world(settings, warehouse_url, airflow_metadata, tmp_path_factory):
+    """A small published world, then DAG mdm_open as the scheduler runs it (dag.test)."""
     folder = tmp_path_factory.mktemp("open")
     summary, _ = build_world(settings, warehouse_url, folder, 1500, 31)
-    result = build_open(settings, _params(warehouse_url), "test_open")
-    return summary, result
-
-
-def _params(url: str):  # type: ignore[no-untyped-def]
-    from mdm.connections import params_from_url
-
-    return params_from_url(url)
+    outcome = run_dag(settings, "mdm_open")
+    assert outcome.task_states == {"publish_open": "success"}
+    with psycopg.connect(warehouse_url) as conn:
+        version, where, produced, withheld = conn.execute(
+            """select version, folder, resources, withheld from ops.open_publication
+               order by publication_id desc limit 1"""
+        ).fetchone()
+    assert Path(where).parent == open_root(settings)
+    return summary, {"version": version, "folder": where, "resources": produced,
+                     "withheld": withheld}  # fmt: skip
 
 
 def _csv(folder, code: str) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
