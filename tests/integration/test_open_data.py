@@ -22,7 +22,7 @@ from ingest_support import build_world
 
 from mdm.catalogue import NOT_OPEN, static_resources
 from mdm.catalogue.store import current, export
-from mdm.opendata.publish import AGE_BANDS, TOTAL, open_root, publish
+from mdm.opendata.publish import AGE_BANDS, TOTAL, _is_id_number, open_root, publish
 from mdm.orchestration import run_dag
 from mdm_tools.disclosure import recoverable
 
@@ -100,11 +100,16 @@ def test_no_identifier_of_a_person_in_any_open_byte(world, warehouse_url):
                    union select btrim(lxdh) from raw.swj_grnsr
                    union select btrim(sjhm) from raw.rst_cbry
                    union select upper(btrim(zjhm)) from raw.xyb_xzcf
-                   union select upper(btrim(xdrdm)) from raw.xyb_xzcf where btrim(xdrlb) = '3'
+                   union select 'operator:' || upper(btrim(xdrdm)) from raw.xyb_xzcf
+                         where btrim(xdrlb) = '3'
                    union select upper(btrim(zjhm)) from raw.fy_sxbzxr where btrim(bzxrlx) = '1'"""
             ).fetchall()
             if v and len(re.sub(r"\W", "", v)) >= 8
         }
+    # an individual business's code is its credit code, or else its operator's ID number
+    operators = {v for v in identifiers if v.startswith("operator:")}
+    identifiers -= operators
+    identifiers |= {v[9:] for v in operators if _is_id_number(v[9:])}
     assert len(identifiers) > 1000
     lengths = sorted({len(i) for i in identifiers})
     folder = Path(result["folder"])

@@ -18,6 +18,9 @@ pytestmark = pytest.mark.unit
         ("4501**********002X", []),  # masked as 6.2 says
         ("电话13912345678", ["13912345678"]),
         ("91350100M000100Y43", []),  # a credit code
+        ("11450100007564201X", []),  # an organ's credit code of digits: no birth date in it
+        ("450102199002301234", []),  # 30 February
+        ("11450000123A5678X9", []),  # digits of a credit code after "11" are no mobile
         ("(2026)桂0102执1234号", []),
         ("12345678901234567890", []),  # inside a longer run of digits
     ],

@@ -176,8 +176,12 @@ def repository_resources() -> list[Resource]:
     contracts = contract_columns("models/marts/repositories/_repositories__models.yml")
     result = []
     for table, spec in document()["repositories"].items():
-        columns = contracts[table]
-        grades = _grade_all(f"mdm.{table}", list(columns), graded(spec["grades"]))
+        if "fields" in spec:  # not a contract model (a seed): described in the YAML
+            columns = {n: (f["meaning"], f["type"]) for n, f in spec["fields"].items()}
+            grades = {n: int(f["grade"]) for n, f in spec["fields"].items()}
+        else:
+            columns = contracts[table]
+            grades = _grade_all(f"mdm.{table}", list(columns), graded(spec["grades"]))
         registered = repositories().get(table, {})
         result.append(
             Resource(

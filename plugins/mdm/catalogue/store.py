@@ -75,8 +75,8 @@ def load(conn: psycopg.Connection) -> dict[str, int]:
 
 
 def share_resources(conn: psycopg.Connection) -> list[Resource]:
-    """Each share view (its newest grant) as a resource of the catalogue (有条件共享), its columns graded as
-    what they read."""
+    """Each share view (its newest grant) as a resource of the catalogue (有条件共享), its
+    columns graded as what they read."""
     from mdm.catalogue import document, maintainer_of
 
     platform = document()["platform"]

@@ -18,6 +18,7 @@ import hashlib
 import io
 import json
 import logging
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -88,18 +89,34 @@ def suppress_statistics(rows: list[dict[str, Any]], by: str | None) -> list[dict
 # --- scanning for identifiers (pure) --------------------------------------------------------
 
 
-def identifier_like(text: str) -> list[str]:
-    """The runs of ``text`` that validate as an ID number (check character right) or look
-    like a mainland mobile number."""
-    from mdm.access.masking import ID_NUMBER, MOBILE
+# A mainland mobile (13x-19x), not part of a longer code (a credit code's digits after "11")
+MOBILE = re.compile(r"(?<![0-9A-Za-z])(1[3-9][0-9]{9})(?![0-9A-Za-z])")
+
+
+def _is_id_number(value: str) -> bool:
+    """Validates as a resident ID number: a division's first digit, a real birth date since
+    1900, and (18 characters) the right check character. A credit code of digits only can
+    have a check character that fits, but not a birth date where an ID number has one."""
     from mdm.standardize.identifiers import id_check_char
 
-    found = [
-        m.group(1)
-        for m in ID_NUMBER.finditer(text)
-        if len(m.group(1)) == 15 or id_check_char(m.group(1)[:17]) == m.group(1)[17].upper()
-    ]
-    return found + [m.group(1) for m in MOBILE.finditer(text)]
+    long_form = len(value) == 18
+    birth = value[6:14] if long_form else "19" + value[6:12]
+    try:
+        born = dt.date(int(birth[:4]), int(birth[4:6]), int(birth[6:8]))
+    except ValueError:
+        return False
+    if value[0] not in "12345678" or not dt.date(1900, 1, 1) <= born <= dt.date.today():  # noqa: DTZ011
+        return False
+    return not long_form or id_check_char(value[:17]) == value[17].upper()
+
+
+def identifier_like(text: str) -> list[str]:
+    """The runs of ``text`` that validate as an ID number (:func:`_is_id_number`) or look
+    like a mainland mobile number (:data:`MOBILE`)."""
+    from mdm.access.masking import ID_NUMBER
+
+    found = [m.group(1) for m in ID_NUMBER.finditer(text) if _is_id_number(m.group(1))]
+    return found + MOBILE.findall(text)
 
 
 # --- files ------------------------------------------------------------------------------------
