@@ -26,13 +26,14 @@ ARTEFACTS = Path(os.environ.get("MDM_TEST_ARTEFACTS", Path(__file__).parents[2] 
 
 
 @pytest.fixture(scope="module")
-def chromium() -> str:
+def chromium(tmp_path_factory) -> tuple[str, Path]:
+    """The browser and a profile folder of its own (never the user's)."""
     binary = shutil.which("chromium") or shutil.which("chromium-browser")
     if binary is None:
         if os.environ.get("MDM_REQUIRE_BROWSER"):
             pytest.fail("chromium is not installed (.ci/run installs it with apt-get)")
         pytest.skip("chromium is not installed (apt-get install chromium fonts-noto-cjk)")
-    return binary
+    return binary, tmp_path_factory.mktemp("chromium-profile")
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +48,11 @@ def publication(tmp_path_factory) -> Path:
     return folder
 
 
-def _browse(chromium: str, url: str, *extra: str) -> str:
+def _browse(chromium: tuple[str, Path], url: str, *extra: str) -> str:
+    binary, profile = chromium
     done = subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-         "--user-data-dir=" + str(ARTEFACTS / "chromium-profile"), *extra, url],
+        [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+         f"--user-data-dir={profile}", *extra, url],
         capture_output=True, text=True, timeout=90, check=True,
     )  # fmt: skip
     return done.stdout
