@@ -34,7 +34,7 @@ MARKET_KINDS = {"enterprise", "branch", "individual_business", "cooperative"}
 def world(settings, warehouse_url, airflow_metadata, tmp_path_factory):
     """A small published world, then DAG mdm_open as the scheduler runs it (dag.test)."""
     folder = tmp_path_factory.mktemp("open")
-    summary, _ = build_world(settings, warehouse_url, folder, 2000, 31)
+    summary, _ = build_world(settings, warehouse_url, folder, 1000, 31)
     outcome = run_dag(settings, "mdm_open")
     assert outcome.task_states == {"publish_open": "success"}
     with psycopg.connect(warehouse_url) as conn:
