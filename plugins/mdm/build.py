@@ -24,15 +24,17 @@ logger = logging.getLogger(__name__)
 # The correction loop's problem models: built by DAG mdm_corrections (mdm.corrections), after
 # the repositories they read are published.
 CORRECTIONS = "path:models/corrections"
+# The open resources (公共数据开放) are DAG mdm_open's: built after a publish (mdm.opendata).
+OPEN = "path:models/open"
 BEFORE_RESOLUTION = [
-    "--exclude", "source:resolve+", "source:published+", "path:models/quality", CORRECTIONS,
+    "--exclude", "source:resolve+", "source:published+", "path:models/quality", CORRECTIONS, OPEN,
 ]  # fmt: skip
 QUALITY = ["--select", "path:models/quality", "dataset_catalogue"]
 # The quality models that read resolution's outcome (the certificates' rate) belong to the
 # scorecard (mdm_quality), not to the build; the correction models to DAG mdm_corrections.
 AFTER_RESOLUTION = [
     "--select", "source:resolve+", "survivorship_rules",
-    "--exclude", "path:models/quality", CORRECTIONS,
+    "--exclude", "path:models/quality", CORRECTIONS, OPEN,
 ]  # fmt: skip
 # What the daily build of an unchanged dbt project leaves out: the unit tests (they test the
 # SQL, which changes only with the project: dbt's advice is to run them in development and
@@ -43,7 +45,7 @@ STEADY_EXCLUDES = ["resource_type:unit_test", "resource_type:seed", "resource_ty
 # the credit profile is its own step, mdm.credit.profile, which remakes the banks' views; the
 # correction models are DAG mdm_corrections'.
 AFTER_PUBLISH = [
-    "--select", "source:published+", "--exclude", CORRECTIONS, "path:models/credit",
+    "--select", "source:published+", "--exclude", CORRECTIONS, "path:models/credit", OPEN,
 ]  # fmt: skip
 ANALYST_VIEWS = DBT_PROJECT_DIR / "models" / "marts" / "analyst"
 

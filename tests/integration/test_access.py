@@ -127,16 +127,28 @@ def test_a_share_grant_gives_exactly_its_columns_logs_reads_and_expires(
     world, login, warehouse_url
 ):
     expires = _in(20)
+    columns = ["person_id", "id_number", "name"]
     with psycopg.connect(warehouse_url) as admin:
+        # id_number is graded 4 (personal sensitive) in the catalogue: no approval, no grant
+        with pytest.raises(sharing.ShareRefusedError, match="approval"):
+            sharing.grant(admin, "rst", "natural_person", columns, "enrolment checks", expires)
         grant_id = sharing.grant(
             admin,
             "rst",
             "natural_person",
-            ["person_id", "id_number", "name"],
+            columns,
             "social insurance enrolment checks",
             expires,
+            approval="桂数审〔2026〕17号",
         )
         assert sharing.grant_view(admin, grant_id) == "share.rst__natural_person"
+        approval, detail = admin.execute(
+            """select g.approval, e.detail from access.share_grant g
+               join access.share_grant_event e using (grant_id)
+               where g.grant_id = %s and e.event = 'grant'""",
+            (grant_id,),
+        ).fetchone()
+        assert approval == "桂数审〔2026〕17号" and detail["grade_4_columns"] == ["id_number"]
     consumer = login("mdm_share_rst")
     cursor = consumer.execute("select * from share.rst__natural_person")
     assert [c.name for c in cursor.description] == ["person_id", "id_number", "name"]
@@ -388,6 +400,7 @@ def test_a_second_grant_keeps_the_first_grants_view(world, login, warehouse_url)
             ["person_id", "name", "id_number"],
             "housing fund, renewed with ID numbers",
             _in(7200),
+            approval="桂数审〔2026〕18号",
         )
         views = sharing.grant_view(admin, first), sharing.grant_view(admin, second)
     assert views == ("share.fund__natural_person", f"share.fund__natural_person__{second}")

@@ -13,7 +13,8 @@ Grants, revokes and expiries go through SECURITY DEFINER functions of
 ``mdm_access_owner`` (migration 0010), which log them with ``session_user`` in
 ``access.share_grant_event``; everyone else only reads the bookkeeping.
 ``expire`` (run by the daily chain) also drops the views of expired grants.
-Datasets marked 不予共享 in the registry cannot be granted. See ADR 0012.
+Datasets marked 不予共享 in the registry cannot be granted, and a column the catalogue grades 4
+(personal sensitive) only with a recorded approval (ADR 0023). See ADR 0012.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ OWNER_FUNCTIONS = (
     "log_share_read(bigint, text, bigint)",
     "create_share_reader(bigint)",
     "drop_share_reader(bigint)",
-    "grant_share(text, text, text, text[], text, timestamptz)",
+    "grant_share(text, text, text, text[], text, timestamptz, text)",
     "revoke_share(bigint)",
     "expire_shares()",
 )
@@ -105,10 +106,13 @@ def grant(
     purpose: str,
     expires: dt.datetime,
     target: Shareable | None = None,
+    approval: str | None = None,
 ) -> int:
     """Record the grant and create its view (as ``mdm_access_owner``); return the grant id.
     The grant is recorded with the connection's ``session_user``. ``target``: what the view
-    reads, when not the registry's dataset (a bank's credit profile, mdm.credit.banks)."""
+    reads, when not the registry's dataset (a bank's credit profile, mdm.credit.banks).
+    ``approval``: the reference of the recorded approval (审批) a grade-4 column needs
+    (catalogue grades, docs/adr/0023); ``access.grant_share`` refuses such a grant without."""
     target = target or shareable(dataset)
     if target.share_type == NOT_SHAREABLE:
         raise ShareRefusedError(f"{dataset} is {NOT_SHAREABLE} in the resource catalogue")
@@ -133,13 +137,21 @@ def grant(
             ) from err
         try:
             row = conn.execute(
-                "select access.grant_share(%s, %s, %s, %s, %s, %s)",
-                (consumer, dataset, target.relation, columns, purpose, expires),
+                "select access.grant_share(%s, %s, %s, %s, %s, %s, %s)",
+                (consumer, dataset, target.relation, columns, purpose, expires, approval),
             ).fetchone()
         except (psycopg.errors.RaiseException, psycopg.errors.InsufficientPrivilege) as err:
             raise ShareRefusedError(err.diag.message_primary or str(err)) from err
     grant_id = int(row[0]) if row else 0
-    logger.info("grant %d: %s gets %s of %s until %s", grant_id, role, columns, dataset, expires)
+    logger.info(
+        "grant %d: %s gets %s of %s until %s%s",
+        grant_id,
+        role,
+        columns,
+        dataset,
+        expires,
+        f" (approval {approval})" if approval else "",
+    )
     return grant_id
 
 

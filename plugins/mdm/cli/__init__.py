@@ -24,6 +24,7 @@ from mdm.cli import (
     credit,
     database,
     demo,
+    opening,
     pipeline,
     report,
     resolution,
@@ -65,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     access.add_share(commands)
     access.add_access(commands)
     credit.add_credit(commands)
+    opening.add_catalogue(commands)
+    opening.add_open(commands)
     return parser
 
 

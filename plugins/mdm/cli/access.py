@@ -38,6 +38,7 @@ def cmd_share(settings: Settings, args: argparse.Namespace) -> int:
                     [c.strip() for c in args.columns.split(",") if c.strip()],
                     args.purpose,
                     expires,
+                    approval=args.approval,
                 )
             except sharing.ShareRefusedError as err:
                 out(f"refused: {err}")
@@ -94,6 +95,11 @@ def add_share(commands: argparse._SubParsersAction) -> None:
     share_grant.add_argument("--columns", required=True, help="comma-separated column names")
     share_grant.add_argument("--purpose", required=True, help="why the consumer needs it")
     share_grant.add_argument("--expires", required=True, help="ISO date/time (Beijing time)")
+    share_grant.add_argument(
+        "--approval",
+        help="reference of the recorded approval (审批) a column of grade 4 (personal "
+        "sensitive, see `mdm catalogue`) needs",
+    )
     share_revoke = share_commands.add_parser("revoke", help="revoke a grant now")
     share_revoke.add_argument("grant_id", type=int)
     share_commands.add_parser("list", help="grants with their reads")

@@ -68,6 +68,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
             f"recall {r['recall']:.4f} ({r['records']} records)"
         )
     _show_credit_profile(settings)
+    _show_open_data(settings)
     reports = sorted((settings.reports_dir).glob("quality-*.html"))
     if reports:
         out(f"Report:     {reports[-1]}")
@@ -167,3 +168,16 @@ def _show_credit_profile(settings: Settings) -> None:
         out(f"   credit profile (schema credit; `mdm credit explain {row[0]}`):")
         for line in format_explanation(explained):
             out(f"     {line}")
+
+
+def _show_open_data(settings: Settings) -> None:
+    """Publish the open resources (as DAG mdm_open does after a publish) and say where."""
+    from mdm.cli.common import run_id
+    from mdm.opendata.publish import build_open
+
+    result = build_open(settings, warehouse(settings), run_id("demo__open"))
+    if "skipped" in result:
+        return
+    rows = ", ".join(f"{p['key']} {p['rows']}" for p in result["resources"].values())
+    out(f"   open resources {result['version']}: {rows}")
+    out(f"Open data:  {result['folder']}")

@@ -134,6 +134,7 @@ def prepare_database(settings: Settings) -> str:
     Returns the description of the server (:func:`ensure_server`).
     """
     from mdm.access.roles import ensure_roles
+    from mdm.catalogue.store import load as load_catalogue
     from mdm.connections import params_from_url
     from mdm.db.migrate import apply_migrations
     from mdm.ingest.raw_tables import ensure_all_raw_tables
@@ -147,6 +148,7 @@ def prepare_database(settings: Settings) -> str:
         applied = apply_migrations(conn)
         ensure_all_raw_tables(conn)
         ensure_roles(conn)
+        load_catalogue(conn)  # the catalogue the grants' grades and the open checks read
     ensure_std_functions(settings, params_from_url(warehouse_url(settings)))
     logger.info(
         "databases created: %s; migrations applied: %s",
