@@ -207,7 +207,11 @@ lawyer as (
         'person' as holder_kind,
         p.person_id as holder_id,
         z.name_key as holder_name_key,
-        coalesce(left(institution.division_code, 4), substr(institution.uscc, 3, 4)) as prefecture,
+        -- the institution's, else the place the practising-certificate number gives (digits
+        -- 2-5: the province and prefecture of the institution, 执业机构所在地), for a lawyer
+        -- whose institution is known by a name several institutions have
+        coalesce(left(institution.division_code, 4), substr(institution.uscc, 3, 4),
+                 substring(z.licence_number from '^1(45[0-9]{2})')) as prefecture,
         z.first_practised_date as issue_date,
         z.licence_number as certificate_number,
         z.status <> 'deregistered' as in_force,
