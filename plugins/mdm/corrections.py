@@ -393,17 +393,36 @@ def report_problem(
         return str(found[0]), False
     day = business_date(conn)
     rid = _new_request_id(conn, day)
+    department = _fixing_department(conn, dataset, record_key) or spec.department
     conn.execute(
         "insert into correction.request (request_id, dataset, record_key, column_name, "
         "delivered_value, problem, request_type, evidence, suggested_value, department, origin, "
         "state, raised_on) values (%s, %s, %s, %s, %s, %s, 'USER_REPORT', %s, %s, %s, %s, %s, %s)",
         (
             rid, dataset, record_key, column, value, problem, f"reported by {origin}", suggested,
-            spec.department, origin, OPEN, day,
+            department, origin, OPEN, day,
         ),
     )  # fmt: skip
     _event(conn, rid, None, OPEN, f"reported by a {origin}: {problem}")
     return rid, True
+
+
+def _fixing_department(conn: psycopg.Connection, dataset: str, record_key: str) -> str | None:
+    """The department that fixes a record other than the dataset's owner: a library
+    certificate's (``dzzz_zzxx``) is its issuing department, the one of the business record it
+    was matched to (as the platform's own certificate requests, ADR 0018); None otherwise."""
+    from mdm.registry import dataset as spec_of
+
+    if dataset != "dzzz_zzxx":
+        return None
+    found = conn.execute("select to_regclass('intermediate.int_certificate_matches')").fetchone()
+    if not found or found[0] is None:
+        return None
+    row = conn.execute(
+        "select business_dataset from intermediate.int_certificate_matches where record_key = %s",
+        (record_key,),
+    ).fetchone()
+    return spec_of(row[0]).department if row and row[0] else None
 
 
 def list_requests(
