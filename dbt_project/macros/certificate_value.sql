@@ -54,11 +54,39 @@
 {% macro certificate_reference(kind, values, arrays=[]) -%}
     to_jsonb(array_remove(array[
         {%- for value in values -%}
-        {%- if value.startswith('=') %}({{ value[1:] }})::text{% else %}{{ certificate_value(kind, value) }}{% endif %}
+        {%- set keyed = '(' ~ value[1:] ~ ')::text' if value.startswith('=') else certificate_value(kind, value) -%}
+        {%- if kind in ('id', 'code') %}{{ certificate_reference_usable(kind, keyed) }}{% else %}{{ keyed }}{% endif %}
         {{- ", " if not loop.last }}
         {%- endfor -%}
     ]::text[]
     {%- for names in arrays %}
         || array(select {{ certificate_value(kind, 'former.value') }} from unnest({{ names }}) as former (value))
     {%- endfor %}, null))
+{%- endmacro %}
+
+{#- A business record's or golden record's identifier as a reference. One with a wrong check
+    character (an 18-character ID number or credit code, a 9-character organization code) is
+    read as the number its other characters give, with the right check character: the
+    record's slip is its own (raised against the record: problems_id_number,
+    problems_credit_code), and a certificate printing the right number agrees with what the
+    record means. Passports, registration numbers and other forms stay as they are. -#}
+{% macro certificate_reference_usable(kind, key) -%}
+    {%- if kind == 'id' -%}
+    case when {{ certificate_key_malformed('id', key) }} and ({{ key }}) ~ '^[0-9]{17}'
+         then left({{ key }}, 17) || {{ function('id_check_char') }}(left({{ key }}, 17))
+         else {{ key }} end
+    {%- else -%}
+    case when not {{ certificate_key_malformed('code', key) }} then {{ key }}
+         when length({{ key }}) = 18 then left({{ key }}, 17) || {{ function('uscc_check_char') }}(left({{ key }}, 17))
+         else left({{ key }}, 8) || {{ function('org_code_check_char') }}(left({{ key }}, 8)) end
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A business record's ID number as a reference, unless the resolution gave that number to
+    another person than the one the record resolved to (a relative's number typed into the
+    record: the record's error, ID_OTHER_PERSON against the record, not the certificate's). -#}
+{% macro own_id_number(column, person) -%}
+=case when not exists (select 1 from {{ ref('natural_person') }} as other
+                   where other.id_number = {{ column }} and other.person_id <> {{ person }}.person_id)
+     then {{ column }} end
 {%- endmacro %}

@@ -59,13 +59,19 @@ REQUEST_TYPES = (
 
 
 def delivered_column(dataset: str, column: str) -> str:
-    """The column as the standard spells it in ``dataset`` (raw tables hold it lower-case);
-    raises ValueError for a column the dataset does not have."""
+    """The column as the standard spells it in ``dataset`` (raw tables hold it lower-case),
+    or ``<column>.<key>`` for a key of a JSON-object column (a certificate's surface field,
+    ``zmxx.mc``); raises ValueError for a column the dataset does not have."""
     from mdm.registry import dataset as spec_of
 
-    for name in spec_of(dataset).column_names:
-        if name.lower() == column.lower():
-            return name
+    base, dot, key = column.partition(".")
+    for spec in spec_of(dataset).columns:
+        if spec.name.lower() != base.lower():
+            continue
+        if not dot:
+            return spec.name
+        if key and spec.format == "json_object":
+            return f"{spec.name}.{key}"
     raise ValueError(
         f"dataset {dataset} has no column {column!r}; its columns: "
         f"{', '.join(spec_of(dataset).column_names)}"
@@ -214,14 +220,31 @@ def _current_values(
     for record_key, column in wanted:
         by_column.setdefault(column.lower(), []).append(record_key.split("#", 1)[0])
     for column, keys in by_column.items():
+        base, _, json_key = column.partition(".")  # zmxx.mc: key mc of the JSON column zmxx
         query = sql.SQL(
             "select distinct on (k) k, {column}, _delivery_id, _operation from ("
             "select {key} as k, * from {table}) r where k = any(%s) "
             "order by k, _delivery_id desc, length(_file) desc, _file desc, _line desc"
-        ).format(column=sql.Identifier(column), key=key, table=sql.Identifier("raw", dataset))
+        ).format(column=sql.Identifier(base), key=key, table=sql.Identifier("raw", dataset))
         for k, value, delivery, operation in conn.execute(query, (keys,)):
+            if json_key:
+                value = json_value(value, json_key)
             out[(k, column)] = None if operation == "D" else (value or "", delivery)
     return out
+
+
+def json_value(text: str | None, key: str) -> str:
+    """The value of ``key`` in a delivered JSON object as the problem models read it
+    (PostgreSQL's ``->>``): text as is, another value as JSON, '' when absent or not an
+    object."""
+    try:
+        document = json.loads(text or "")
+    except ValueError:
+        return ""
+    value = document.get(key) if isinstance(document, dict) else None
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def follow_up(conn: psycopg.Connection) -> dict[str, int]:
@@ -370,17 +393,36 @@ def report_problem(
         return str(found[0]), False
     day = business_date(conn)
     rid = _new_request_id(conn, day)
+    department = _fixing_department(conn, dataset, record_key) or spec.department
     conn.execute(
         "insert into correction.request (request_id, dataset, record_key, column_name, "
         "delivered_value, problem, request_type, evidence, suggested_value, department, origin, "
         "state, raised_on) values (%s, %s, %s, %s, %s, %s, 'USER_REPORT', %s, %s, %s, %s, %s, %s)",
         (
             rid, dataset, record_key, column, value, problem, f"reported by {origin}", suggested,
-            spec.department, origin, OPEN, day,
+            department, origin, OPEN, day,
         ),
     )  # fmt: skip
     _event(conn, rid, None, OPEN, f"reported by a {origin}: {problem}")
     return rid, True
+
+
+def _fixing_department(conn: psycopg.Connection, dataset: str, record_key: str) -> str | None:
+    """The department that fixes a record other than the dataset's owner: a library
+    certificate's (``dzzz_zzxx``) is its issuing department, the one of the business record it
+    was matched to (as the platform's own certificate requests, ADR 0018); None otherwise."""
+    from mdm.registry import dataset as spec_of
+
+    if dataset != "dzzz_zzxx":
+        return None
+    found = conn.execute("select to_regclass('intermediate.int_certificate_matches')").fetchone()
+    if not found or found[0] is None:
+        return None
+    row = conn.execute(
+        "select business_dataset from intermediate.int_certificate_matches where record_key = %s",
+        (record_key,),
+    ).fetchone()
+    return spec_of(row[0]).department if row and row[0] else None
 
 
 def list_requests(

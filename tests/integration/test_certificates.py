@@ -47,6 +47,9 @@ def found(world, warehouse_url):
 def test_the_rate_per_type_and_prefecture_is_the_truths(found):
     rates_found = found["rates"]
     assert rates_found["cells"] > 40, rates_found
+    # every expected certificate has the truth's prefecture and structured or not: so every
+    # cell is the truth's (not within a tolerance)
+    assert found["outcomes"]["classes"] == {}, found["outcomes"]
     assert rates_found["equal"] == rates_found["cells"], rates_found["differences"]
     # the planted gaps put some types below 80% and leave others above
     by_type = rates_found["by_type"]

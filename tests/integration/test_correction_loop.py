@@ -26,6 +26,7 @@ from ingest_support import build_world, resolve_day
 from mdm import build, corrections
 from mdm.connections import params_from_url
 from mdm.orchestration import run_dag
+from mdm.registry import dataset
 
 pytestmark = pytest.mark.integration
 logger = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ def loop(settings, warehouse_url, airflow_metadata, tmp_path_factory):
         "raised": raised,
         "files": files,
         "defects": _read_csv(folder / "truth" / "value_defects.csv"),
+        "certificates": _read_csv(folder / "truth" / "certificates.csv"),
         "answers": _read_csv(folder / "truth-5" / "correction_answers.csv"),
         "final": _requests(warehouse_url),
         "folder": folder,
@@ -76,7 +78,13 @@ def _key(dataset: str, record_key: str, column: str) -> tuple[str, str, str]:
 
 
 def test_requests_find_the_planted_value_defects(loop):
-    requests = {_key(r["dataset"], r["record_key"], r["column_name"]): r for r in loop["raised"]}
+    """Requests about the departments' records against the planted value defects; the
+    certificate library's requests are judged against the library's own truth below."""
+    requests = {
+        _key(r["dataset"], r["record_key"], r["column_name"]): r
+        for r in loop["raised"]
+        if r["dataset"] != "dzzz_zzxx"
+    }
     defects = {_key(d["dataset"], d["record_key"], d["column"]): d for d in loop["defects"]}
     found = Counter(d["kind"] for k, d in defects.items() if k in requests)
     planted = Counter(d["kind"] for d in defects.values())
@@ -93,6 +101,43 @@ def test_requests_find_the_planted_value_defects(loop):
     assert len(defects) > 50 and len(requests) > 50
     assert sum(found.values()) >= 0.95 * len(defects), (found, planted)
     assert real >= 0.95 * len(requests), (real, len(requests))
+
+
+def _planted_certificate_gaps(truth: list[dict[str, str]]) -> dict[tuple[str, str, str], str]:
+    """(dzzz_zzxx, zzbs, field) -> the first copy's zzbs, for every library certificate
+    planted with an empty or disagreeing surface field or the layout file only (both copies
+    of one aggregated twice: the platform raises it on whichever it takes as the first)."""
+    return {
+        ("dzzz_zzxx", c["zzbs"], c["field"]): c["duplicate_of"] or c["zzbs"]
+        for c in truth
+        if c["zzbs"] and c["field"]
+    }
+
+
+def test_certificate_requests_are_the_planted_gaps_sent_to_the_issuing_department(loop):
+    """A certificate planted with a field defect is one request, to the department whose
+    business record issued it, about that field; a clean certificate is none."""
+    truth = loop["certificates"]
+    planted = _planted_certificate_gaps(truth)
+    raised = [r for r in loop["raised"] if r["dataset"] == "dzzz_zzxx"]
+    requests = Counter(_key(r["dataset"], r["record_key"], r["column_name"]) for r in raised)
+    real = sum(n for k, n in requests.items() if k in planted)
+    found = {first for k, first in planted.items() if k in requests}
+    logger.info(
+        "certificates: %d requests, %d of them planted; %d of %d planted gaps found",
+        len(raised), real, len(found), len(set(planted.values())),
+    )  # fmt: skip
+    for r in raised:
+        if _key(r["dataset"], r["record_key"], r["column_name"]) not in planted:
+            logger.info("certificate request not planted: %s", r)
+    assert len(planted) > 20 and max(requests.values()) == 1
+    assert real == len(raised), "a certificate request without a planted gap"
+    assert found == set(planted.values()), "a planted gap without its request"
+    issuing = {c["zzbs"]: dataset(c["business_dataset"]).department for c in truth if c["zzbs"]}
+    assert all(r["department"] == issuing[r["record_key"]] for r in raised)
+    assert {r["request_type"] for r in raised} == {"MISSING_REQUIRED", "SOURCE_CONFLICT"}
+    clean = {c["zzbs"] for c in truth if c["zzbs"] and c["gap"] in ("", "orphan")}
+    assert clean and not clean & {r["record_key"] for r in raised}
 
 
 def test_one_request_per_problem_sent_as_the_standards_file_drop(loop, warehouse_url):

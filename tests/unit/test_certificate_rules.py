@@ -101,6 +101,27 @@ def test_rates_equal_only_when_every_cell_is_the_truths():
     assert result["by_type"]["JHZ"] == {"rate": 0.5, "true_rate": 0.5}
 
 
+def test_outcome_differences_name_their_class():
+    outcomes = {
+        ("JHZ", "M1#NAN"): ("450100", True, None),  # as the truth
+        ("JHZ", "M1#NV"): ("450100", True, None),  # structured despite layout_only
+        ("JHZ", "M2#NAN"): ("450300", False, "never_aggregated"),  # another prefecture
+        ("JHZ", "M2#NV"): ("450200", False, "nfxm disagrees"),  # not structured, clean
+        ("JHZ", "M9#NV"): ("450200", True, None),  # no such certificate in the truth
+        # YYZZ Y1 missing: expected by the truth only
+    }
+    found = certificate_accuracy(TRUTH, {}, true_rates(TRUTH), outcomes)["outcomes"]
+    assert found["classes"] == {
+        "structured_despite_layout_only": 1,
+        "prefecture": 1,
+        "not_structured: nfxm disagrees": 1,
+        "expected_by_platform_only": 1,
+        "expected_by_truth_only": 1,
+    }
+    assert len(found["examples"]) == 5
+    assert certificate_accuracy(TRUTH, {}, true_rates(TRUTH))["outcomes"] == {}
+
+
 def test_the_rate_table_says_which_types_miss_the_target():
     rows = [
         {"certificate_type": "JHZ", "prefecture_code": "450000", "expected": 10, "in_library": 9,

@@ -22,16 +22,43 @@ pytestmark = pytest.mark.unit
         ("mzt_hydj", "NV_ZJHM", "NV_ZJHM"),
         ("wjw_csyxzm", "mqsfzjhm", "mqsfzjhm"),  # JSONL: lower-case keys
         ("swj_dwnsr", "fddbrsfzjhm", "FDDBRSFZJHM"),  # front-end: as the standard writes it
+        ("dzzz_zzxx", "zmxx.mc", "zmxx.mc"),  # a certificate's surface field: a key of zmxx
+        ("dzzz_zzxx", "ZZZT", "zzzt"),
     ],
 )
 def test_delivered_column_is_the_standards_spelling(dataset, column, expected):
     assert corrections.delivered_column(dataset, column) == expected
 
 
-@pytest.mark.parametrize(("dataset", "column"), [("gat_czrk", "NOPE"), ("gat_czrk", "")])
-def test_a_column_the_dataset_lacks_is_refused_with_its_columns(dataset, column):
-    with pytest.raises(ValueError, match="GMSFHM"):
+@pytest.mark.parametrize(
+    ("dataset", "column", "listed"),
+    [
+        ("gat_czrk", "NOPE", "GMSFHM"),
+        ("gat_czrk", "", "GMSFHM"),
+        ("gat_czrk", "GMSFHM.x", "GMSFHM"),  # a key of a column that holds no JSON object
+        ("dzzz_zzxx", "zmxx.", "zmxx"),
+    ],
+)
+def test_a_column_the_dataset_lacks_is_refused_with_its_columns(dataset, column, listed):
+    with pytest.raises(ValueError, match=listed):
         corrections.delivered_column(dataset, column)
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "expected"),
+    [
+        ('{"mc": "某公司", "zczb": 12.5}', "mc", "某公司"),
+        ('{"mc": "某公司", "zczb": 12.5}', "zczb", "12.5"),  # as PostgreSQL's ->> gives it
+        ('{"mc": ""}', "mc", ""),
+        ('{"mc": null}', "mc", ""),
+        ("{}", "mc", ""),
+        (None, "mc", ""),
+        ("not json", "mc", ""),
+        ('["mc"]', "mc", ""),
+    ],
+)
+def test_a_surface_field_is_read_from_its_json_column(text, key, expected):
+    assert corrections.json_value(text, key) == expected
 
 
 def test_outbox_drop_is_the_standards_file_with_its_manifest_written_last(tmp_path):

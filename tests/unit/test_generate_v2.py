@@ -182,10 +182,14 @@ def test_certificate_lines_show_their_truth(plain):
         zmxx = line.get("zmxx") or {}
         if r["gap"] == "layout_only":
             assert zmxx == {} and line["bswj"]["format"] in ("OFD", "PDF")
+            assert r["field"] == "zmxx"
         elif r["gap"] == "empty_field":
-            assert sum(zmxx.get(f) == "" for f in fields) == 1
+            assert [f"zmxx.{f}" for f in fields if zmxx.get(f) == ""] == [r["field"]], r
         else:
             assert all(zmxx.get(f) for f in fields), r
+            # the truth names the disagreeing field (the correction request's column)
+            assert (r["gap"] == "disagreeing_field") == r["field"].startswith("zmxx."), r
+            assert (r["gap"] == "") == (r["field"] == ""), r
         if r["duplicate_of"]:
             first = lines[r["duplicate_of"]]
             assert first | {"zzbs": r["zzbs"]} == line
@@ -206,6 +210,7 @@ def test_disagreeing_surface_fields_disagree_with_the_business_record():
         zmxx = library[(zzlxdm, holder_record)][0]["zmxx"]
         differs = [k for k, v in by_holder[holder_record].zmxx.items() if zmxx.get(k) != v]
         assert len(differs) == (1 if gap in ("empty_field", "disagreeing_field") else 0), row
+        assert [f"zmxx.{k}" for k in differs] == ([row[12]] if differs else []), row
         seen[gap] += 1
     assert seen["disagreeing_field"] and seen[""]
 
@@ -369,7 +374,7 @@ def _outbox(folder: Path, requests: dict[str, list[dict[str, str]]]) -> Path:
             writer.writerows(rows)
         (delivery / "_manifest.json").write_text("{}")
     incomplete = folder / "gat_czrk" / "20261101-02"  # no manifest yet: not read
-    incomplete.mkdir()
+    incomplete.mkdir(parents=True)
     (incomplete / "corrections.csv").write_text(",".join(columns) + "\nX1,gat_czrk,R,XM,,,,,\n")
     return folder
 
@@ -441,6 +446,54 @@ def test_correction_answers_come_from_the_outbox(tmp_path):
         if (d.dataset, d.delivery_id) in plain_files:
             assert plain_files[(d.dataset, d.delivery_id)] == d.files
     assert not any(d.dataset == "jcfk" for d in plain.deliveries)
+
+
+def test_certificate_requests_are_answered_with_the_corrected_surface(tmp_path):
+    """A request about a certificate's surface field (``zmxx.<key>``) or status (``zzzt``):
+    the corrected value arrives as a ``czbs = U`` line of the library with that key replaced
+    and the rest of the surface as it was."""
+    config = {"persons": 800, "orgs": 80, "seed": 16}
+    first = generate(GenerateConfig(**config, days=1))
+    licences = sorted(
+        (r[0] for r in first.truth.certificates if r[1] == "YYZZ" and r[0] and r[8] == ""),
+    )[:60]
+    columns = [("zmxx.mc", "更正的名称"), ("zzzt", "1"), ("zmxx.zs", "更正的住所")]
+    outbox = _outbox(
+        tmp_path / "outbox",
+        {
+            "dzzz_zzxx": [
+                {"JCBH": f"JC{n:06d}", "SJJ": "dzzz_zzxx", "JLBS": zzbs, "ZDM": column,
+                 "YZ": "?", "WTLX": "SOURCE_CONFLICT", "JYZ": value, "ZJ": "", "TCRQ": "2026-11-01"}
+                for n, zzbs in enumerate(licences)
+                for column, value in [columns[n % 3]]
+            ]
+        },
+    )  # fmt: skip
+    summary = generate(GenerateConfig(**config, days=4, outbox=outbox))
+    library = [
+        (d.delivery_id, json.loads(line))
+        for d in sorted(summary.deliveries, key=lambda d: d.delivery_id)
+        if d.dataset == "dzzz_zzxx"
+        for data in d.files.values()
+        for line in data.decode().splitlines()
+    ]
+    by_id = {(d.dataset, d.delivery_id): d for d in summary.deliveries}
+    corrected = [t for t in summary.truth.answers if t[-1]]
+    assert corrected and {t[2] for t in corrected} == {"dzzz_zzxx"}
+    for _, _, _, zzbs, column, _, _, delivered_in in corrected:
+        d = by_id[("dzzz_zzxx", delivered_in)]
+        lines = [
+            json.loads(text) for data in d.files.values() for text in data.decode().split("\n")[:-1]
+        ]
+        (line,) = [r for r in lines if r["zzbs"] == zzbs]
+        old = [r for delivery, r in library if r["zzbs"] == zzbs and delivery < delivered_in][-1]
+        assert line["czbs"] == "U" and line["gxsj"] >= old["gxsj"]
+        value = dict(columns)[column]
+        if column == "zzzt":
+            assert line["zzzt"] == value and line["zmxx"] == old["zmxx"]
+        else:
+            key = column.split(".")[1]
+            assert line["zmxx"] == old["zmxx"] | {key: value} and "zmxx." + key not in line
 
 
 def test_the_v2_value_defects_follow_the_noise_rates():

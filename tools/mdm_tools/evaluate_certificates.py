@@ -50,14 +50,52 @@ def true_rates(truth: list[dict[str, str]]) -> dict[tuple[str, str], tuple[int, 
     return {cell: (expected[cell], structured[cell]) for cell in expected}
 
 
+Outcome = tuple[str | None, bool, str | None]  # prefecture, structured, reason
+
+
+def outcome_differences(
+    truth: list[dict[str, str]], outcomes: dict[tuple[str, str], Outcome]
+) -> dict[str, Any]:
+    """Per expected certificate (type, holder's record key), where the platform's outcome
+    differs from the truth's, by class: expected by one side only, another prefecture,
+    structured against a planted gap, not structured without one (by the platform's reason).
+    A cell of the rate differs from the truth only through these."""
+    classes: Counter[str] = Counter()
+    examples: list[list[Any]] = []
+    truths = {
+        (r["zzlxdm"], r["holder_record"]): r
+        for r in truth
+        if r["business_key"] and not r["duplicate_of"]
+    }
+    for key in sorted(truths.keys() | outcomes.keys()):
+        row, found = truths.get(key), outcomes.get(key)
+        if row is None or found is None:
+            kind = "expected_by_platform_only" if row is None else "expected_by_truth_only"
+        elif found[0] != row["city"]:
+            kind = "prefecture"
+        elif found[1] and row["gap"]:
+            kind = f"structured_despite_{row['gap']}"
+        elif not found[1] and not row["gap"]:
+            kind = f"not_structured: {(found[2] or '').split(' (')[0]}"
+        else:
+            continue
+        classes[kind] += 1
+        if len(examples) < 30:
+            examples.append([*key, row and row["city"], row and row["gap"], found])
+    return {"classes": dict(classes), "examples": examples}
+
+
 def certificate_accuracy(
     truth: list[dict[str, str]],
     matched: dict[str, tuple[str | None, str | None]],
     rates: dict[tuple[str, str], tuple[int, int]],
+    outcomes: dict[tuple[str, str], Outcome] | None = None,
 ) -> dict[str, Any]:
     """Matching and rates against the truth. ``matched``: zzbs -> (the holder's business
     record key the platform matched it to or None, the certificate it duplicates or None);
-    ``rates``: (type, prefecture) -> (expected, structured) as the platform counts them."""
+    ``rates``: (type, prefecture) -> (expected, structured) as the platform counts them;
+    ``outcomes``: per expected certificate its prefecture, structured and reason (the
+    differences from the truth, by class)."""
     groups: dict[str, Counter[str]] = {group: Counter() for group in GROUPS}
     orphans: Counter[str] = Counter()
     for row in truth:
@@ -94,6 +132,7 @@ def certificate_accuracy(
     ) + sorted((cell, found, None) for cell, found in rates.items() if cell not in expected_rates)
     return {
         **matching,
+        "outcomes": outcome_differences(truth, outcomes or {}) if outcomes is not None else {},
         "orphans": dict(orphans),
         "duplicates": {
             "true": len(true_pairs),
@@ -119,13 +158,18 @@ def certificate_accuracy(
 
 def predicted_certificates(
     conn: psycopg.Connection,
-) -> tuple[dict[str, tuple[str | None, str | None]], dict[tuple[str, str], tuple[int, int]]]:
+) -> tuple[
+    dict[str, tuple[str | None, str | None]],
+    dict[tuple[str, str], tuple[int, int]],
+    dict[tuple[str, str], Outcome] | None,
+]:
     """What the platform says: per published certificate its business record and the one it
-    duplicates (``mdm.certificate``), and per (type, prefecture) expected and structured
-    (``quality.quality_certificate_rate`` of the latest quarter, else the build's outcome).
-    Empty before the first publish of certificates."""
+    duplicates (``mdm.certificate``), per (type, prefecture) expected and structured
+    (``quality.quality_certificate_rate`` of the latest quarter, else the build's outcome),
+    and per expected certificate its outcome (``int_certificate_outcome``). Empty before the
+    first publish of certificates."""
     if conn.execute("select to_regclass('mdm.certificate')").fetchone() == (None,):
-        return {}, {}
+        return {}, {}, None
     matched = {
         key: (record, duplicate)
         for key, record, duplicate in conn.execute(
@@ -142,4 +186,16 @@ def predicted_certificates(
                         unnest(array[coalesce(prefecture_code, 'unknown'), '450000']) as place
                    group by 1, 2"""
     rates = {(t, p): (int(e), int(s)) for t, p, e, s in conn.execute(query)}
-    return matched, rates
+    if conn.execute("select to_regclass('intermediate.int_certificate_outcome')").fetchone() == (
+        None,
+    ):
+        return matched, rates, None
+    outcomes = {
+        (certificate_type, holder): (prefecture, bool(structured), reason)
+        for certificate_type, holder, prefecture, structured, reason in conn.execute(
+            """select certificate_type, holder_record_key, coalesce(prefecture_code, 'unknown'),
+                      is_structured, reason
+               from intermediate.int_certificate_outcome"""
+        )
+    }
+    return matched, rates, outcomes

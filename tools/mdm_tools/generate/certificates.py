@@ -48,7 +48,7 @@ GAPS = ("never_aggregated", "layout_only", "empty_field", "disagreeing_field")
 ORPHAN = "orphan"
 CERTIFICATE_COLUMNS = (
     "zzbs", "zzlxdm", "business_dataset", "business_key", "holder_record", "holder_type",
-    "holder_id", "city", "gap", "ywlsh_missing", "duplicate_of", "day",
+    "holder_id", "city", "gap", "ywlsh_missing", "duplicate_of", "day", "field",
 )  # fmt: skip
 E_CERTIFICATE_SYSTEM = dt.date(2019, 1, 1)  # certificates issued before it were migrated
 NO_YWLSH_MIGRATED, NO_YWLSH_NEW = 0.7, 0.03
@@ -263,16 +263,21 @@ def _disagree(rng: random.Random, value: str) -> str:
 
 def _line(
     world: World, issue: Issue, zzbs: str, gap: str, ywlsh: str | None, rng: random.Random, day: int
-) -> Row:
+) -> tuple[Row, str]:
+    """The library's line of a certificate with its gap, and the surface field the gap is in
+    (``zmxx.<key>`` for an empty or disagreeing field, ``zmxx`` for the layout file only)."""
     zmxx: dict[str, str] | None = dict(issue.zmxx)
     fields = CERT_TYPES[issue.zzlxdm][1]
+    where = ""
     if gap == "layout_only":
         zmxx = {} if rng.random() < 0.5 else None
+        where = "zmxx"
     elif gap == "empty_field" and zmxx is not None:
-        zmxx[rng.choice(fields)] = ""
+        name = rng.choice(fields)
+        zmxx[name], where = "", f"zmxx.{name}"
     elif gap == "disagreeing_field" and zmxx is not None:
         name = rng.choice(fields)
-        zmxx[name] = _disagree(rng, zmxx[name])
+        zmxx[name], where = _disagree(rng, zmxx[name]), f"zmxx.{name}"
     code_type, code = _holder_code(issue.holder)
     layout = {
         "format": "OFD" if rng.random() < 0.8 else "PDF",
@@ -299,7 +304,7 @@ def _line(
         "bswj": layout if gap == "layout_only" or rng.random() < 0.9 else None,
         "gxsj": gxsj.strftime("%Y-%m-%d %H:%M:%S"),
         "czbs": "I",
-    }
+    }, where
 
 
 def certificate_rows(
@@ -327,16 +332,17 @@ def certificate_rows(
         common = (issue.zzlxdm, dataset, issue.business_key, issue.holder_record, holder_type,
                   holder_id, issue.city, gap, "1" if no_ywlsh else "0")  # fmt: skip
         if gap == "never_aggregated":
-            truth.certificates.append(("", *common, "", str(day)))
+            truth.certificates.append(("", *common, "", str(day), ""))
             continue
         zzbs = _zzbs(world.seed, issue, "1")
         ywlsh = None if no_ywlsh else issue.business_key
-        lines = [_line(world, issue, zzbs, gap, ywlsh, rng, day)]
-        truth.certificates.append((zzbs, *common, "", str(day)))
+        line, where = _line(world, issue, zzbs, gap, ywlsh, rng, day)
+        lines = [line]
+        truth.certificates.append((zzbs, *common, "", str(day), where))
         if twice:
             second = _zzbs(world.seed, issue, "2")
             lines.append(lines[0] | {"zzbs": second})
-            truth.certificates.append((second, *common, zzbs, str(day)))
+            truth.certificates.append((second, *common, zzbs, str(day), where))
         library.delivered[(issue.zzlxdm, issue.holder_record)] = lines
         library.surface[(issue.zzlxdm, issue.holder_record)] = issue.zmxx
         rows += lines
@@ -362,14 +368,14 @@ def _orphans(r: Renderer, issued: list[Issue], day: int) -> list[Row]:
                 zzbh=issue.zzbh + "-0",
             )
             zzbs = _zzbs(world.seed, older, "orphan")
-            row = _line(world, older, zzbs, "", None, rng, day)
+            row, _ = _line(world, older, zzbs, "", None, rng, day)
             rows.append(row)
             holder = older.holder
             r.truth.certificates.append(
                 (zzbs, zzlxdm, CERT_TYPES[zzlxdm][0], "", "",
                  "person" if isinstance(holder, Person) else "organisation",
                  holder.pid if isinstance(holder, Person) else holder.oid,
-                 older.city, ORPHAN, "1", "", str(day))
+                 older.city, ORPHAN, "1", "", str(day), "")
             )  # fmt: skip
     return rows
 

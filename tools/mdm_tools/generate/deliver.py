@@ -400,7 +400,14 @@ def _corrected_delivery(
         time_column = "gxsj" if "gxsj" in row else "GXSJ"
         old = str(row.get(time_column) or "")
         fmt = "%Y%m%d%H%M%S" if old.isdigit() else "%Y-%m-%d %H:%M:%S"
-        row = row | {r.column: r.suggested for r in requests} | {time_column: stamp.strftime(fmt)}
+        row = row | {time_column: stamp.strftime(fmt)}
+        for r in requests:
+            # a key of a JSON column (a certificate's surface field, zmxx.mc) or a column
+            base, _, key = r.column.partition(".")
+            if key and isinstance(row.get(base), dict):
+                row[base] = row[base] | {key: r.suggested}
+            else:
+                row[r.column] = r.suggested
         if as_delta and ("CZBS" in row or "czbs" in row or "CZBS" in spec.column_names):
             row["czbs" if "czbs" in row else "CZBS"] = "U"
         return row

@@ -81,9 +81,9 @@ marriage as (
         true as in_force,
         jsonb_build_object(
             'nfxm', {{ certificate_reference(n, ['=m.nan_name_key', 'husband.name'], ['husband.former_names']) }},
-            'nfzjhm', {{ certificate_reference('id', ['=m.nan_id_number', '=husband.id_number']) }},
+            'nfzjhm', {{ certificate_reference('id', [own_id_number('m.nan_id_number', 'husband'), '=husband.id_number']) }},
             'nvxm', {{ certificate_reference(n, ['=m.nv_name_key', 'wife.name'], ['wife.former_names']) }},
-            'nvzjhm', {{ certificate_reference('id', ['=m.nv_id_number', '=wife.id_number']) }},
+            'nvzjhm', {{ certificate_reference('id', [own_id_number('m.nv_id_number', 'wife'), '=wife.id_number']) }},
             'djrq', {{ certificate_reference('date', ['=m.registration_date']) }},
             'djjg', {{ certificate_reference(n, ['m.registering_office']) }}
         ) as reference
@@ -115,9 +115,9 @@ birth as (
             'cssj', {{ certificate_reference('date', ['=b.xse_birth_date', '=child.birth_date']) }},
             'csdd', {{ certificate_reference('division', ['=b.birth_division_code']) }},
             'mqxm', {{ certificate_reference(n, ['=b.mq_name_key', 'mother.name'], ['mother.former_names']) }},
-            'mqzjhm', {{ certificate_reference('id', ['=b.mq_id_number', '=mother.id_number']) }},
+            'mqzjhm', {{ certificate_reference('id', [own_id_number('b.mq_id_number', 'mother'), '=mother.id_number']) }},
             'fqxm', {{ certificate_reference(n, ['=b.fq_name_key', 'father.name'], ['father.former_names']) }},
-            'fqzjhm', {{ certificate_reference('id', ['=b.fq_id_number', '=father.id_number']) }}
+            'fqzjhm', {{ certificate_reference('id', [own_id_number('b.fq_id_number', 'father'), '=father.id_number']) }}
         ) as reference
     from {{ ref('stg_wjw_csyxzm__birth_certificates') }} as b
     left join person_of as child on child.dataset = 'wjw_csyxzm' and child.record_key = b.record_key || '#XSE'
@@ -207,13 +207,17 @@ lawyer as (
         'person' as holder_kind,
         p.person_id as holder_id,
         z.name_key as holder_name_key,
-        coalesce(left(institution.division_code, 4), substr(institution.uscc, 3, 4)) as prefecture,
+        -- the institution's, else the place the practising-certificate number gives (digits
+        -- 2-5: the province and prefecture of the institution, 执业机构所在地), for a lawyer
+        -- whose institution is known by a name several institutions have
+        coalesce(left(institution.division_code, 4), substr(institution.uscc, 3, 4),
+                 substring(z.licence_number from '^1(45[0-9]{2})')) as prefecture,
         z.first_practised_date as issue_date,
         z.licence_number as certificate_number,
         z.status <> 'deregistered' as in_force,
         jsonb_build_object(
             'xm', {{ certificate_reference(n, ['=z.name_key', 'p.name'], ['p.former_names']) }},
-            'zjhm', {{ certificate_reference('id', ['=z.id_number', '=p.id_number']) }},
+            'zjhm', {{ certificate_reference('id', [own_id_number('z.id_number', 'p'), '=p.id_number']) }},
             'zyzh', {{ certificate_reference('licence', ['=z.licence_number']) }},
             'zyjg', {{ certificate_reference(n, ['=z.institution_name_key', 'institution.name']) }}
         ) as reference

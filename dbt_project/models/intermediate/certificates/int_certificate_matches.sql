@@ -1,10 +1,11 @@
 -- Each library certificate (dzzz_zzxx) with the expected certificate it is
 -- (int_certificate_expected), and how it was matched, in order:
 --   ywlsh          the business record it names (ywlsh) of its type's dataset; of a
---                  registration with two certificates, the one whose holder it is;
+--                  registration with two certificates, the one whose holder it is (or the
+--                  one whose holder is not known to be another: no code to compare);
 --   holder_date    without (a usable) ywlsh: same type, the same holder (the entity its
---                  holder code links to, record_link; or its code; or, without a code, its
---                  name) and the same issue date;
+--                  holder code links to, record_link; or its code; or, where either side
+--                  has no code, its name) and the same issue date;
 --   holder_number  the same, with the same certificate number instead of the date.
 -- Exactly one candidate decides; none or several leave the certificate an orphan (kept,
 -- counted, never forced onto a record). A second certificate of one expected certificate
@@ -54,15 +55,19 @@ candidate as (
 ),
 
 -- how well a library certificate's holder agrees with an expected one's: 2 the same entity
--- or code, 1 the same name (no code), 0 another
+-- or code, 1 the same name where one side has no code (a newborn; a business record whose
+-- holder resolved to a person without a number of its own: a relative's number typed into
+-- it), 0 unknown (one side has no code, the names differ), -1 another (both coded)
 holder_agreement as (
     select
         library.record_key,
         expected.holder_record_key,
         case
             when library.linked_id = expected.holder_id or library.holder_code = expected.holder_code then 2
-            when library.holder_code is null and library.holder_name_key = expected.holder_name_key then 1
-            else 0
+            when (library.holder_code is null or expected.holder_code is null)
+                 and library.holder_name_key = expected.holder_name_key then 1
+            when library.holder_code is null or expected.holder_code is null then 0
+            else -1
         end as agreement,
         coalesce(library.issue_date = expected.issue_date, false) as same_date,
         coalesce(library.number_key = expected.number_key, false) as same_number,
