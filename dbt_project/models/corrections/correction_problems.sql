@@ -3,6 +3,7 @@
 -- problems_<kind> with these columns; another kind is one more model and one more line here.
 {%- set kinds = ['problems_id_number', 'problems_birth_date', 'problems_credit_code',
     'problems_source_conflict'] %}
+{%- do kinds.extend(['problems_credit_person', 'problems_missing_required']) %}
 {%- for kind in kinds %}
 select
     dataset::text as dataset,
