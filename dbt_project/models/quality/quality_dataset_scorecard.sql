@@ -152,6 +152,8 @@ frontend_day as (
               business.business_date),
         interval '1 day') as series (day)
     where catalogue.channel = 'frontend_db'
+      -- pulls recorded before the days were: timeliness by the pulls, as before
+      and exists (select 1 from change_day where change_day.dataset = per_quarter.dataset)
 ),
 
 freshness as (
