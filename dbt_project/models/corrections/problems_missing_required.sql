@@ -25,43 +25,43 @@
     'fy_sxbzxr': ('stg_fy_sxbzxr__debtors', ['bzxrmc', 'bzxrlx']),
     'xyd_sq': ('stg_xyd_sq__authorisations', ['tyshxydm', 'yhdm', 'sqfw', 'yxqz', 'sqzt']),
 } %}
-{%- set checks = [] %}
+with
 {%- for ds, spec in required.items() %}
-    {%- for col in spec[1] %}{% do checks.append((ds, spec[0], col)) %}{% endfor %}
+{{ ds }}_current as (
+    -- each live record's current row: the last line for its key in its current delivery
+    select distinct on (live.record_key)
+        live.record_key,
+        raw_row._operation
+        {%- for col in spec[1] %},
+        nullif(btrim(raw_row.{{ col }}), '') is null as missing_{{ col }}
+        {%- endfor %}
+    from {{ ref(spec[0]) }} as live
+    inner join {{ source('raw', ds) }} as raw_row
+        on raw_row._delivery_id = live.delivery_id
+        and {{ raw_record_key(ds, 'raw_row') }} = live.record_key
+    order by live.record_key, length(raw_row._file) desc, raw_row._file desc,
+             raw_row._line desc
+),
 {%- endfor %}
 
-with found as (
-    {%- for ds, staging, col in checks %}
+found as (
+    {%- for ds, spec in required.items() %}
+    {%- set outer_loop = loop %}
+    {%- for col in spec[1] %}
     select
         '{{ ds }}'::text as dataset,
-        live.record_key,
+        record_key,
         '{{ col }}'::text as column_name,
         ''::text as delivered_value,
         'a required value is missing: {{ col | upper }}'::text as problem,
         'MISSING_REQUIRED'::text as request_type,
         'the interface standard requires {{ col | upper }} in every record'::text as evidence,
         null::text as suggested_value
-    from {{ ref(staging) }} as live
-    where exists (
-        select 1 from {{ source('raw', ds) }} as raw_row
-        where raw_row._delivery_id = live.delivery_id
-          and {{ raw_record_key(ds, 'raw_row') }} = live.record_key
-          and coalesce(raw_row._operation, '') <> 'D'
-          and nullif(btrim(raw_row.{{ col }}), '') is null
-          -- the record's current row: the last line for the key in that delivery
-          and not exists (
-              select 1 from {{ source('raw', ds) }} as later
-              where later._delivery_id = raw_row._delivery_id
-                and {{ raw_record_key(ds, 'later') }} = live.record_key
-                and (later._file, later._line) > (raw_row._file, raw_row._line)))
-    {{ "union all" if not loop.last }}
+    from {{ ds }}_current
+    where missing_{{ col }} and coalesce(_operation, '') <> 'D'
+    {{ "union all" if not (outer_loop.last and loop.last) }}
     {%- endfor %}
-    {%- if not checks %}
-    select null::text as dataset, null::text as record_key, null::text as column_name,
-           null::text as delivered_value, null::text as problem, null::text as request_type,
-           null::text as evidence, null::text as suggested_value
-    where false
-    {%- endif %}
+    {%- endfor %}
 )
 
 select {{ problem_columns() }}
