@@ -67,6 +67,8 @@ coverage as (
     from part
     join dataset_prefectures on dataset_prefectures.dataset = part.dataset
     group by part.dataset, part.delivery_id, dataset_prefectures.prefectures
+    -- a delivery of the dataset in one file (not split) covers every prefecture
+    having count(part.prefecture) > 0
 ),
 
 header as (
