@@ -88,9 +88,12 @@ select
     delivery.channel,
     delivery.mode,
     delivery.status,
-    to_char(coalesce(delivery.extract_time, delivery.first_seen_at), 'YYYY"Q"Q') as quarter,
-    -- the day the delivery stands for (timeliness counts the days its cycle expects)
-    coalesce(delivery.extract_time, delivery.first_seen_at)::date as extract_date,
+    -- the quarter and the day (Beijing time) the delivery stands for: timeliness counts the
+    -- days its cycle expects, whatever the session's time zone
+    to_char(coalesce(delivery.extract_time, delivery.first_seen_at) at time zone 'Asia/Shanghai',
+            'YYYY"Q"Q') as quarter,
+    (coalesce(delivery.extract_time, delivery.first_seen_at) at time zone 'Asia/Shanghai')::date
+        as extract_date,
     delivery.rows_declared,
     delivery.rows_loaded,
     delivery.rows_quarantined,

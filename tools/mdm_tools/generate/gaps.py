@@ -39,7 +39,7 @@ class Gaps:
             dropped_deltas=(("gat_czrk", 5), ("gat_czrk", 6), ("scjgj_qydj", 9)),
             frozen_frontend=("swj_grnsr", days // 2),
             missing_city=("rst_cbry", 8, "450100"),
-            blanked=(("gat_czrk", 1, "HJDZ_QHNXXDZ"), ("gat_czrk", 3, "MZ")),
+            blanked=(("rst_cbry", 15, "SJHM"), ("rst_cbry", 22, "DWMC")),
         )
 
 
