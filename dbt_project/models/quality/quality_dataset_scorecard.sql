@@ -16,9 +16,11 @@
 --   corrections  = requests answered within 30 days / requests due (answered, or raised more
 --                  than 30 days before the business date); 1 with none due
 --   index = 20 * (sum of the five), stars: >= 90 five, 80 four, 70 three, 60 two, else one.
--- business date: the newest extract of a file delivery (a pull is dated by the clock)
+-- business date: the newest extract of a loaded file delivery (a pull, or a delivery
+-- rejected before its extract time was read, is dated by the clock)
 with business as (
-    select coalesce(max(extract_date) filter (where channel = 'file'), max(extract_date))
+    select coalesce(max(extract_date) filter (where channel = 'file' and loadable = 1),
+                    max(extract_date))
         as business_date
     from {{ ref('quality_delivery_metrics') }}
 ),

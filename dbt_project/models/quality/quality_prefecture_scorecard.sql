@@ -11,7 +11,8 @@
                 and load_relation(ref('int_organisation_observations')) is not none %}
 
 with business as (
-    select coalesce(max(extract_date) filter (where channel = 'file'), max(extract_date))
+    select coalesce(max(extract_date) filter (where channel = 'file' and loadable = 1),
+                    max(extract_date))
         as business_date
     from {{ ref('quality_delivery_metrics') }}
 ),
