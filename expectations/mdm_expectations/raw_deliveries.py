@@ -18,6 +18,9 @@ from mdm.registry import Dataset, allowed_codes, code_set_regex
 REQUIRED_MOSTLY_CRITICAL = 0.5
 # Below this share filled, a required column is flagged for the scorecard.
 REQUIRED_MOSTLY_WARNING = 0.98
+# Optional columns are measured for completeness (weighed less than required ones) but
+# never flagged: a blank optional value is allowed.
+OPTIONAL_MOSTLY_WARNING = 0.0
 # Coded columns: share of values that must be in the code list before it is flagged.
 CODES_MOSTLY_WARNING = 0.95
 # A full delivery smaller than this share of the last loaded full is an incomplete extract.
@@ -30,14 +33,21 @@ def suite_name(spec: Dataset, mode: str, kind: str) -> str:
     return f"raw.{spec.code}.{mode}.{kind}"
 
 
-def _required(spec: Dataset, mode: str) -> list[str]:
-    """Required columns other than those every loaded row has (checked row by row)."""
+def _measured(spec: Dataset, mode: str, required: bool) -> list[str]:
+    """Required (or optional) columns other than those every loaded row has (checked row by
+    row: the record key, GXSJ, CZBS)."""
     identity = {c.lower() for c in spec.record_key} | {"gxsj", "czbs"}
     return [
         c.name.lower()
         for c in spec.columns
-        if c.required and c.name.lower() not in identity and (mode == "delta" or not c.delta_only)
+        if c.required == required
+        and c.name.lower() not in identity
+        and (mode == "delta" or not c.delta_only)
     ]
+
+
+def _required(spec: Dataset, mode: str) -> list[str]:
+    return _measured(spec, mode, required=True)
 
 
 def _required_filled(
@@ -80,6 +90,11 @@ def build_profile_suite(spec: Dataset, mode: str) -> gx.ExpectationSuite:
     for name in _required(spec, mode):
         suite.add_expectation(
             _required_filled(name, mode, REQUIRED_MOSTLY_WARNING, FailureSeverity.WARNING)
+        )
+    # completeness over every column the standard defines (issue 21)
+    for name in _measured(spec, mode, required=False):
+        suite.add_expectation(
+            _required_filled(name, mode, OPTIONAL_MOSTLY_WARNING, FailureSeverity.WARNING)
         )
     for column in spec.columns:
         codes = allowed_codes(column)

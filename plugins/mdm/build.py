@@ -29,7 +29,9 @@ OPEN = "path:models/open"
 BEFORE_RESOLUTION = [
     "--exclude", "source:resolve+", "source:published+", "path:models/quality", CORRECTIONS, OPEN,
 ]  # fmt: skip
-QUALITY = ["--select", "path:models/quality", "dataset_catalogue"]
+QUALITY = [
+    "--select", "path:models/quality", "dataset_catalogue", "dataset_columns", "certificate_type",
+]  # fmt: skip
 # The quality models that read resolution's outcome (the certificates' rate) belong to the
 # scorecard (mdm_quality), not to the build; the correction models to DAG mdm_corrections.
 AFTER_RESOLUTION = [

@@ -267,6 +267,19 @@ def write_report(
                from correction.request where state in ('open', 'reported', 'reopened')
                group by 1, 2, 3 order by requests desc, oldest limit 20"""
         ).fetchall()
+        # the timeliness and completeness dimensions' worst: deliveries that never came,
+        # front-end tables that stopped changing, a city's part missing
+        missing = [
+            d for d in datasets
+            if d["timeliness"] < 1 or d["coverage"] < 1 or d["completeness"] < 0.9
+        ]  # fmt: skip
+        prefectures = cur.execute(
+            """select dataset, prefecture_code, records, completeness, identifier_validity,
+                      corrections, quality_index, stars
+               from quality.quality_prefecture_scorecard where quarter = %s
+               order by quality_index, records desc limit 15""",
+            (quarter,),
+        ).fetchall()
     goal = sum(1 for d in datasets if d["stars"] >= 4)
     document = f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <title>数据质量报告 Data quality report {html.escape(quarter)}</title><style>{
@@ -310,6 +323,7 @@ Generated {now.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC.</p>
                 ("rows_quarantined", "Rows quarantined"),
                 ("normativity", "Normativity"),
                 ("completeness", "Completeness"),
+                ("coverage", "Prefectures covered"),
                 ("availability", "Availability"),
                 ("expected_deliveries", "Deliveries expected"),
                 ("timeliness", "Timeliness"),
@@ -347,6 +361,36 @@ Generated {now.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC.</p>
                 ("line", "Line"),
                 ("reason_code", "Reason"),
                 ("reason", "What is wrong"),
+            ],
+        )
+    }
+<h3>Deliveries that never came, tables that stopped changing, cities missing</h3>
+{
+        _table(
+            missing,
+            [
+                ("dataset", "Dataset"),
+                ("deliveries", "Deliveries"),
+                ("expected_deliveries", "Expected (front-end: days)"),
+                ("timeliness", "Timeliness"),
+                ("coverage", "Prefectures covered"),
+                ("completeness", "Completeness"),
+            ],
+        )
+    }
+<h3>Prefectures with the lowest index (records carrying a division)</h3>
+{
+        _table(
+            prefectures,
+            [
+                ("dataset", "Dataset"),
+                ("prefecture_code", "Prefecture"),
+                ("records", "Records"),
+                ("completeness", "Required values present"),
+                ("identifier_validity", "Identifiers valid"),
+                ("corrections", "Corrections"),
+                ("quality_index", "Index"),
+                ("stars", "Stars"),
             ],
         )
     }

@@ -36,7 +36,10 @@ def test_scorecard_rates_defective_sources_lower_and_the_report_shows_why(
     # mzt_shzz: five of six deliveries rejected (checksum, count, encoding, truncated, empty)
     availability, *_, index, stars, rejected = cards["mzt_shzz"]
     assert rejected == 5 and float(availability) == pytest.approx(1 / 6, abs=0.001)
-    assert stars < cards["swj_grnsr"][5] and index < cards["swj_grnsr"][4]
+    assert stars < cards["swj_grnsr"][5] and index < cards["swj_grnsr"][4], (
+        cards["mzt_shzz"],
+        cards["swj_grnsr"],
+    )
     # bb_sydwdj: a missing required column rejected (and in a world this small, the delivery
     # with three corrupt rows has nothing left and fails the gate too)
     assert cards["bb_sydwdj"][6] >= 1 and float(cards["bb_sydwdj"][0]) < 1

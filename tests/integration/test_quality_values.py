@@ -123,11 +123,18 @@ def test_scorecard_figures_are_the_documented_formulas(tmp_path, settings, wareh
     profile_deliveries(CODE, warehouse, loaded_ids(report))
     build.build_scorecard(settings, warehouse, "scorecard")
 
-    # The figures from the planted numbers. Required columns (besides the record key and
-    # GXSJ, which every loaded row has): GMSFHM and XM. Coded: XB, MZ, RYZT (blanks aside).
+    # The figures from the planted numbers. Completeness weighs every column the standard
+    # defines (besides the record key and GXSJ, which every loaded row has): the required
+    # GMSFHM and XM twice, the eight optional ones once (CYM and SWRQ are blank in every row).
+    # Coded: XB, MZ, RYZT (blanks aside).
     loaded_b = ROWS - 1
-    completeness_a = ((ROWS - 3) / ROWS + (ROWS - 1) / ROWS) / 2
-    completeness_b = (loaded_b / loaded_b + (loaded_b - 1) / loaded_b) / 2
+    weights = 2 * 2 + 8
+    completeness_a = (
+        2 * (ROWS - 3) / ROWS + 2 * (ROWS - 1) / ROWS  # GMSFHM, XM
+        + 0 + (ROWS - 2) / ROWS + (ROWS - 1) / ROWS + (ROWS - 1) / ROWS  # CYM, XB, MZ, CSRQ
+        + 1 + 1 + (ROWS - 1) / ROWS + 0  # HJDZ_XZQHDM, HJDZ_QHNXXDZ, RYZT, SWRQ
+    ) / weights  # fmt: skip
+    completeness_b = (2 * 1 + 2 * (loaded_b - 1) / loaded_b + 0 + 6 * 1 + 0) / weights
     codes_a = ((18 - 2) / 18 + (19 - 1) / 19 + 19 / 19) / 3
     codes_b = 1.0
     with psycopg.connect(warehouse_url) as conn:

@@ -2,7 +2,8 @@
 -- one row per (dataset, record, column) with the value as delivered. Each kind is a model
 -- problems_<kind> with these columns; another kind is one more model and one more line here.
 {%- set kinds = ['problems_id_number', 'problems_birth_date', 'problems_credit_code',
-    'problems_source_conflict', 'problems_certificate'] %}
+    'problems_source_conflict', 'problems_certificate', 'problems_credit_person',
+    'problems_missing_required'] %}
 {%- for kind in kinds %}
 select
     dataset::text as dataset,

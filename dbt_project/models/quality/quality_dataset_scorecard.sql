@@ -5,16 +5,24 @@
 --                  header deviations; identifier validity = 1 - identifier problems found
 --                  (ID numbers, credit codes, dates: correction requests raised in the
 --                  quarter) / records delivered in the quarter
---   completeness = required fields filled * rows loaded of rows delivered
+--   completeness = the standard's columns filled (required ones weigh 2, optional 1)
+--                  * rows loaded of rows delivered * coverage (of a delivery split by city,
+--                  the prefectures it has of those the dataset delivers for)
 --   availability = deliveries or pulls that loaded / all of them
 --   timeliness   = deliveries that arrived within the promised cycle / the deliveries the
 --                  cycle expects from the dataset's first delivery (or the quarter's start) to
---                  the business date (newest delivery of any dataset), or those that came
+--                  the business date (newest file delivery of any dataset), or those that
+--                  came; a front-end table: the days it had changed within two cycles
 --   corrections  = requests answered within 30 days / requests due (answered, or raised more
 --                  than 30 days before the business date); 1 with none due
 --   index = 20 * (sum of the five), stars: >= 90 five, 80 four, 70 three, 60 two, else one.
+-- business date: the newest extract of a loaded file delivery (a pull, or a delivery
+-- rejected before its extract time was read, is dated by the clock)
 with business as (
-    select max(extract_date) as business_date from {{ ref('quality_delivery_metrics') }}
+    select coalesce(max(extract_date) filter (where channel = 'file' and loadable = 1),
+                    max(extract_date))
+        as business_date
+    from {{ ref('quality_delivery_metrics') }}
 ),
 
 first_delivery as (
@@ -65,6 +73,9 @@ per_quarter as (
         avg(metrics.value_normativity) filter (where metrics.loadable = 1) as value_normativity,
         avg(metrics.completeness) filter (where metrics.loadable = 1) as completeness,
         avg(metrics.rows_loaded_share) filter (where metrics.loadable = 1) as rows_loaded_share,
+        avg(metrics.coverage) filter (where metrics.loadable = 1) as mean_coverage,
+        sum(metrics.header_names) as header_names,
+        sum(metrics.header_conforming) as header_conforming,
         avg(metrics.loadable) as availability,
         sum(coalesce(metrics.timely, 0)) as on_time,
         -- records delivered: the largest full, or the deltas' rows when more
@@ -105,22 +116,76 @@ expected as (
     join {{ ref('dataset_catalogue') }} as catalogue on catalogue.dataset = per_quarter.dataset
 ),
 
+-- A front-end table's days: the days its stored rows changed on (each loaded pull records
+-- them) and the source's newest GXSJ an empty pull found.
+change_day as (
+    select event.dataset, changed.day::date as day
+    from {{ source('ops', 'delivery_event') }} as event
+    cross join lateral jsonb_array_elements_text(coalesce(event.detail -> 'changed_on', '[]'))
+        as changed (day)
+    where event.event = 'loaded'
+    union
+    select dataset, (detail ->> 'source_newest_gxsj')::date
+    from {{ source('ops', 'delivery_event') }}
+    where event = 'empty_pull' and detail ->> 'source_newest_gxsj' is not null
+),
+
+-- Each day from its first change (or the quarter's start) to the business date is fresh when
+-- the table changed within the last two promised cycles: unchanged for two cycles is stale.
+frontend_day as (
+    select
+        per_quarter.dataset,
+        per_quarter.quarter,
+        series.day::date as day,
+        catalogue.promised_days,
+        (select max(change_day.day) from change_day
+         where change_day.dataset = per_quarter.dataset and change_day.day <= series.day::date)
+            as last_change
+    from per_quarter
+    cross join business
+    join quarter_span
+        on quarter_span.dataset = per_quarter.dataset and quarter_span.quarter = per_quarter.quarter
+    join {{ ref('dataset_catalogue') }} as catalogue on catalogue.dataset = per_quarter.dataset
+    cross join lateral generate_series(
+        greatest(quarter_span.quarter_start,
+                 (select min(change_day.day) from change_day
+                  where change_day.dataset = per_quarter.dataset)),
+        least((quarter_span.quarter_start + interval '3 months' - interval '1 day')::date,
+              business.business_date),
+        interval '1 day') as series (day)
+    where catalogue.channel = 'frontend_db'
+      -- pulls recorded before the days were: timeliness by the pulls, as before
+      and exists (select 1 from change_day where change_day.dataset = per_quarter.dataset)
+),
+
+freshness as (
+    select dataset, quarter, count(*) as days,
+           count(*) filter (where day - last_change < 2 * promised_days) as fresh_days
+    from frontend_day
+    group by dataset, quarter
+),
+
 scored as (
     select
         per_quarter.*,
         greatest(0, 0.4 * coalesce(per_quarter.value_normativity, 0)
             + 0.2 * (1 - least(1, coalesce(identifier_problems.problems, 0)::numeric
                                   / greatest(per_quarter.records_delivered, 1)))
-            + 0.2 * catalogue.columns_conforming::numeric / catalogue.columns_total
+            + 0.2 * coalesce(per_quarter.header_conforming::numeric
+                             / nullif(per_quarter.header_names, 0),
+                             catalogue.columns_conforming::numeric / catalogue.columns_total)
             + 0.2 * catalogue.catalogue_fields_filled::numeric / catalogue.catalogue_fields_total
             - 0.02 * per_quarter.header_deviations) as normativity,
         1 - least(1, coalesce(identifier_problems.problems, 0)::numeric
                      / greatest(per_quarter.records_delivered, 1)) as identifier_validity,
         coalesce(per_quarter.completeness, 0) * coalesce(per_quarter.rows_loaded_share, 0)
-            as completeness_score,
-        per_quarter.on_time::numeric / greatest(expected.expected_deliveries, per_quarter.deliveries)
-            as timeliness_score,
-        expected.expected_deliveries,
+            * coalesce(per_quarter.mean_coverage, 1) as completeness_score,
+        coalesce(per_quarter.mean_coverage, 1) as coverage_share,
+        case when freshness.days > 0 then freshness.fresh_days::numeric / freshness.days
+             else per_quarter.on_time::numeric
+                  / greatest(expected.expected_deliveries, per_quarter.deliveries)
+        end as timeliness_score,
+        coalesce(freshness.days, expected.expected_deliveries) as expected_deliveries,
         coalesce(corrections.requests_raised, 0) as requests_raised,
         coalesce(corrections.requests_answered_30d, 0) as requests_answered_30d,
         coalesce(corrections.requests_confirmed, 0) as requests_confirmed,
@@ -135,6 +200,8 @@ scored as (
     left join identifier_problems
         on identifier_problems.dataset = per_quarter.dataset
         and identifier_problems.quarter = per_quarter.quarter
+    left join freshness
+        on freshness.dataset = per_quarter.dataset and freshness.quarter = per_quarter.quarter
 )
 
 select
@@ -152,6 +219,7 @@ select
     round(normativity, 4) as normativity,
     round(identifier_validity, 4) as identifier_validity,
     round(completeness_score, 4) as completeness,
+    round(coverage_share, 4) as coverage,
     round(availability, 4) as availability,
     round(timeliness_score, 4) as timeliness,
     round(corrections_score, 4) as corrections,

@@ -70,6 +70,7 @@ def show_generated(result: Generated) -> None:
 
 def cmd_generate(settings: Settings, args: argparse.Namespace) -> int:
     from mdm_tools.generate import GenerateConfig
+    from mdm_tools.generate.gaps import Gaps
     from mdm_tools.generate.noise import NoiseRates
 
     config = GenerateConfig(
@@ -80,6 +81,7 @@ def cmd_generate(settings: Settings, args: argparse.Namespace) -> int:
         defects=args.defects,
         rates=NoiseRates() if not args.clean else NoiseRates.none(),
         outbox=args.outbox if args.outbox is not None else settings.outbox_dir,
+        gaps=Gaps.planned(args.days) if args.gaps else None,
     )
     show_generated(generate_world(settings, config, args.out, frontend=not args.no_frontend))
     return 0
@@ -226,6 +228,13 @@ def add_generate(commands: argparse._SubParsersAction) -> None:
         "--defects",
         action="store_true",
         help="add the delivery-level defects of the interface standard",
+    )
+    gen.add_argument(
+        "--gaps",
+        action="store_true",
+        help="plant gaps the scorecard must see (at least 10 days): daily deltas that never "
+        "came, a front-end table frozen half-way, a city's part missing from a delivery split by "
+        "city, columns delivered blank (truth/delivery_gaps.json)",
     )
     gen.add_argument("--clean", action="store_true", help="no value noise")
     gen.add_argument(

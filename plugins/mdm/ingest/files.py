@@ -422,6 +422,10 @@ def _check_and_load(
             rows_quarantined=len(quarantined),
             extra_columns=extra,
             gate_warnings=[f["expectation"] + ":" + str(f.get("column")) for f in result.failures],
+            # for the scorecard: the parts (coverage of a delivery split by city) and the
+            # header as delivered (the field-naming rule)
+            files=[p.name for p in parsed],
+            header=list(dict.fromkeys(c for p in parsed for c in p.header_columns)),
         )
     logger.info(
         "%s/%s %s: %d rows loaded, %d quarantined%s",

@@ -373,6 +373,7 @@ def _pull(
     new_mark = next_mark(mark, largest, source_now - policy.lag)
     if read == 0 and not reconcile:
         _move_mark(conn, code, mark, new_mark, reconciled=False)
+        _empty_pull(conn, source, spec, table, delivery_id, run_id)
         logger.info("%s: nothing new above %s", code, mark)
         return None
 
@@ -435,6 +436,7 @@ def _pull(
                 ledger.event(
                     conn, code, delivery_id, "reconciled", run_id, **reconciliation, stored=0
                 )
+            _empty_pull(conn, source, spec, table, delivery_id, run_id)
         logger.info(
             "%s: nothing new above %s (%d rows read again, unchanged)%s",
             code,
@@ -445,6 +447,16 @@ def _pull(
         return None
 
     warning = _warning(null_gxsj, future, source_now, new_mark)
+    # the days the stored rows changed on (the scorecard's timeliness of a front-end table)
+    changed_on = [
+        str(day)
+        for (day,) in conn.execute(
+            sql.SQL(
+                "select distinct gxsj::date from {} where gxsj is not null and _file not like {} "
+                "order by 1"
+            ).format(batch, sql.Literal("%/vanished"))
+        )
+    ]
     ledger.record(
         conn,
         code,
@@ -513,6 +525,7 @@ def _pull(
             rows_loaded=stored,
             rows_unchanged=unchanged,
             high_water_mark=str(new_mark),
+            changed_on=changed_on,
         )
         if reconcile:
             ledger.event(conn, code, delivery_id, "reconciled", run_id, **reconciliation)
@@ -548,6 +561,30 @@ def _pull(
         0,
         extra_columns=src.extra,
         missing_columns=src.missing,
+    )
+
+
+def _empty_pull(
+    conn: psycopg.Connection,
+    source: psycopg.Connection,
+    spec: Dataset,
+    table: str,
+    delivery_id: str,
+    run_id: str,
+) -> None:
+    """A pull that found nothing new, recorded with the source's newest GXSJ: a table that
+    has not changed for two cycles counts against the source's timeliness (issue 21)."""
+    row = source.execute(
+        sql.SQL("select max(gxsj) from public.{}").format(sql.Identifier(table))
+    ).fetchone()
+    newest = row[0] if row else None
+    ledger.event(
+        conn,
+        spec.code,
+        delivery_id,
+        "empty_pull",
+        run_id,
+        source_newest_gxsj=str(newest) if newest is not None else None,
     )
 
 

@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 
 SOURCES_FILE = DBT_PROJECT_DIR / "models" / "staging" / "raw" / "_raw__sources.yml"
 CATALOGUE_SEED = DBT_PROJECT_DIR / "seeds" / "dataset_catalogue.csv"
+COLUMNS_SEED = DBT_PROJECT_DIR / "seeds" / "dataset_columns.csv"
 # Field names the province accepts: at most 30 characters, letters, digits and _, no Chinese.
 FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,29}$")
 CATALOGUE_FIELDS = ("resource_code", "share_type", "open_type", "update_cycle", "summary")
@@ -100,8 +101,26 @@ def render_catalogue_csv() -> str:
     return buffer.getvalue()
 
 
+def render_columns_csv() -> str:
+    """One row per column the standard defines: whether it is required (completeness weighs
+    it more), and whether a row always has it (record key, GXSJ, CZBS: not measured)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["dataset", "column_name", "required", "identity", "delta_only"])
+    for code, spec in datasets().items():
+        identity = {c.lower() for c in spec.record_key} | {"gxsj", "czbs"}
+        for column in spec.columns:
+            name = column.name.lower()
+            writer.writerow(
+                [code, name, str(column.required).lower(), str(name in identity).lower(),
+                 str(column.delta_only).lower()]
+            )  # fmt: skip
+    return buffer.getvalue()
+
+
 def write_sources_yml() -> str:
     SOURCES_FILE.parent.mkdir(parents=True, exist_ok=True)
     SOURCES_FILE.write_text(render_sources_yml(), "utf-8")
     CATALOGUE_SEED.write_text(render_catalogue_csv(), "utf-8")
-    return f"{SOURCES_FILE}, {CATALOGUE_SEED}"
+    COLUMNS_SEED.write_text(render_columns_csv(), "utf-8")
+    return f"{SOURCES_FILE}, {CATALOGUE_SEED}, {COLUMNS_SEED}"

@@ -417,10 +417,10 @@ def xyb_xzcf(r: Renderer, penalty: Penalty, day: int, op: str) -> Row:
     if penalty.category == "2":
         person: Person = world.persons[penalty.entity]
         where = ("xyb_xzcf", key)
-        number = r._id(rng, person, where)
+        number = r._id(rng, person, where, "ZJHM")
         r.truth.link("xyb_xzcf", key, person.pid, "passport" if person.passport else "id_number")
         row |= {
-            "XDRMC": r._name(rng, person.name, where),
+            "XDRMC": r._name(rng, person.name, where, "XDRMC"),
             "XDRLB": "2",
             "ZJLX": "414" if person.passport else "111",
             "ZJHM": number,
@@ -471,9 +471,9 @@ def fy_sxbzxr(r: Renderer, debtor: Debtor, last_change_day: int) -> Row:
         person = world.persons[debtor.entity]
         where = ("fy_sxbzxr", key)
         values: Row = {
-            "bzxrmc": r._name(rng, person.name, where),
+            "bzxrmc": r._name(rng, person.name, where, "bzxrmc"),
             "bzxrlx": "1",
-            "zjhm": r._id(rng, person, where),
+            "zjhm": r._id(rng, person, where, "zjhm"),
             "fddbr": None,
         }
         basis = "id_number"

@@ -29,6 +29,13 @@ from mdm_tools.generate import certificates as certs
 from mdm_tools.generate import corrections, credit, justice, noise
 from mdm_tools.generate.corrections import ANSWER_COLUMNS, Answer, Request
 from mdm_tools.generate.events import DayChanges, simulate_day
+from mdm_tools.generate.gaps import (
+    Gaps,
+    apply_file_gaps,
+    freeze_day,
+    frontend_truth,
+    replace_parts,
+)
 from mdm_tools.generate.render import DEFECT_COLUMNS, Renderer, Row, Truth, relations
 from mdm_tools.generate.specs import spec as dataset
 from mdm_tools.generate.world import World, build_world, stream
@@ -54,6 +61,9 @@ class GenerateConfig:
     # The platform's outbox (standard 6.1): correction requests that ``jcfk`` answers on a
     # later day; None or a folder without requests: no answers.
     outbox: Path | None = None
+    # Deliveries that never came, a frozen front-end table, a missing city part, blanked
+    # columns (truth/delivery_gaps.json); None: none.
+    gaps: Gaps | None = None
 
 
 @dataclass
@@ -99,6 +109,8 @@ class GenerateSummary:
     # write as they are (late commits, GXSJ corrected downwards) and keys deleted outright.
     frontend_late: dict[str, list[Row]] = field(default_factory=dict)
     frontend_deleted: dict[str, list[str]] = field(default_factory=dict)
+    # The gaps planted (truth/delivery_gaps.json), when the world has any.
+    gaps: dict[str, Any] = field(default_factory=dict)
 
 
 def _csv_bytes(columns: list[str], rows: Iterable[Row], encoding: str) -> tuple[bytes, int]:
@@ -677,19 +689,34 @@ def generate(config: GenerateConfig) -> GenerateSummary:
         deliveries.append(
             dataclasses.replace(first, defect="duplicate_resend", expected="duplicate", wave=2)
         )
+    planted = config.gaps or Gaps()
+    gap_truth: dict[str, Any] = {}
+    if config.gaps:
+        deliveries, gap_truth = apply_file_gaps(
+            config.gaps, deliveries, config.start, dataset, _delivered_rows,
+            lambda spec, d, parts: replace_parts(
+                d, make_delivery(spec, world.day_date(1), 1, d.mode, parts)
+            ),
+        )  # fmt: skip
+
+    def day_of(table: str, day: int) -> int:
+        return freeze_day(planted, table, day)
+
     frontend = {
         "swj_grnsr": [
-            renderer.swj_grnsr(world.persons[pid], d) for pid, d in sorted(person_changed.items())
+            renderer.swj_grnsr(world.persons[pid], day_of("swj_grnsr", d))
+            for pid, d in sorted(person_changed.items())
         ],
         "swj_dwnsr": [
-            renderer.swj_dwnsr(world.organisations[oid], d)
+            renderer.swj_dwnsr(world.organisations[oid], day_of("swj_dwnsr", d))
             for oid, d in sorted(org_changed.items())
         ],
         "fy_sxbzxr": [
-            credit.fy_sxbzxr(renderer, d, d.removed_on_day or d.added_on_day)
+            credit.fy_sxbzxr(renderer, d, day_of("fy_sxbzxr", d.removed_on_day or d.added_on_day))
             for d in sorted(v2.credit.debtors, key=lambda d: d.ah)
         ],
     }
+    gap_truth |= frontend_truth(planted, frontend)
     for table, rows in frontend.items():
         key = dataset(table).record_key[0].lower()
         for row in rows:
@@ -703,7 +730,7 @@ def generate(config: GenerateConfig) -> GenerateSummary:
         for a in answers
         if a.day <= config.days
     ]  # fmt: skip
-    summary = GenerateSummary(deliveries, frontend, truth, world, v2)
+    summary = GenerateSummary(deliveries, frontend, truth, world, v2, gaps=gap_truth)
     if config.defects:
         _frontend_defects(
             world, renderer, v2, frontend["fy_sxbzxr"], summary.frontend_late,
@@ -777,6 +804,10 @@ def write_truth(summary: GenerateSummary, folder: Path) -> None:
     (folder / "deliveries.json").write_text(
         json.dumps(deliveries, ensure_ascii=False, indent=1) + "\n"
     )
+    if summary.gaps:
+        (folder / "delivery_gaps.json").write_text(
+            json.dumps(summary.gaps, ensure_ascii=False, indent=1) + "\n"
+        )
 
 
 def _write_v2_truth(truth: Truth, folder: Path) -> None:
