@@ -35,7 +35,7 @@ def _train(settings: Settings, model: str) -> int:
         table = load_observations(warehouse(settings), kind=kind)
         if table.num_rows == 0:
             out(f"no {kind.name} observations: run the pipeline first (mdm run)")
-            return 2
+            return 1
         out(f"written {splink_artefact.train(kind.model, table)} ({table.num_rows} records)")
     return 0
 
