@@ -6,6 +6,7 @@ They are imported when one of these commands runs, never by the runtime.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import time
 from dataclasses import dataclass
@@ -98,6 +99,12 @@ def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
         out(f"✓ {key:<44} {'' if seconds is None else f'{seconds:8.1f}s'}")
 
     argv = [a for a in args.bench_args if a != "--"]
+    if {"-h", "--help"} & set(argv):  # the bench's own help, here rather than in the log
+        with contextlib.redirect_stdout(terminal.current().out.file):
+            try:
+                return bench.main(argv)
+            except SystemExit as done_:
+                return int(done_.code or 0)
     with terminal.status("benchmarks"):
         code = bench.main(argv, on_result=done)
     out(f"results: {bench.RESULTS_DIR}")
