@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import email.policy
 import socketserver
 import threading
 from collections.abc import Iterator
@@ -34,7 +35,7 @@ class _Session(socketserver.StreamRequestHandler):
                 while (chunk := self.rfile.readline()) not in (b".\r\n", b".\n", b""):
                     data += chunk[1:] if chunk.startswith(b"..") else chunk
                 self.server.received.append(  # type: ignore[attr-defined]
-                    (envelope, email.message_from_bytes(bytes(data)))
+                    (envelope, email.message_from_bytes(bytes(data), policy=email.policy.default))
                 )
                 self._reply("250 queued")
             elif verb == "QUIT":

@@ -75,7 +75,8 @@ def failure_message(
     dag_id: str, run_id: str, failed_tasks: Sequence[str], error: str | None
 ) -> tuple[str, str]:
     """(subject, body) of the mail for a failed DAG run."""
-    subject = f"[mdm] {dag_id} failed ({run_id})"
+    # Short: a long subject is folded, and the run id is in the body.
+    subject = f"[mdm] {dag_id} failed"
     body = "\n".join(
         [
             f"DAG run {run_id} of {dag_id} failed.",
@@ -92,7 +93,7 @@ def failure_message(
 
 def deadline_message(dag_id: str, run_id: str, deadline: str) -> tuple[str, str]:
     """(subject, body) of the mail for a DAG run still unfinished at its deadline."""
-    subject = f"[mdm] {dag_id} missed its deadline ({run_id})"
+    subject = f"[mdm] {dag_id} missed its deadline"
     body = (
         f"DAG run {run_id} of {dag_id} had not finished by {deadline}.\n"
         "What to do: look at the running task in the Airflow UI (a task waiting for the\n"

@@ -26,7 +26,7 @@ AIRFLOW_LOG = re.compile(r"\[(info|debug|warning|error)\s*\]|Filling up the DagB
                          r"taskinstance|Task instance|Marking task as", re.IGNORECASE)  # fmt: skip
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def rejected_day_two(settings, airflow_metadata, warehouse_url) -> Iterator[Path]:  # type: ignore[no-untyped-def]
     """gat_czrk's day 1 and a day 2 whose file does not match its checksum (rejected)."""
     from ingest_support import reset_ingestion
@@ -71,8 +71,8 @@ def test_a_run_shows_its_dags_and_tasks_and_mails_the_failure(rejected_day_two, 
     # The DAG run's failure was mailed (on_failure_callback, mdm.dag_policy.MailOnFailure).
     [(envelope, message)] = [m for m in received if "failed" in m[1]["Subject"]]
     assert envelope["to"] == ["ops@example.org"]
-    assert message["Subject"].startswith("[mdm] mdm_ingest_gat_czrk failed (")
-    assert "check_deliveries" in message.get_payload(decode=True).decode()
+    assert message["Subject"] == "[mdm] mdm_ingest_gat_czrk failed"
+    assert "check_deliveries" in message.get_content()
 
 
 def test_run_and_ingest_as_json(rejected_day_two):
@@ -81,11 +81,25 @@ def test_run_and_ingest_as_json(rejected_day_two):
     document = json.loads(done.stdout)  # stdout holds the JSON alone
     [dag] = document["dags"]
     assert dag["dag_id"] == "mdm_ingest_gat_czrk" and dag["state"] == "failed"
-    assert {t["task_id"]: t["state"] for t in dag["tasks"]}["check_deliveries"] == "failed"
+    tasks = {t["task_id"]: t["state"] for t in dag["tasks"]}
+    assert tasks == {
+        "ingest": "success",
+        "profile": "success",
+        "check_deliveries": "failed",
+        "announce": "success",
+    }
+    assert all(t["seconds"] is not None for t in dag["tasks"])
     assert document["delivery_problems"] == ["gat_czrk"] and document["unexpected"] == []
     assert "mdm_ingest_gat_czrk" in done.stderr  # the progress lines went to stderr
 
+    # A third delivery, a delta behind the rejected one: blocked, exit code 1 (data).
+    from ingest_support import deliver
+
+    day_two = (rejected_day_two / "gat_czrk" / REJECTED / "part-all.csv").read_bytes()
+    deliver(rejected_day_two, "gat_czrk", "20261103-01", {"part-all.csv": day_two},
+            mode="delta", rows={"part-all.csv": 99_999})  # fmt: skip
     ingest = run_mdm("ingest", "--dataset", "gat_czrk", "--json", env=dict(os.environ))
-    assert ingest.returncode == 1  # a data problem: the rejected delivery is still there
-    statuses = {d["delivery_id"]: d["status"] for d in json.loads(ingest.stdout)["deliveries"]}
-    assert statuses[REJECTED] == "rejected"
+    assert ingest.returncode == 1, ingest.stderr
+    document = json.loads(ingest.stdout)
+    statuses = {d["delivery_id"]: d["status"] for d in document["deliveries"]}
+    assert statuses["20261103-01"] == "blocked" and document["problems"]  # behind day 2
