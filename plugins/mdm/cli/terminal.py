@@ -163,7 +163,9 @@ def table(columns: Sequence[str], rows: Iterable[Sequence[object]], indent: int 
         grid.add_column(column.removeprefix(">"), justify="right" if right else "left")
     for row in rows:
         grid.add_row(*("" if value is None else str(value) for value in row))
-    _current.out.print(Padding(grid, (0, 0, 0, indent)), markup=False, highlight=False)
+    _current.out.print(
+        Padding(grid, (0, 0, 0, indent), expand=False), markup=False, highlight=False
+    )
 
 
 def write_json(document: object) -> None:
