@@ -46,8 +46,8 @@ format: $(INSTALLED)
 	$(BIN)/ruff format .
 
 bench: $(INSTALLED)
-	@echo "==> benchmarks: results in bench-results/"
-	$(BIN)/python -m mdm_tools.bench
+	@echo "==> benchmarks: results in bench-results/ (logs in .mdm/logs/)"
+	$(BIN)/mdm bench
 
 airflow: $(INSTALLED)
 	$(BIN)/mdm airflow standalone

@@ -33,14 +33,11 @@ from airflow.sdk import (
 )
 
 from mdm.assets import mart_asset_uri, raw_asset_uri
+from mdm.dag_policy import default_args, run_alerts
 from mdm.registry import datasets
 from mdm.settings import WAREHOUSE_CONN_ID
 
-DEFAULT_ARGS = {
-    "owner": "mdm-platform",
-    "retries": 1,
-    "retry_delay": pendulum.duration(minutes=5),
-}
+DEFAULT_ARGS = default_args("build", retries=1)
 RAW_TABLES = [Asset(name=f"raw.{code}", uri=raw_asset_uri(code)) for code in datasets()]
 REPOSITORIES = [
     Asset(name=f"mdm.{table}", uri=mart_asset_uri(table))
@@ -60,6 +57,7 @@ REPOSITORIES = [
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
+    **run_alerts("build"),
     tags=["mdm", "build", "resolve"],
     doc_md=__doc__,
     params={

@@ -17,13 +17,10 @@ import pendulum
 from airflow.sdk import Asset, Param, dag, task
 
 from mdm.assets import mart_asset_uri
+from mdm.dag_policy import default_args, run_alerts
 from mdm.settings import WAREHOUSE_CONN_ID
 
-DEFAULT_ARGS = {
-    "owner": "mdm-platform",
-    "retries": 1,
-    "retry_delay": pendulum.duration(minutes=5),
-}
+DEFAULT_ARGS = default_args("after_publish", retries=1)
 
 
 @dag(
@@ -33,6 +30,7 @@ DEFAULT_ARGS = {
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
+    **run_alerts("after_publish"),
     params={
         "force_push": Param(False, type="boolean", description="push this month again"),
         "as_of": Param(

@@ -33,14 +33,11 @@ import pendulum
 from airflow.sdk import DAG, Asset, Param, task
 
 from mdm.assets import raw_asset_uri
+from mdm.dag_policy import default_args, run_alerts
 from mdm.registry import Dataset, datasets
 from mdm.settings import FRONTEND_CONN_ID, WAREHOUSE_CONN_ID
 
-DEFAULT_ARGS = {
-    "owner": "mdm-platform",
-    "retries": 2,
-    "retry_delay": pendulum.duration(minutes=5),
-}
+DEFAULT_ARGS = default_args("ingest", retries=2)
 
 
 def ingestion_dag(spec: Dataset) -> DAG:
@@ -53,6 +50,7 @@ def ingestion_dag(spec: Dataset) -> DAG:
         catchup=False,
         max_active_runs=1,
         default_args=DEFAULT_ARGS,
+        **run_alerts("ingest"),
         tags=["mdm", "ingest"],
         doc_md=__doc__,
         params={

@@ -10,13 +10,10 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import dag, task
 
+from mdm.dag_policy import default_args, run_alerts
 from mdm.settings import FRONTEND_CONN_ID, WAREHOUSE_CONN_ID
 
-DEFAULT_ARGS = {
-    "owner": "mdm-platform",
-    "retries": 2,
-    "retry_delay": pendulum.duration(minutes=2),
-}
+DEFAULT_ARGS = default_args("platform", retries=2, retry_minutes=2)
 
 
 @dag(
@@ -26,6 +23,7 @@ DEFAULT_ARGS = {
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
+    **run_alerts("platform"),
     tags=["mdm", "platform"],
     doc_md=__doc__,
 )

@@ -22,7 +22,15 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from mdm import db
-from mdm.settings import DAGS_DIR, PLUGINS_DIR, TIMEZONE, Settings, write_secret_file
+from mdm.settings import (
+    DAGS_DIR,
+    DEFAULT_WAREHOUSE_POOL_SLOTS,
+    PLUGINS_DIR,
+    TIMEZONE,
+    WAREHOUSE_POOL,
+    Settings,
+    write_secret_file,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -157,5 +165,22 @@ def run_airflow_cli(
 
 
 def migrate_metadata(settings: Settings) -> None:
-    """Create or upgrade Airflow's metadata database (idempotent)."""
+    """Create or upgrade Airflow's metadata database (idempotent), and our pool."""
     run_airflow_cli(settings, ["db", "migrate"], quiet=True)
+    ensure_pools(settings)
+
+
+def ensure_pools(settings: Settings) -> None:
+    """Create the warehouse pool when missing (in process: the CLI would cost seconds)."""
+    apply_airflow_environment(settings)
+    from airflow.models.pool import Pool
+
+    if Pool.get_pool(WAREHOUSE_POOL) is None:
+        slots = int(os.environ.get("MDM_WAREHOUSE_POOL_SLOTS") or DEFAULT_WAREHOUSE_POOL_SLOTS)
+        Pool.create_or_update_pool(
+            WAREHOUSE_POOL,
+            slots,
+            "Tasks that work in the warehouse database (docs/adr/0024)",
+            include_deferred=False,
+        )
+        logger.info("created Airflow pool %s with %d slots", WAREHOUSE_POOL, slots)

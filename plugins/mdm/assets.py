@@ -22,17 +22,16 @@ def after_publish(dag_id: str, tags: list[str], doc: str | None) -> dict[str, An
     import pendulum
     from airflow.sdk import Asset
 
+    from mdm.dag_policy import default_args, run_alerts
+
     return {
         "dag_id": dag_id,
         "schedule": [Asset(name="mdm.natural_person", uri=mart_asset_uri("natural_person"))],
         "start_date": pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
         "catchup": False,
         "max_active_runs": 1,
-        "default_args": {
-            "owner": "mdm-platform",
-            "retries": 1,
-            "retry_delay": pendulum.duration(minutes=5),
-        },
+        "default_args": default_args("after_publish", retries=1),
+        **run_alerts("after_publish"),
         "tags": tags,
         "doc_md": doc,
     }

@@ -12,7 +12,7 @@ import logging
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mdm.airflow_home import apply_airflow_environment
 from mdm.settings import DAGS_DIR, Settings
@@ -47,6 +47,8 @@ class DagRunOutcome:
     run_id: str
     state: str
     task_states: dict[str, str]
+    # Seconds each task ran (None: it did not run, e.g. skipped), in the DAG's task order.
+    task_seconds: dict[str, float | None] = field(default_factory=dict)
 
 
 def load_dags(settings: Settings) -> dict[str, object]:
@@ -77,11 +79,29 @@ def run_dag(
     # In-process runs do not wait minutes for a retry: the engineer reruns instead.
     for task in dag.tasks:  # type: ignore[attr-defined]
         task.retries = 0
+    # Deadlines are the scheduler's watch (docs/adr/0024). dag.test() of Airflow 3.3.2 also
+    # breaks on them: it serialises the DAG in memory, so the run's deadline ids are the
+    # alerts themselves and DeadlineAlertModel.get_by_id fails when the run succeeds.
+    dag.deadline = None  # type: ignore[attr-defined]
     # Airflow's task logs go to stdout under dag.test(); keep stdout for command output.
     with contextlib.redirect_stdout(sys.stderr):
         dag_run = dag.test(run_conf=conf)  # type: ignore[attr-defined]
-    task_states = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
-    outcome = DagRunOutcome(dag_id, dag_run.run_id, str(dag_run.state), task_states)
+    # In the order they ran; those that did not run last, in the DAG's order.
+    order = {task_id: n for n, task_id in enumerate(dag.task_ids)}  # type: ignore[attr-defined]
+    instances = sorted(
+        dag_run.get_task_instances(),
+        key=lambda ti: (
+            ti.start_date is None,
+            ti.start_date.timestamp() if ti.start_date else 0.0,
+            order.get(ti.task_id, 0),
+        ),
+    )
+    task_states = {ti.task_id: str(ti.state) for ti in instances}
+    task_seconds = {
+        ti.task_id: (round(float(ti.duration), 1) if ti.duration is not None else None)
+        for ti in instances
+    }
+    outcome = DagRunOutcome(dag_id, dag_run.run_id, str(dag_run.state), task_states, task_seconds)
     if outcome.state != "success":
         failed = {t: s for t, s in task_states.items() if s != "success"}
         raise DagRunFailedError(

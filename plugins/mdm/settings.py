@@ -63,6 +63,11 @@ _SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|_KEY$", re.IGNORECASE)
 # Airflow connection ids; deployments set AIRFLOW_CONN_<ID> or a secrets backend.
 WAREHOUSE_CONN_ID = "mdm_warehouse"
 FRONTEND_CONN_ID = "frontend_db"
+# The Airflow pool of the tasks that work in the warehouse: nineteen ingestion DAGs at 06:00
+# take turns instead of opening nineteen loads at once (docs/adr/0024). Created with this many
+# slots when missing (MDM_WAREHOUSE_POOL_SLOTS); an operator's later change in the UI stays.
+WAREHOUSE_POOL = "mdm_warehouse"
+DEFAULT_WAREHOUSE_POOL_SLOTS = 4
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,6 @@ def test_unreachable_external_server_is_a_clear_error(tmp_path):
         {"MDM_HOME": str(tmp_path), "MDM_DATABASE_URL": "postgresql://u:hunter2@127.0.0.1:1/x"}
     )
     result = _mdm("db", "start", env=env)
-    assert result.returncode == 2
+    assert result.returncode == 4  # environment
     assert "cannot reach MDM_DATABASE_URL" in result.stderr
     assert "hunter2" not in result.stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import psycopg
 import pytest
 from ingest_support import build_world
@@ -50,3 +52,10 @@ def test_scorecard_rates_defective_sources_lower_and_the_report_shows_why(
     assert path.name.startswith("quality-20") and text.startswith("<!doctype html>")
     assert "mzt_shzz" in text and "checksum_mismatch" in text and "to do:" in text
     assert "<svg" in text and "★" in text
+    # The charts (issue 24): stars over the quarters, dimensions, the index per dataset and
+    # the corrections by state at least; each dataset's failing expectations, by name only.
+    assert text.count("<svg ") >= 4 and "Stars per department and quarter" in text
+    assert "Failing expectations per dataset" in text and "expect_" in text
+    # Published: no ID number, no mobile anywhere in it.
+    assert not re.search(r"(?<!\d)\d{17}[\dXx](?!\d)", text)
+    assert not re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", text)

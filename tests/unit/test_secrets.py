@@ -146,7 +146,7 @@ def test_production_refuses_placeholder_secrets_at_start_up(tmp_path):
         MDM_PSEUDONYM_KEY="change-me",
     )
     result = _mdm("db", "start", env=env)
-    assert result.returncode == 2
+    assert result.returncode == 4  # environment
     assert "refuses placeholder secrets in MDM_DATABASE_URL, MDM_PSEUDONYM_KEY" in result.stderr
     assert "cannot reach" not in result.stderr, "refused before connecting to anything"
 
@@ -160,7 +160,7 @@ def test_production_refuses_an_embedded_server(tmp_path):
         db.warehouse_url(settings)
     assert not settings.pgdata_dir.exists()
     result = _mdm("db", "start", env=_clean_env(tmp_path, MDM_ENVIRONMENT="production"))
-    assert result.returncode == 2
+    assert result.returncode == 4  # environment
     assert "MDM_DATABASE_URL is not set" in result.stderr
     assert not (tmp_path / "home" / "pgdata").exists()
     with pytest.raises(ValueError, match="MDM_ENVIRONMENT='prod'"):

@@ -802,6 +802,14 @@ def _size_label(persons: int) -> str:
     return f"{persons // 1_000_000}m" if persons % 1_000_000 == 0 else f"{persons // 1000}k"
 
 
+def _record(
+    results: dict[str, Any], key: str, value: Any, on_result: Callable[[str, Any], None] | None
+) -> None:
+    results[key] = value
+    if on_result is not None:
+        on_result(key, value)
+
+
 def run_benchmarks(
     settings: Settings,
     pipeline_sizes: Sequence[int] = (100_000,),
@@ -809,8 +817,10 @@ def run_benchmarks(
     name: str = "latest",
     daily_sizes: Sequence[int] = (),
     only_daily: bool = False,
+    on_result: Callable[[str, Any], None] | None = None,
 ) -> dict[str, Any]:
-    """Every bench; the results file is rewritten after each one (a long run keeps its part)."""
+    """Every bench; the results file is rewritten after each one (a long run keeps its part).
+    ``on_result(key, result)`` is called as each bench ends (``mdm bench`` shows a line)."""
     seconds, description = _timed(lambda: db.prepare_database(settings))
     url = db.warehouse_url(settings)
     results: dict[str, Any] = {
@@ -826,28 +836,48 @@ def run_benchmarks(
     }
     for persons in daily_sizes:
         logger.info("daily bench: %d persons", persons)
-        results[f"daily_{_size_label(persons)}_persons"] = bench_daily(settings, persons)
+        _record(
+            results,
+            f"daily_{_size_label(persons)}_persons",
+            bench_daily(settings, persons),
+            on_result,
+        )
         write_results(results, name=name)
     if only_daily:
         return results
     if not only_pipeline:
-        results["plain_copy_unindexed"] = bench_plain_copy(url)
-        results["ingest_1m_row_csv_delivery"] = bench_ingest(url)
-        results["dbt_build"] = bench_dbt_build(settings, url)
-        results["generate_100k_persons"] = bench_generate(100_000)
+        _record(results, "plain_copy_unindexed", bench_plain_copy(url), on_result)
+        _record(results, "ingest_1m_row_csv_delivery", bench_ingest(url), on_result)
+        _record(results, "dbt_build", bench_dbt_build(settings, url), on_result)
+        _record(results, "generate_100k_persons", bench_generate(100_000), on_result)
     sizes = list(pipeline_sizes)
     if os.environ.get("MDM_BENCH_1M_PERSONS") and 1_000_000 not in sizes:
         sizes.append(1_000_000)  # long, and ~4.5 GB to generate: opt-in
     for persons in sizes:
         logger.info("pipeline bench: %d persons", persons)
-        results[f"pipeline_{_size_label(persons)}_persons"] = bench_pipeline(settings, persons)
-        results[f"certificate_list_{_size_label(persons)}_persons"] = bench_certificate_list(
-            settings
+        _record(
+            results,
+            f"pipeline_{_size_label(persons)}_persons",
+            bench_pipeline(settings, persons),
+            on_result,
+        )
+        _record(
+            results,
+            f"certificate_list_{_size_label(persons)}_persons",
+            bench_certificate_list(settings),
+            on_result,
         )
         # On the world just built: the credit profile (issue 22), then Splink on two engines.
-        results[f"credit_{_size_label(persons)}_persons"] = bench_credit(settings)
+        _record(
+            results, f"credit_{_size_label(persons)}_persons", bench_credit(settings), on_result
+        )
         # On the world just built: the same scoring on DuckDB and on Spark.
-        results[f"splink_backends_{_size_label(persons)}_persons"] = bench_splink_backends(settings)
+        _record(
+            results,
+            f"splink_backends_{_size_label(persons)}_persons",
+            bench_splink_backends(settings),
+            on_result,
+        )
         write_results(results, name=name)
     return results
 
@@ -861,7 +891,9 @@ def write_results(
     return path
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, on_result: Callable[[str, Any], None] | None = None
+) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m mdm_tools.bench", description=__doc__)
@@ -903,7 +935,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.only_pipeline:
         daily = []  # the two-day pipeline bench alone, as before the daily scenarios
     results = run_benchmarks(
-        load_settings(), sizes, args.only_pipeline, args.name, daily, args.only_daily
+        load_settings(), sizes, args.only_pipeline, args.name, daily, args.only_daily, on_result
     )
     path = write_results(results, name=args.name)
     sys.stdout.write(json.dumps(results, indent=2, ensure_ascii=False) + "\n")

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 import time
 
 from mdm import db
+from mdm.cli import terminal
 from mdm.connections import ConnParams, params_from_url
 from mdm.settings import Settings
 
 
-def out(text: str) -> None:
-    """Command output for the user (stdout), as opposed to log lines (stderr)."""
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
+def out(text: str = "") -> None:
+    """Command output for the user (the terminal's stdout), as opposed to log lines (the
+    log file; stderr with -v)."""
+    terminal.out(text)
 
 
 def run_id(prefix: str) -> str:

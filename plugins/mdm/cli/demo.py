@@ -10,6 +10,7 @@ import shutil
 from mdm import db
 from mdm.cli.common import out, warehouse
 from mdm.cli.pipeline import run_daily_chain
+from mdm.cli.terminal import status, table
 from mdm.cli.tools import evaluate_against_truth, generate_world, show_generated
 from mdm.settings import Settings
 
@@ -25,14 +26,16 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
     out(f"== mdm demo (MDM_HOME={settings.home}; MDM_DEMO_PERSONS sets the world's size)")
     out("-- 1/4 database: server, databases (warehouse, airflow, frontend), migrations")
-    out("   " + db.prepare_database(settings))
+    with status("starting the database"):
+        out("   " + db.prepare_database(settings))
     persons = int(os.environ.get("MDM_DEMO_PERSONS", "50000"))
     out(f"-- 2/4 department deliveries: {persons:,} persons, 2 days, with delivery defects")
     shutil.rmtree(settings.outbox_dir, ignore_errors=True)  # requests of an earlier demo
     config = GenerateConfig(
         persons=persons, orgs=max(1, persons // 10), days=2, seed=1, defects=True
     )
-    show_generated(generate_world(settings, config, None, frontend=True))
+    with status(f"generating {persons:,} persons"):
+        show_generated(generate_world(settings, config, None, frontend=True))
     unexpected: list[str] = []
     for number, day in enumerate(DAYS, start=1):
         if number == ANSWERED_FROM:
@@ -40,17 +43,19 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
             later = dataclasses.replace(
                 config, days=len(DAYS), defects=False, outbox=settings.outbox_dir
             )
-            show_generated(generate_world(settings, later, None, frontend=True))
+            with status("generating the answers"):
+                show_generated(generate_world(settings, later, None, frontend=True))
         out(
             f"-- 3/4 the daily chain for {day} through Airflow (dag.test), as the scheduler runs it"
         )
         # The generator planted delivery defects on day 2: their DAGs fail in check_deliveries,
         # with ingestion itself green. Any other failure is a real one.
-        unexpected += run_daily_chain(settings, until=day)
+        unexpected += run_daily_chain(settings, until=day, detail="day").unexpected
     out("-- 4/4 what landed: the delivery ledger (ops.delivery) and the repositories (mdm)")
     _show_summary(report.summarise(warehouse(settings)))
     _show_certificate_rates(settings)
-    quality = evaluate_against_truth(settings, settings.home / "truth")
+    with status("evaluating against the truth"):
+        quality = evaluate_against_truth(settings, settings.home / "truth")
     for kind in ("person", "organisation"):
         r = quality[kind]
         out(
@@ -97,15 +102,14 @@ def _show_certificate_rates(settings: Settings) -> None:
 
 
 def _show_summary(summary: dict) -> None:
-    out(
-        f"   {'dataset':<12} {'deliveries':>10} {'loaded':>7} {'rejected':>8} "
-        f"{'rows loaded':>11} {'quarantined':>11}"
-    )
-    for row in summary["deliveries"]:
-        out(
-            f"   {row['dataset']:<12} {row['deliveries']:>10} {row['loaded']:>7} "
-            f"{row['rejected']:>8} {row['rows_loaded']:>11} {row['rows_quarantined']:>11}"
-        )
+    table(
+        ("dataset", ">deliveries", ">loaded", ">rejected", ">rows loaded", ">quarantined"),
+        (
+            (r["dataset"], r["deliveries"], r["loaded"], r["rejected"], r["rows_loaded"],
+             r["rows_quarantined"])
+            for r in summary["deliveries"]
+        ),
+    )  # fmt: skip
     out("   rejected deliveries (planted defects), with what to do:")
     for row in summary["rejected"]:
         out(f"   - {row['error']}")
@@ -138,13 +142,18 @@ def _show_summary(summary: dict) -> None:
     per_department: dict[str, list[str]] = {}
     for row in summary["corrections"]:
         per_department.setdefault(row["department"], []).append(f"{row['state']} {row['requests']}")
-    for department, states in sorted(per_department.items()):
-        out(f"     {department:<8} {', '.join(states)}")
+    table(("department", "requests"), sorted(
+        (d, ", ".join(states)) for d, states in per_department.items()
+    ), indent=5)  # fmt: skip
     out("   data quality (schema quality), stars per department (goal: four):")
-    for row in summary["departments"]:
-        stars = row["stars"]
-        score = row["quality_index"]
-        out(f"     {row['department']:<8} {'★' * stars}{'☆' * (5 - stars)} {score:>6}")
+    table(
+        ("department", "stars", ">quality index"),
+        (
+            (r["department"], "★" * r["stars"] + "☆" * (5 - r["stars"]), r["quality_index"])
+            for r in summary["departments"]
+        ),
+        indent=5,
+    )
 
 
 def _show_credit_profile(settings: Settings) -> None:

@@ -35,7 +35,7 @@ def _train(settings: Settings, model: str) -> int:
         table = load_observations(warehouse(settings), kind=kind)
         if table.num_rows == 0:
             out(f"no {kind.name} observations: run the pipeline first (mdm run)")
-            return 2
+            return 1
         path = splink_artefact.train(kind.model, table)
         out(f"written {path} ({table.num_rows} records); charts: {path.with_suffix('')}/index.html")
     return 0

@@ -6,6 +6,7 @@ They are imported when one of these commands runs, never by the runtime.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import time
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mdm import db
+from mdm.cli import terminal
 from mdm.cli.common import out, warehouse
 from mdm.settings import Settings
 
@@ -83,8 +85,44 @@ def cmd_generate(settings: Settings, args: argparse.Namespace) -> int:
         outbox=args.outbox if args.outbox is not None else settings.outbox_dir,
         gaps=Gaps.planned(args.days) if args.gaps else None,
     )
-    show_generated(generate_world(settings, config, args.out, frontend=not args.no_frontend))
+    with terminal.status(f"generating {config.persons:,} persons, {config.days} day(s)"):
+        generated = generate_world(settings, config, args.out, frontend=not args.no_frontend)
+    show_generated(generated)
     return 0
+
+
+def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
+    """``python -m mdm_tools.bench`` with the terminal of the other commands: a line per
+    bench as it ends, logs in the log file."""
+    from mdm_tools import bench
+
+    def done(key: str, result: Any) -> None:
+        seconds = bench_seconds(result)
+        out(f"✓ {key:<44} {'' if seconds is None else f'{seconds:8.1f}s'}")
+
+    argv = [a for a in args.bench_args if a != "--"]
+    if {"-h", "--help"} & set(argv):  # the bench's own help, here rather than in the log
+        with contextlib.redirect_stdout(terminal.current().out.file):
+            try:
+                return bench.main(argv)
+            except SystemExit as done_:
+                return int(done_.code or 0)
+    with terminal.status("benchmarks"):
+        code = bench.main(argv, on_result=done)
+    out(f"results: {bench.RESULTS_DIR}")
+    return code
+
+
+def bench_seconds(result: Any) -> float | None:
+    """A bench result's seconds: its ``seconds``, or the sum of its stages' seconds."""
+    if not isinstance(result, dict):
+        return None
+    seconds = result.get("seconds")
+    if isinstance(seconds, int | float):
+        return float(seconds)
+    if isinstance(seconds, dict):
+        return float(sum(v for v in seconds.values() if isinstance(v, int | float)))
+    return None
 
 
 def evaluate_against_truth(settings: Settings, truth_dir: Path) -> dict[str, Any]:
@@ -245,6 +283,17 @@ def add_generate(commands: argparse._SubParsersAction) -> None:
     )
     gen.add_argument("--no-frontend", action="store_true", help="do not write the front-end tables")
     gen.set_defaults(handler=cmd_generate)
+
+
+def add_bench(commands: argparse._SubParsersAction) -> None:
+    bench = commands.add_parser(
+        "bench",
+        help="measure the platform (results in bench-results/; same as python -m mdm_tools.bench)",
+        description="The benchmarks of mdm_tools.bench; arguments after `bench` go to it "
+        "(`mdm bench -- --help`).",
+    )
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="arguments of the bench")
+    bench.set_defaults(handler=cmd_bench)
 
 
 def add_evaluate(commands: argparse._SubParsersAction) -> None:
