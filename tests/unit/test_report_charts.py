@@ -110,6 +110,8 @@ def _data() -> dict:
         "certificates_below": [],
         "corrections": [{"department": "公安厅", "state": "open", "requests": 2}],
         "waiting": [],
+        "missing": [],
+        "prefectures": [],
     }
 
 
