@@ -20,13 +20,13 @@ def waterfall_rows(evidence: dict[str, Any]) -> list[dict[str, Any]]:
     weights = {k.removeprefix("mw_"): float(v) for k, v in evidence["weights"].items()}
     final = float(evidence["match_weight"])
     prior = final - sum(weights.values())
-    rows = [{"step": "prior", "weight": prior, "start": 0.0, "end": prior}]
+    rows: list[dict[str, Any]] = [{"step": "prior", "weight": prior, "start": 0.0, "end": prior}]
     running = prior
     for name, weight in weights.items():
         rows.append({"step": name, "weight": weight, "start": running, "end": running + weight})
         running += weight
     rows.append({"step": "match weight", "weight": final, "start": 0.0, "end": final})
-    return [{**r, **{k: round(r[k], 4) for k in ("weight", "start", "end")}} for r in rows]
+    return [{**r, **{k: round(float(r[k]), 4) for k in ("weight", "start", "end")}} for r in rows]
 
 
 def waterfall_spec(rows: list[dict[str, Any]], title: str, link_threshold: float) -> dict[str, Any]:
