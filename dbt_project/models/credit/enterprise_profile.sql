@@ -180,7 +180,7 @@ select
     social_freshness.as_of_date::date as social_insurance_as_of,
     -- GJJ housing fund
     housing_fund.contributors::int as housing_fund_contributors,
-    housing_fund.monthly_contribution_yuan::numeric(14, 2) as housing_fund_monthly_contribution_yuan,
+    housing_fund.monthly_contribution_yuan::numeric(14, 2) as housing_fund_monthly_yuan,
     housing_fund.arrears_months::int as housing_fund_arrears_months,
     'gjj_dwjc'::text as housing_fund_source,
     housing_freshness.as_of_date::date as housing_fund_as_of,

@@ -130,9 +130,16 @@ def session(log_path: Path | None, verbose: bool, json: bool = False) -> Iterato
         out=_console(terminal_out), err=_console(terminal_err, stderr=True),
         log_path=log_path, json=json, verbose=verbose,
     )  # fmt: skip
+    # The database's warnings (a data directory secured, a server that would not stop) are
+    # the operator's to read now, not in the log file afterwards.
+    database_warnings = logging.StreamHandler(terminal_err)
+    database_warnings.setLevel(logging.WARNING)
+    database_warnings.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    logging.getLogger("mdm.db").addHandler(database_warnings)
     try:
         yield _current
     finally:
+        logging.getLogger("mdm.db").removeHandler(database_warnings)
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
                 stream.flush()

@@ -23,7 +23,7 @@ SCOPES: dict[str, tuple[str, ...]] = {
         "social_insurance_source", "social_insurance_as_of",
     ),
     "GJJ": (
-        "housing_fund_contributors", "housing_fund_monthly_contribution_yuan",
+        "housing_fund_contributors", "housing_fund_monthly_yuan",
         "housing_fund_arrears_months", "housing_fund_source", "housing_fund_as_of",
     ),
     "SDQ": (
