@@ -508,3 +508,26 @@ def test_the_v2_value_defects_follow_the_noise_rates():
     noisy = generate(GenerateConfig(persons=800, orgs=100, days=2, seed=15))
     assert {r[8] for r in noisy.truth.certificates} > {""}
     assert {b for (_, _, b) in noisy.truth.links.values()} > bases
+
+
+def test_a_blank_required_name_is_a_planted_value_defect(plain):
+    """The insured person's name (required by the standard) delivered blank now and then:
+    each blank cell is in the truth as ``missing_required`` with the true name, and only
+    those are blank."""
+    summary, out = plain
+    blank = {
+        r["record_key"]: r
+        for r in _truth(out, "value_defects.csv")
+        if r["kind"] == "missing_required"
+    }
+    assert blank and all(r["dataset"] == "rst_cbry" and r["column"] == "XM" for r in blank.values())
+    assert all(r["delivered"] == "" and r["true_value"] for r in blank.values())
+    delivered: dict[str, str] = {}
+    for folder in sorted((out / "landing" / "rst_cbry").iterdir()):
+        manifest, files = _files(folder)
+        for data in files.values():
+            for row in _csv(data, manifest["encoding"]):
+                delivered[f"{row['GRBH']}_{row['XZLX']}"] = row["XM"]
+    assert {key for key, name in delivered.items() if not name.strip()} == set(blank)
+    clean = generate(GenerateConfig(persons=300, orgs=40, days=1, seed=11, rates=NoiseRates.none()))
+    assert not [d for d in clean.truth.defects.values() if d[1] == "missing_required"]

@@ -49,6 +49,7 @@ class NoiseRates:
     employer_code_missing: float = 0.05  # an insured person's employer by name only
     employer_code_wrong_check: float = 0.01
     employer_name_short: float = 0.05  # the employer's name without its company form
+    required_blank: float = 0.003  # a required value (the insured person's name) left blank
     # v2 (standard 4.13-4.17): how much of the sources' known gaps a world keeps (1: the
     # proportions of the generator's description, 0: none), each on streams of its own.
     certificate_gaps: float = 1.0  # never aggregated, layout only, empty/disagreeing fields...

@@ -119,6 +119,7 @@ HARD_CASES = (
 DEFECT_COLUMNS = ("dataset", "record_key", "column", "delivered", "kind", "true_value")
 ID_CHECK, ID_OTHER_PERSON, CODE_CHECK = "id_check", "id_other_person", "code_check"
 DATE_INVALID, NAME_SOUND = "date_invalid", "name_sound"
+MISSING_REQUIRED = "missing_required"  # a column the standard requires, delivered blank
 # A representative's (or person in charge's) name and ID number columns per dataset.
 REP_COLUMNS = {
     "scjgj_qydj": ("LEREP", "LEREP_CERNO"), "bb_sydwdj": ("FDDBR", "FDDBRZJHM"),
@@ -181,6 +182,14 @@ class Renderer:
             if column and (typed is not None or number[17:].upper() != person.id_number[17:]):
                 self.truth.defect(where, column, number, ID_CHECK, person.id_number)
         return number
+
+    def _required(self, where: tuple[str, str], column: str, value: str, true: str) -> str | None:
+        """A required value as delivered: now and then blank (a value defect: the correction
+        loop asks for it), on a stream of its own so the other defects stay where they were."""
+        if stream(self.world.seed, "required-blank", *where).random() < self.rates.required_blank:
+            self.truth.defect(where, column, "", MISSING_REQUIRED, true)
+            return None
+        return value
 
     def _name(self, rng: Any, name: str, where: tuple[str, str], column: str | None = None) -> str:
         """A person's name as the record ``where`` carries it."""
@@ -334,7 +343,12 @@ class Renderer:
                 {
                     "GRBH": person.grbh,
                     "SHBZHM": self._id(rng, person, ("rst_cbry", key), "SHBZHM"),
-                    "XM": self._name(rng, person.name, ("rst_cbry", key), "XM"),
+                    "XM": self._required(
+                        ("rst_cbry", key),
+                        "XM",
+                        self._name(rng, person.name, ("rst_cbry", key), "XM"),
+                        person.name,
+                    ),  # fmt: skip
                     "XB": person.sex,
                     "CSRQ": self._date(rng, person.birth, "%Y-%m-%d", ("rst_cbry", key), "CSRQ"),
                     "SJHM": noise.noisy_phone(rng, self.rates, person.phone)
