@@ -81,7 +81,8 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         f"Query it:   psql '{db.display_url(settings, settings.warehouse_db)}'   "
         "(questions: docs/analyst-queries.md)"
     )
-    out("Airflow UI: make airflow        Stop the database: .venv/bin/mdm db stop")
+    out("Airflow UI: make airflow (menu MDM: report, dbt docs, Data Docs, Splink model, open data)")
+    out("Stop the database: .venv/bin/mdm db stop")
     if unexpected:
         out(
             f"demo FAILED: {sorted(set(unexpected))} failed for a reason other than planted defects"

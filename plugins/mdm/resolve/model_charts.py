@@ -116,4 +116,26 @@ def write_charts(linker: Any, model: ModuleType, path: Path, records: int) -> Pa
     index = folder / "index.html"
     index.write_text(index_page(model, path.name, records, found), encoding="utf-8")
     logger.info("charts of %s: %s (%s)", path.name, index, found["at_threshold"])
+    write_models_index(folder.parent)
+    return index
+
+
+def write_models_index(models_dir: Path) -> Path:
+    """``models/index.html``: per model version the newest file with charts (the one in use
+    once trained), linking its charts' index; the Splink page of the Airflow UI (mdm.views)."""
+    newest: dict[str, Path] = {}
+    for folder in sorted(p for p in models_dir.iterdir() if (p / "index.html").is_file()):
+        version = folder.name.rsplit("-", 2)[0]  # person-v2-<trained at>-<hash>
+        newest[version] = folder  # sorted by name: the last is the newest
+    items = "".join(
+        f'<li><a href="{html.escape(f.name)}/index.html">{html.escape(v)}</a>: '
+        f"<code>{html.escape(f.name)}.json</code></li>"
+        for v, f in sorted(newest.items())
+    )
+    index = models_dir / "index.html"
+    index.write_text(
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Splink models'
+        "</title></head><body><h1>Splink models</h1><ul>" + items + "</ul></body></html>\n",
+        encoding="utf-8",
+    )
     return index
