@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -31,6 +32,14 @@ from mdm.orchestration import run_dag
 pytestmark = pytest.mark.integration
 ARTEFACTS = Path(os.environ.get("MDM_TEST_ARTEFACTS", Path(__file__).parents[2] / "test-artefacts"))
 USER, PASSWORD = "steward", "a-test-only-password"
+# What each MDM page shows once it has rendered inside the UI's frame.
+SHOWS = {
+    "report": "Data quality report",
+    "dbt-docs": "natural_person",
+    "data-docs": "the gates' latest results",
+    "splink": re.compile("Splink model|mdm resolve train"),
+    "portal": "公共数据",
+}
 
 
 def _chromium() -> str:
@@ -156,7 +165,9 @@ def test_login_dag_list_a_run_and_every_linked_page(airflow_ui, pages, settings)
         for view in views.VIEWS:
             page.goto(f"{airflow_ui}/plugin/mdm-{view.key}")
             frame = page.frame_locator("iframe").first
-            frame.locator("h1, h2, #root, body").first.wait_for(timeout=60_000)
+            # Text the page renders (dbt docs draws it with JavaScript after loading).
+            frame.get_by_text(SHOWS[view.key]).first.wait_for(state="attached", timeout=60_000)
+            page.wait_for_timeout(1_000)
             page.screenshot(path=ARTEFACTS / f"airflow-{view.key}.png")
             # The page itself, with the browser's login cookie.
             served = page.goto(f"{airflow_ui}{views.URL_PREFIX}/{view.key}/")
