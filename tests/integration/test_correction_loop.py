@@ -140,6 +140,30 @@ def test_certificate_requests_are_the_planted_gaps_sent_to_the_issuing_departmen
     assert clean and not clean & {r["record_key"] for r in raised}
 
 
+def test_certificate_requests_count_for_the_issuing_business_dataset(loop, settings, warehouse_url):
+    """In the scorecard's corrections dimension a library certificate's request counts for
+    the business dataset that issued the certificate (the department that must answer), not
+    for the library (dzzz_zzxx); every request counts exactly once."""
+    build.build_scorecard(settings, params_from_url(warehouse_url), "scorecard-certificates")
+    certificates = _read_csv(loop["folder"] / "truth-5" / "certificates.csv")  # day 5's
+    business = {c["zzbs"]: c["business_dataset"] for c in certificates if c["zzbs"]}
+    expected = Counter(
+        business[r["record_key"]] if r["dataset"] == "dzzz_zzxx" else r["dataset"]
+        for r in _requests(warehouse_url)
+    )
+    with psycopg.connect(warehouse_url) as conn:
+        counted = {
+            ds: int(n)
+            for ds, n in conn.execute(
+                "select dataset, sum(requests_raised) from quality.quality_dataset_scorecard "
+                "group by 1 having sum(requests_raised) > 0"
+            )
+        }
+    certificate_requests = sum(1 for r in _requests(warehouse_url) if r["dataset"] == "dzzz_zzxx")
+    assert certificate_requests > 20 and "dzzz_zzxx" not in counted
+    assert counted == dict(expected)
+
+
 def test_one_request_per_problem_sent_as_the_standards_file_drop(loop, warehouse_url):
     raised = loop["raised"]
     keys = Counter((r["dataset"], r["record_key"], r["column_name"]) for r in raised)

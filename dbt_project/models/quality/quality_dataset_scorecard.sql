@@ -18,6 +18,9 @@
 --   index = 20 * (sum of the five), stars: >= 90 five, 80 four, 70 three, 60 two, else one.
 -- business date: the newest extract of a loaded file delivery (a pull, or a delivery
 -- rejected before its extract time was read, is dated by the clock)
+-- depends_on: {{ ref('int_certificate_matches') }}
+{%- set certificates_built = execute
+        and load_relation(ref('int_certificate_matches')) is not none %}
 with business as (
     select coalesce(max(extract_date) filter (where channel = 'file' and loadable = 1),
                     max(extract_date))
@@ -38,9 +41,13 @@ answered as (
     group by request_id
 ),
 
+-- A library certificate's request (dzzz_zzxx) goes to the department that issued it (ADR
+-- 0018) and counts for the business dataset its certificate was matched to: the corrections
+-- dimension measures who must answer, not where the library keeps the copy.
 corrections as (
     select
-        request.dataset,
+        coalesce({{ "certificate.business_dataset" if certificates_built else "null" }},
+                 request.dataset) as dataset,
         to_char(request.raised_on, 'YYYY"Q"Q') as quarter,
         count(*) as requests_raised,
         count(*) filter (where answered.first_answer - request.raised_on <= 30)
@@ -51,6 +58,10 @@ corrections as (
             as requests_due
     from {{ source('correction', 'request') }} as request
     left join answered on answered.request_id = request.request_id
+    {%- if certificates_built %}
+    left join {{ ref('int_certificate_matches') }} as certificate
+        on request.dataset = 'dzzz_zzxx' and certificate.record_key = request.record_key
+    {%- endif %}
     group by 1, 2
 ),
 
