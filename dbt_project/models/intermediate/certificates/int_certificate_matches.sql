@@ -101,7 +101,10 @@ by_holder as (
         select *, rank() over (partition by record_key order by agreement desc) as place
         from holder_agreement
         where agreement > 0 and (same_date or same_number)
-          and record_key not in (select record_key from by_ywlsh)
+          -- not exists, not `not in`: an anti-join, where `not in` is a subplan scanned
+          -- per row once the keys outgrow work_mem
+          and not exists (select 1 from by_ywlsh
+                          where by_ywlsh.record_key = holder_agreement.record_key)
     ) as ranked
     where place = 1
     group by record_key

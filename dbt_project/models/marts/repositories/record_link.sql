@@ -10,7 +10,10 @@ select
     link.link_probability::numeric(5, 4) as link_probability
 from {{ source('resolve', 'record_link') }} as link
 join {{ ref('int_record_link_observations') }} as live using (dataset, record_key)
-where (link.entity_kind = 'person'
-       and link.entity_id in (select person_id from {{ ref('natural_person') }}))
-   or (link.entity_kind = 'legal_person'
-       and link.entity_id in (select legal_person_id from {{ ref('legal_person') }}))
+-- Joins, not `in (select ...)` under an OR: that is a subplan, hashed only while a million
+-- ids fit in work_mem, else a scan of the golden records per link (hours at 1M persons).
+left join {{ ref('natural_person') }} as person
+    on link.entity_kind = 'person' and person.person_id = link.entity_id
+left join {{ ref('legal_person') }} as legal_person
+    on link.entity_kind = 'legal_person' and legal_person.legal_person_id = link.entity_id
+where person.person_id is not null or legal_person.legal_person_id is not null

@@ -19,11 +19,13 @@ left join {{ source('resolve', 'legal_person_record') }} as to_organisation
     on relation.to_kind = 'organisation'
     and to_organisation.dataset = relation.to_dataset
     and to_organisation.record_key = relation.to_record_key
+-- both ends golden records (a person known by name alone has none); joins, not `in (select
+-- ...)` under an OR: a subplan not hashed once a million ids outgrow work_mem scans the
+-- golden records per relation (hours at 1M persons)
+join {{ ref('natural_person') }} as from_golden on from_golden.person_id = from_person.person_id
+left join {{ ref('natural_person') }} as to_golden on to_golden.person_id = to_person.person_id
 where coalesce(to_person.person_id, to_organisation.legal_person_id) is not null
-  -- both ends golden records (a person known by name alone has none)
-  and from_person.person_id in (select person_id from {{ ref('natural_person') }})
-  and (to_person.person_id is null
-       or to_person.person_id in (select person_id from {{ ref('natural_person') }}))
+  and (to_person.person_id is null or to_golden.person_id is not null)
 
 union all
 -- employee: the insured person (paying pension insurance) -> the employer its record names
