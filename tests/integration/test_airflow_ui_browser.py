@@ -10,7 +10,6 @@ import datetime as dt
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser_support import chromium_binary
 from ingest_support import build_world
 
 from mdm import views
@@ -40,15 +40,6 @@ SHOWS = {
     "splink": re.compile("Splink model|mdm resolve train"),
     "portal": "公共数据",
 }
-
-
-def _chromium() -> str:
-    binary = shutil.which("chromium") or shutil.which("chromium-browser")
-    if binary is None:
-        if os.environ.get("MDM_REQUIRE_BROWSER"):
-            pytest.fail("chromium is not installed (.ci/run installs it with apt-get)")
-        pytest.skip("chromium is not installed (apt-get install chromium fonts-noto-cjk)")
-    return binary
 
 
 def _free_port() -> int:
@@ -75,7 +66,7 @@ def pages(settings, warehouse_url, airflow_metadata, tmp_path_factory) -> dict:
 def airflow_ui(settings, pages, tmp_path_factory) -> Iterator[str]:
     """``airflow standalone`` (API server with the UI, scheduler, DAG processor, triggerer)
     with a user of Airflow's simple auth manager; its base URL."""
-    chromium = _chromium()
+    chromium = chromium_binary()
     folder = tmp_path_factory.mktemp("airflow-ui")
     passwords = folder / "passwords.json"
     passwords.write_text(json.dumps({USER: PASSWORD}))
@@ -140,7 +131,7 @@ def test_login_dag_list_a_run_and_every_linked_page(airflow_ui, pages, settings)
     run = pages["quality_run"]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=_chromium(), args=["--no-sandbox", "--disable-dev-shm-usage"]
+            executable_path=chromium_binary(), args=["--no-sandbox", "--disable-dev-shm-usage"]
         )
         page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="zh-CN")
         page.goto(f"{airflow_ui}/")

@@ -11,12 +11,12 @@ import http.server
 import os
 import posixpath
 import re
-import shutil
 import subprocess
 import threading
 from pathlib import Path
 
 import pytest
+from browser_support import chromium_binary
 
 from mdm.catalogue import static_resources
 from mdm.opendata.publish import write_publication
@@ -28,12 +28,7 @@ ARTEFACTS = Path(os.environ.get("MDM_TEST_ARTEFACTS", Path(__file__).parents[2] 
 @pytest.fixture(scope="module")
 def chromium(tmp_path_factory) -> tuple[str, Path]:
     """The browser and a profile folder of its own (never the user's)."""
-    binary = shutil.which("chromium") or shutil.which("chromium-browser")
-    if binary is None:
-        if os.environ.get("MDM_REQUIRE_BROWSER"):
-            pytest.fail("chromium is not installed (.ci/run installs it with apt-get)")
-        pytest.skip("chromium is not installed (apt-get install chromium fonts-noto-cjk)")
-    return binary, tmp_path_factory.mktemp("chromium-profile")
+    return chromium_binary(), tmp_path_factory.mktemp("chromium-profile")
 
 
 @pytest.fixture(scope="module")
