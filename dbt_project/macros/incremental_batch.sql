@@ -94,14 +94,19 @@
     {%- endfor %};
     analyze mdm_batch_key;
     {%- if dataset_column %}
+    {#- Two deletes, not one with OR: an IN under OR is a subplan that PostgreSQL hashes
+        only while the keys fit in work_mem; a full re-delivery at 1M outgrows it and the
+        subplan then scans the key table once per target row. #}
     delete from {{ this }} as target
-    where target.{{ dataset_column }} in (select dataset from mdm_batch_rebuild)
-       or (target.{{ dataset_column }}, regexp_replace(target.record_key, '#[A-Z]+$', ''))
+    where target.{{ dataset_column }} in (select dataset from mdm_batch_rebuild);
+    delete from {{ this }} as target
+    where (target.{{ dataset_column }}, regexp_replace(target.record_key, '#[A-Z]+$', ''))
           in (select dataset, record_key from mdm_batch_key);
     {%- else %}
     delete from {{ this }}
-    where exists (select 1 from mdm_batch_rebuild)
-       or record_key in (select record_key from mdm_batch_key);
+    where exists (select 1 from mdm_batch_rebuild);
+    delete from {{ this }}
+    where record_key in (select record_key from mdm_batch_key);
     {%- endif %}
     {%- else %}
     delete from ops.model_delivery where model = '{{ model }}';

@@ -36,6 +36,10 @@ class DbtNodeResult:
     seconds: float | None = None
 
 
+# Variables one invocation sets (run_dbt's environment) and no other may inherit.
+INVOCATION_ENVIRONMENT = ("MDM_CREDIT_AS_OF",)
+
+
 def dbt_environment(params: ConnParams) -> dict[str, str]:
     """Environment for ``profiles.yml`` from libpq connection keywords."""
     return {
@@ -48,11 +52,24 @@ def dbt_environment(params: ConnParams) -> dict[str, str]:
     }
 
 
-def run_dbt(settings: Settings, params: ConnParams, args: list[str]) -> list[DbtNodeResult]:
-    """Run ``dbt <args>`` for our project; raise :class:`DbtBuildError` unless all nodes pass."""
+def run_dbt(
+    settings: Settings,
+    params: ConnParams,
+    args: list[str],
+    environment: dict[str, str] | None = None,
+) -> list[DbtNodeResult]:
+    """Run ``dbt <args>`` for our project; raise :class:`DbtBuildError` unless all nodes pass.
+
+    ``environment``: variables for this invocation only (``env_var`` in the project), e.g.
+    the credit profile's moment. Not ``--vars``: a change of vars makes dbt parse the whole
+    project again (about 6 s) on this invocation and on the next without them; a changed
+    environment variable re-renders only what uses it."""
     from dbt.cli.main import dbtRunner
 
     os.environ.update(dbt_environment(params))
+    for name in INVOCATION_ENVIRONMENT:
+        os.environ.pop(name, None)
+    os.environ.update(environment or {})
     settings.dbt_target_dir.mkdir(parents=True, exist_ok=True)
     settings.dbt_log_dir.mkdir(parents=True, exist_ok=True)
     command = [
@@ -67,7 +84,11 @@ def run_dbt(settings: Settings, params: ConnParams, args: list[str]) -> list[Dbt
         str(settings.dbt_log_dir),
     ]
     logger.info("dbt %s", " ".join(args))
-    result = dbtRunner().invoke(command)
+    try:
+        result = dbtRunner().invoke(command)
+    finally:
+        for name in environment or {}:
+            os.environ.pop(name, None)
     nodes = [
         DbtNodeResult(
             r.node.unique_id, str(r.status), r.message, getattr(r, "execution_time", None)

@@ -28,6 +28,7 @@ from mdm.airflow_home import airflow_subprocess_environment
 from mdm.catalogue import static_resources
 from mdm.opendata.publish import open_root, write_publication
 from mdm.orchestration import run_dag
+from mdm.registry import datasets
 
 pytestmark = pytest.mark.integration
 ARTEFACTS = Path(os.environ.get("MDM_TEST_ARTEFACTS", Path(__file__).parents[2] / "test-artefacts"))
@@ -97,6 +98,7 @@ def airflow_ui(settings, pages, tmp_path_factory) -> Iterator[str]:
                     tail = (folder / "standalone.log").read_text(errors="replace")[-3000:]
                     pytest.fail(f"airflow standalone did not come up on {base}: {tail}")
                 time.sleep(2)
+        _wait_for_parsed_dags(base, process, folder / "standalone.log")
         yield base
     finally:
         os.killpg(process.pid, 15)
@@ -105,6 +107,40 @@ def airflow_ui(settings, pages, tmp_path_factory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, 9)
         log.close()
+
+
+def _wait_for_parsed_dags(base: str, process: subprocess.Popen, log: Path) -> None:
+    """The API answers before the DAG processor has parsed the DAG folder; under a loaded
+    CI machine that takes minutes. Wait until the REST API lists every DAG of ours."""
+    expected = {
+        *(f"mdm_ingest_{code}" for code in datasets()),
+        "mdm_build",
+        "mdm_quality",
+        "mdm_open",
+        "mdm_credit",
+    }
+    login = urllib.request.Request(  # noqa: S310
+        f"{base}/auth/token", method="POST",
+        data=json.dumps({"username": USER, "password": PASSWORD}).encode(),
+        headers={"Content-Type": "application/json"},
+    )  # fmt: skip
+    with urllib.request.urlopen(login, timeout=30) as answer:  # noqa: S310
+        token = json.load(answer)["access_token"]
+    listing = urllib.request.Request(  # noqa: S310
+        f"{base}/api/v2/dags?limit=200", headers={"Authorization": f"Bearer {token}"}
+    )
+    deadline = time.monotonic() + 480
+    while True:
+        with urllib.request.urlopen(listing, timeout=30) as answer:  # noqa: S310
+            listed = {dag["dag_id"] for dag in json.load(answer)["dags"]}
+        if expected <= listed:
+            return
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(
+                f"the DAG processor listed {len(listed)} of {len(expected)} DAGs "
+                f"(missing {sorted(expected - listed)}): {log.read_text(errors='replace')[-3000:]}"
+            )
+        time.sleep(3)
 
 
 def test_the_pages_are_behind_airflows_login(airflow_ui):
@@ -139,7 +175,10 @@ def test_login_dag_list_a_run_and_every_linked_page(airflow_ui, pages, settings)
         page.fill("input[name=username]", USER)
         page.fill("input[name=password]", PASSWORD)
         page.click("button[type=submit]")
-        page.wait_for_url(f"{airflow_ui}/**")
+        # Not wait_for_url("/**"): the login page matches it too, and a goto during the
+        # login's own redirect is aborted (net::ERR_ABORTED).
+        page.wait_for_url(lambda url: "/auth/login" not in url, timeout=60_000)
+        page.wait_for_load_state("networkidle")
 
         page.goto(f"{airflow_ui}/dags")
         page.get_by_text("mdm_quality", exact=True).first.wait_for(timeout=60_000)

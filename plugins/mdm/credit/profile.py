@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from typing import Any
 
@@ -20,7 +19,7 @@ CREDIT = ["--select", "path:models/credit", "path:seeds/credit"]
 
 
 def as_of_moment(day: dt.date) -> str:
-    """The end of a business day in Beijing, as dbt var ``credit_as_of`` takes it."""
+    """The end of a business day in Beijing, as ``MDM_CREDIT_AS_OF`` takes it."""
     return f"{day.isoformat()}T23:59:59+08:00"
 
 
@@ -43,8 +42,8 @@ def build_credit(
         logger.info("credit profile: nothing published yet, nothing to build")
         return {"skipped": "no published repositories yet"}
     with logged_step(conninfo(warehouse), run_id, "build_credit") as outcome:
-        as_of_vars = ["--vars", json.dumps({"credit_as_of": as_of_moment(as_of)})] if as_of else []
-        nodes = run_dbt(settings, warehouse, ["build", *CREDIT, *as_of_vars])
+        moment = {"MDM_CREDIT_AS_OF": as_of_moment(as_of)} if as_of else {}
+        nodes = run_dbt(settings, warehouse, ["build", *CREDIT], environment=moment)
         with psycopg.connect(conninfo(warehouse)) as conn:
             banks = ensure_bank_views(conn)
             profiles, stale = conn.execute(
