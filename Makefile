@@ -30,7 +30,7 @@ TEST_WORKERS ?= 2
 
 test: $(INSTALLED)
 	@echo "==> pytest: unit, DAG integrity and integration tests on $(TEST_WORKERS) processes (own embedded PostgreSQL each, stopped afterwards)"
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=20
 
 test-unit: $(INSTALLED)
 	@echo "==> pytest -m unit: the unit tests alone, no database (under a minute)"
