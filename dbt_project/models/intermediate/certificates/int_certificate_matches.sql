@@ -5,7 +5,8 @@
 --                  one whose holder is not known to be another: no code to compare);
 --   holder_date    without (a usable) ywlsh: same type, the same holder (the entity its
 --                  holder code links to, record_link; or its code; or, where either side
---                  has no code, its name) and the same issue date;
+--                  has no code, its name, or the certificate number where the business
+--                  record names no holder) and the same issue date;
 --   holder_number  the same, with the same certificate number instead of the date.
 -- Exactly one candidate decides; none or several leave the certificate an orphan (kept,
 -- counted, never forced onto a record). A second certificate of one expected certificate
@@ -31,7 +32,11 @@ with library as (
 expected as (
     select
         expected.*,
-        coalesce(person.id_number, org.uscc) as holder_code
+        -- a golden record's identifier with a wrong check character read with the right one
+        -- (the record's slip, raised against it; the certificate printing the right one is
+        -- still its certificate)
+        coalesce({{ certificate_reference_usable('id', 'person.id_number') }},
+                 {{ certificate_reference_usable('code', 'org.uscc') }}) as holder_code
     from {{ ref('int_certificate_expected') }} as expected
     left join {{ ref('natural_person') }} as person
         on expected.holder_kind = 'person' and person.person_id = expected.holder_id
@@ -44,7 +49,8 @@ expected as (
 candidate as (
     {% for library_column, expected_column in [
         ('business_record_key', 'business_record_key'), ('linked_id', 'holder_id'),
-        ('holder_code', 'holder_code'), ('holder_name_key', 'holder_name_key')] %}
+        ('holder_code', 'holder_code'), ('holder_name_key', 'holder_name_key'),
+        ('number_key', 'number_key')] %}
     select library.record_key, expected.holder_record_key
     from library
     join expected
@@ -57,7 +63,9 @@ candidate as (
 -- how well a library certificate's holder agrees with an expected one's: 2 the same entity
 -- or code, 1 the same name where one side has no code (a newborn; a business record whose
 -- holder resolved to a person without a number of its own: a relative's number typed into
--- it), 0 unknown (one side has no code, the names differ), -1 another (both coded)
+-- it), or no code on one side, no name in the business record and the same certificate
+-- number (a birth record whose newborn is not named yet), 0 unknown (one side has no code,
+-- the names differ), -1 another (both coded)
 holder_agreement as (
     select
         library.record_key,
@@ -66,6 +74,9 @@ holder_agreement as (
             when library.linked_id = expected.holder_id or library.holder_code = expected.holder_code then 2
             when (library.holder_code is null or expected.holder_code is null)
                  and library.holder_name_key = expected.holder_name_key then 1
+            when (library.holder_code is null or expected.holder_code is null)
+                 and expected.holder_name_key is null
+                 and library.number_key = expected.number_key then 1
             when library.holder_code is null or expected.holder_code is null then 0
             else -1
         end as agreement,
