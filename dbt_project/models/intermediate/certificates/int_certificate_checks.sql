@@ -41,8 +41,9 @@ surface_value as (
 ),
 
 {%- set kinds = ['name', 'id', 'code', 'date', 'amount', 'address', 'sex', 'division', 'licence'] %}
--- each value's key computed once (the std functions are the cost of this model)
-standardised as (
+-- each value's key computed once (the std functions are the cost of this model;
+-- materialized: inlined, the planner would compute it again in every test of `judged`)
+standardised as materialized (
     select
         surface_value.*,
         case surface_value.kind

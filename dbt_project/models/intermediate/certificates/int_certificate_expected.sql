@@ -63,22 +63,22 @@ enterprise as (
     left join {{ ref('enterprise_type') }} as enterprise_type on enterprise_type.code = e.enterprise_type
 ),
 
-marriage as (
+-- one row per registration: its two certificates (one per spouse) share every surface
+-- value, computed once here (the ID numbers' checks are most of this model's cost;
+-- materialized: inlined, the planner would compute them again for each spouse)
+registration as materialized (
     select
+        m.record_key,
         case m.registration_type when 'marriage' then 'JHZ' else 'LHZ' end as certificate_type,
-        'mzt_hydj' as business_dataset,
-        m.record_key as business_record_key,
-        m.record_key || '#' || role.role as holder_record_key,
-        'person' as holder_kind,
-        case role.role when 'NAN' then husband.person_id else wife.person_id end as holder_id,
-        case role.role when 'NAN' then m.nan_name_key else m.nv_name_key end as holder_name_key,
+        husband.person_id as husband_id,
+        wife.person_id as wife_id,
+        m.nan_name_key,
+        m.nv_name_key,
         -- the registering office: the county it is named after (田东县民政局婚姻登记处), else
         -- the husband's registered residence (the office of his residence registers)
         coalesce(office_county.prefecture, left(husband.hukou_division_code, 4),
                  left(m.nan_id_number, 4)) as prefecture,
-        m.registration_date as issue_date,
-        null::text as certificate_number,
-        true as in_force,
+        m.registration_date,
         jsonb_build_object(
             'nfxm', {{ certificate_reference(n, ['=m.nan_name_key', 'husband.name'], ['husband.former_names']) }},
             'nfzjhm', {{ certificate_reference('id', [own_id_number('m.nan_id_number', 'husband'), '=husband.id_number']) }},
@@ -88,12 +88,29 @@ marriage as (
             'djjg', {{ certificate_reference(n, ['m.registering_office']) }}
         ) as reference
     from {{ ref('stg_mzt_hydj__marriages') }} as m
-    cross join (values ('NAN'), ('NV')) as role (role)
     left join person_of as husband on husband.dataset = 'mzt_hydj' and husband.record_key = m.record_key || '#NAN'
     left join person_of as wife on wife.dataset = 'mzt_hydj' and wife.record_key = m.record_key || '#NV'
     left join county as office_county
         on office_county.name = substring(m.registering_office from '^\s*(.+?[县区市])')
     where m.registration_type is not null
+),
+
+marriage as (
+    select
+        r.certificate_type,
+        'mzt_hydj' as business_dataset,
+        r.record_key as business_record_key,
+        r.record_key || '#' || role.role as holder_record_key,
+        'person' as holder_kind,
+        case role.role when 'NAN' then r.husband_id else r.wife_id end as holder_id,
+        case role.role when 'NAN' then r.nan_name_key else r.nv_name_key end as holder_name_key,
+        r.prefecture,
+        r.registration_date as issue_date,
+        null::text as certificate_number,
+        true as in_force,
+        r.reference
+    from registration as r
+    cross join (values ('NAN'), ('NV')) as role (role)
 ),
 
 birth as (
