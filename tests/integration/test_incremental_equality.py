@@ -47,6 +47,9 @@ WALL_CLOCK: dict[str, set[str]] = {}
 # What the rebuild drops: everything dbt and ingestion built (the published tables go with
 # reset_world's list; the resolution's state stays).
 DBT_SCHEMAS = ("staging", "intermediate", "mdm_build")
+# Incremental intermediate models whose every column is compared as well (a surface value
+# an expected certificate may agree with decides a certificate's outcome).
+INTERMEDIATE = ("int_certificate_expected",)
 
 
 def _config(days: int) -> GenerateConfig:
@@ -187,6 +190,8 @@ def _replay_then_rebuild(settings, warehouse_url, tmp_path: Path, monkeypatch) -
         conn.execute(f"create schema {DAILY}")
         for table in TABLES:
             conn.execute(f"create table {DAILY}.{table} as table mdm.{table}")
+        for table in INTERMEDIATE:
+            conn.execute(f"create table {DAILY}.{table} as table intermediate.{table}")
 
     # The same landing zone from nothing: ingestion, staging, observations and the
     # repositories rebuilt, with --full-refresh for every incremental model.
@@ -203,6 +208,18 @@ def test_daily_runs_publish_what_a_full_refresh_publishes(replayed, warehouse_ur
     assert published_differences(warehouse_url) == {}
     with psycopg.connect(warehouse_url) as conn:
         assert _rows(conn, "mdm.natural_person") > PERSONS // 2
+
+
+def test_daily_expected_certificates_are_a_full_refreshs(replayed, warehouse_url):
+    with psycopg.connect(warehouse_url) as conn:
+        for table in INTERMEDIATE:
+            for left, right in ((DAILY, "intermediate"), ("intermediate", DAILY)):
+                only = conn.execute(
+                    f"select * from {left}.{table} except all "  # noqa: S608
+                    f"select * from {right}.{table} limit 5"
+                ).fetchall()
+                assert only == [], (table, f"only in {left}", only)
+        assert _rows(conn, f"{DAILY}.int_certificate_expected") > PERSONS // 2
 
 
 def test_resolve_full_agrees_with_the_daily_resolution(replayed):

@@ -15,5 +15,7 @@
 -- depends_on: {{ ref('int_touched_entities') }}
 -- depends_on: {{ ref('natural_person_xref') }}
 -- depends_on: {{ ref('legal_person_xref') }}
+-- after the incremental expected certificates, which read the changes it deletes
+-- depends_on: {{ ref('int_certificate_expected') }}
 select kind, dataset, record_key, source_key, entity_id, resolved_at, fingerprint
 from {{ ref('int_record_candidates') }}

@@ -7,9 +7,20 @@
 -- it is in force (the registration live), and per surface field the values it may agree
 -- with (certificate_value: the business record's, and the golden record's of the person or
 -- organisation the field names: a business record's own noise is not the certificate's).
+-- Incremental (macros/certificate_batch.sql): a build recomputes the certificates of the
+-- business records it changed or whose holders' and parties' golden records it touched.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    indexes=[{'columns': ['business_dataset', 'business_record_key']}],
+    pre_hook="{{ delete_certificate_batch() }}"
+) }}
+-- depends_on: {{ ref('int_touched_entities') }}
 {%- set n = 'name' %}
 
-with person_of as (
+with {% if this is not none and is_incremental() %}{{ certificate_batch_ctes() }},
+
+{% endif %}person_of as (
     select xref.dataset, xref.record_key, person.person_id, person.name, person.former_names,
            person.id_number,
            person.sex_code, person.birth_date, person.hukou_division_code
@@ -61,6 +72,7 @@ enterprise as (
     left join org_of as g on g.dataset = 'scjgj_qydj' and g.record_key = e.record_key
     left join person_of as rep on rep.dataset = 'scjgj_qydj' and rep.record_key = e.record_key || '#FDDBR'
     left join {{ ref('enterprise_type') }} as enterprise_type on enterprise_type.code = e.enterprise_type
+    where {{ in_certificate_batch('scjgj_qydj', 'e.record_key') }}
 ),
 
 -- one row per registration: its two certificates (one per spouse) share every surface
@@ -92,7 +104,7 @@ registration as materialized (
     left join person_of as wife on wife.dataset = 'mzt_hydj' and wife.record_key = m.record_key || '#NV'
     left join county as office_county
         on office_county.name = substring(m.registering_office from '^\s*(.+?[县区市])')
-    where m.registration_type is not null
+    where m.registration_type is not null and {{ in_certificate_batch('mzt_hydj', 'm.record_key') }}
 ),
 
 marriage as (
@@ -140,6 +152,7 @@ birth as (
     left join person_of as child on child.dataset = 'wjw_csyxzm' and child.record_key = b.record_key || '#XSE'
     left join person_of as mother on mother.dataset = 'wjw_csyxzm' and mother.record_key = b.record_key || '#MQ'
     left join person_of as father on father.dataset = 'wjw_csyxzm' and father.record_key = b.record_key || '#FQ'
+    where {{ in_certificate_batch('wjw_csyxzm', 'b.record_key') }}
 ),
 
 {% for model, code, dataset, amount, extra in [
@@ -173,6 +186,7 @@ birth as (
     from {{ ref(model) }} as i
     left join org_of as g on g.dataset = '{{ dataset }}' and g.record_key = i.record_key
     left join person_of as rep on rep.dataset = '{{ dataset }}' and rep.record_key = i.record_key || '#FDDBR'
+    where {{ in_certificate_batch(dataset, 'i.record_key') }}
 ),
 {% endfor %}
 
@@ -199,7 +213,7 @@ law_firm as (
     from {{ ref('stg_sft_jgdj__institutions') }} as j
     left join org_of as g on g.dataset = 'sft_jgdj' and g.record_key = j.record_key
     left join person_of as head on head.dataset = 'sft_jgdj' and head.record_key = j.record_key || '#FZR'
-    where j.institution_type = 'law_firm'
+    where j.institution_type = 'law_firm' and {{ in_certificate_batch('sft_jgdj', 'j.record_key') }}
 ),
 
 -- a lawyer's institution: by its credit code, else by its name when one institution has it
@@ -241,7 +255,7 @@ lawyer as (
     from {{ ref('stg_sft_zyry__practitioners') }} as z
     left join person_of as p on p.dataset = 'sft_zyry' and p.record_key = z.record_key
     left join institution on institution.record_key = z.record_key
-    where z.practice_type = 'lawyer'
+    where z.practice_type = 'lawyer' and {{ in_certificate_batch('sft_zyry', 'z.record_key') }}
 ),
 
 expected as (
