@@ -104,3 +104,70 @@ where expected.business_dataset in (select dataset from certificate_whole)
 select 1
 {%- endif -%}
 {%- endmacro %}
+
+{#- Incremental structured checks (ADR 0018's plan, step 2). A certificate's check reads its
+    library row, its match (holder, duplicate), its expected certificate (references, in
+    force, department) and its type's surface fields; a fingerprint of those inputs per
+    matched certificate is kept in int_certificate_check_state, built after the checks. A
+    build re-checks the certificates whose fingerprint changed, appeared or went (a
+    certificate no longer matched loses its rows). Everything when there is no state yet. -#}
+
+{% macro certificate_check_inputs() -%}
+select
+    library.record_key,
+    md5(row(library.certificate_type, library.status, library.surface_fields,
+            matched.holder_record_key, matched.duplicate_of, expected.reference,
+            expected.in_force, expected.department, surface.fields)::text) as fingerprint
+from {{ ref('stg_dzzz_zzxx__certificates') }} as library
+join {{ ref('int_certificate_matches') }} as matched using (record_key)
+join {{ ref('int_certificate_expected') }} as expected
+    on expected.certificate_type = matched.certificate_type
+    and expected.holder_record_key = matched.holder_record_key
+left join (
+    select certificate_type, jsonb_agg(to_jsonb(field) order by field.field) as fields
+    from {{ ref('certificate_surface_field') }} as field
+    group by certificate_type
+) as surface on surface.certificate_type = library.certificate_type
+{%- endmacro %}
+
+{% macro certificate_check_state() -%}
+{{ return(adapter.get_relation(database=this.database, schema=this.schema,
+                               identifier='int_certificate_check_state')) }}
+{%- endmacro %}
+
+{% macro certificate_checks_incremental() -%}
+{{ return(this is not none and is_incremental() and certificate_check_state() is not none) }}
+{%- endmacro %}
+
+{% macro certificate_check_batch_ctes() -%}
+check_input as (
+    {{ certificate_check_inputs() }}
+),
+
+check_batch as (
+    select record_key from (
+        select record_key, fingerprint from check_input
+        except
+        select record_key, fingerprint from {{ certificate_check_state() }}
+    ) as new_or_changed
+    union
+    select record_key from (
+        select record_key, fingerprint from {{ certificate_check_state() }}
+        except
+        select record_key, fingerprint from check_input
+    ) as changed_or_gone
+)
+{%- endmacro %}
+
+{% macro delete_certificate_check_batch() -%}
+{#- pre-hook of int_certificate_checks: drop the rows of the certificates to re-check (all of
+    them when there is no state to compare with). -#}
+{%- if certificate_checks_incremental() -%}
+with {{ certificate_check_batch_ctes() }}
+delete from {{ this }} where record_key in (select record_key from check_batch)
+{%- elif is_incremental() -%}
+delete from {{ this }}
+{%- else -%}
+select 1
+{%- endif -%}
+{%- endmacro %}

@@ -47,9 +47,9 @@ WALL_CLOCK: dict[str, set[str]] = {}
 # What the rebuild drops: everything dbt and ingestion built (the published tables go with
 # reset_world's list; the resolution's state stays).
 DBT_SCHEMAS = ("staging", "intermediate", "mdm_build")
-# Incremental intermediate models whose every column is compared as well (a surface value
-# an expected certificate may agree with decides a certificate's outcome).
-INTERMEDIATE = ("int_certificate_expected",)
+# Incremental intermediate models whose every column is compared as well: the expected
+# certificates' references and the checks decide a certificate's outcome.
+INTERMEDIATE = ("int_certificate_expected", "int_certificate_checks")
 
 
 def _config(days: int) -> GenerateConfig:
@@ -210,7 +210,7 @@ def test_daily_runs_publish_what_a_full_refresh_publishes(replayed, warehouse_ur
         assert _rows(conn, "mdm.natural_person") > PERSONS // 2
 
 
-def test_daily_expected_certificates_are_a_full_refreshs(replayed, warehouse_url):
+def test_daily_certificate_expectations_and_checks_are_a_full_refreshs(replayed, warehouse_url):
     with psycopg.connect(warehouse_url) as conn:
         for table in INTERMEDIATE:
             for left, right in ((DAILY, "intermediate"), ("intermediate", DAILY)):

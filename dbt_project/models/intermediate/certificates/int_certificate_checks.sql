@@ -7,7 +7,17 @@
 -- while the registration is live, or valid after it ended) is a row for field zzzt. One
 -- row per problem: a structured certificate has none. With the certificate's type, the
 -- issuing department and the certificate it duplicates (certificate_check_failures).
-with certificate as (
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    indexes=[{'columns': ['record_key']}],
+    pre_hook="{{ delete_certificate_check_batch() }}"
+) }}
+-- Incremental (macros/certificate_batch.sql): only the certificates whose check inputs
+-- changed since int_certificate_check_state are checked again.
+with {% if certificate_checks_incremental() %}{{ certificate_check_batch_ctes() }},
+
+{% endif %}certificate as (
     select
         library.record_key,
         library.certificate_type,
@@ -24,6 +34,9 @@ with certificate as (
     join {{ ref('int_certificate_expected') }} as expected
         on expected.certificate_type = matched.certificate_type
         and expected.holder_record_key = matched.holder_record_key
+    {%- if certificate_checks_incremental() %}
+    where library.record_key in (select record_key from check_batch)
+    {%- endif %}
 ),
 
 surface_value as (
