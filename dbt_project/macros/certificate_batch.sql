@@ -14,7 +14,10 @@
     changes) is built after this model. -#}
 
 {% macro certificate_batch_ctes() -%}
-{%- set datasets = "('scjgj_qydj', 'mzt_hydj', 'wjw_csyxzm', 'bb_sydwdj', 'mzt_shzz', 'sft_jgdj', 'sft_zyry')" -%}
+{#- the business datasets of the certificate types -#}
+{%- set business = ['scjgj_qydj', 'mzt_hydj', 'wjw_csyxzm', 'bb_sydwdj', 'mzt_shzz', 'sft_jgdj', 'sft_zyry'] -%}
+{%- set quoted = "'" ~ business | join("', '") ~ "'" -%}
+{%- set datasets = "(" ~ quoted ~ ")" -%}
 certificate_change as (
     select dataset, source_key from {{ source('ops', 'record_change') }}
     where taken_by = '{{ invocation_id }}' and dataset in {{ datasets }}
@@ -25,7 +28,7 @@ certificate_whole as (
     union
     select 'sft_zyry' where exists (select 1 from certificate_change where dataset = 'sft_jgdj')
     union
-    select dataset from (values {% for d in ['scjgj_qydj', 'mzt_hydj', 'wjw_csyxzm', 'bb_sydwdj', 'mzt_shzz', 'sft_jgdj', 'sft_zyry'] %}('{{ d }}'){{ ", " if not loop.last }}{% endfor %}) as every (dataset)
+    select unnest(array[{{ quoted }}])
     where exists (select 1 from {{ ref('int_touched_entities') }} where kind = 'all')
 ),
 
